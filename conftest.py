@@ -1,0 +1,34 @@
+import pytest
+from django.db import connection
+
+from accounts.tests.factories import UserFactory
+from branches.tests.factories import BranchFactory
+from catalog.tests.factories import ProductFactory
+
+
+@pytest.fixture
+def actor(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def branch(db):
+    return BranchFactory()
+
+
+@pytest.fixture
+def product(db):
+    return ProductFactory()
+
+
+@pytest.fixture
+def postgres(db):
+    """For tests of PostgreSQL behaviour (row locks, triggers); `make test` runs on it."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: run through `make test` or set DATABASE_URL")
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # The production hasher is deliberately slow; tests only need a working one.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,111 @@
+from django import forms
+from django.contrib import admin
+from django.db.models import F
+
+from stock import services
+from stock.errors import InvalidQuantity
+from stock.models import StockLevel, StockMovement
+from stock.quantities import check_unit, parse_quantity
+
+
+class LowStockFilter(admin.SimpleListFilter):
+    title = "stock"
+    parameter_name = "low"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "below threshold"), ("no", "at or above threshold")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.below_threshold()
+        if self.value() == "no":
+            return queryset.with_effective_threshold().filter(on_hand__gte=F("effective_threshold"))
+        return queryset
+
+
+class StockLevelForm(forms.ModelForm):
+    class Meta:
+        model = StockLevel
+        fields = ["low_stock_threshold"]
+
+    def clean_low_stock_threshold(self):
+        value = self.cleaned_data["low_stock_threshold"]
+        if value is not None:
+            try:
+                check_unit(
+                    parse_quantity(value, name="Threshold", sign=None),
+                    self.instance.product,
+                    name="Threshold",
+                )
+            except InvalidQuantity as error:
+                raise forms.ValidationError(error.message) from None
+        return value
+
+
+@admin.register(StockLevel)
+class StockLevelAdmin(admin.ModelAdmin):
+    """On hand changes only through movements; only the branch's threshold is edited here."""
+
+    form = StockLevelForm
+    list_display = ["product", "branch", "on_hand", "unit", "threshold", "is_low", "updated_at"]
+    list_filter = [LowStockFilter, "branch", "product__category"]
+    list_select_related = ["branch", "product"]
+    search_fields = ["product__sku", "product__name", "product__barcode", "branch__code"]
+    readonly_fields = ["branch", "product", "on_hand", "version", "created_at", "updated_at"]
+    fields = [*readonly_fields[:3], "low_stock_threshold", *readonly_fields[3:]]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="unit", ordering="product__unit")
+    def unit(self, level: StockLevel) -> str:
+        return level.product.unit
+
+    @admin.display(description="threshold")
+    def threshold(self, level: StockLevel):
+        return level.threshold
+
+    @admin.display(description="low", boolean=True)
+    def is_low(self, level: StockLevel) -> bool:
+        return level.is_low
+
+    def save_model(self, request, obj, form, change):
+        services.set_low_stock_threshold(
+            actor=request.user,
+            branch_id=obj.branch_id,
+            product_id=obj.product_id,
+            threshold=form.cleaned_data["low_stock_threshold"],
+        )
+
+
+@admin.register(StockMovement)
+class StockMovementAdmin(admin.ModelAdmin):
+    """The ledger: read-only, in the admin as everywhere."""
+
+    list_display = [
+        "created_at",
+        "branch",
+        "product",
+        "kind",
+        "delta",
+        "on_hand_after",
+        "actor",
+        "reason",
+    ]
+    list_filter = ["kind", "reason", "branch"]
+    list_select_related = ["branch", "product", "actor"]
+    search_fields = ["product__sku", "product__name", "note", "actor__email"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,243 @@
+"""Fill an empty database with a small company: branches, a catalog, stock and one user per
+role. Safe to run again: what exists is kept, nothing is added twice."""
+
+import random
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from accounts.models import Membership, Role, User
+from branches.models import Branch
+from catalog.models import Category, Product, Unit
+from stock import services
+from stock.models import StockLevel
+
+BRANCHES = [
+    ("WH-01", "Central Warehouse", "Industriestraße 12, 12099 Berlin", "Europe/Berlin"),
+    ("BER-01", "Berlin Mitte", "Rosenthaler Straße 40, 10178 Berlin", "Europe/Berlin"),
+    ("HAM-01", "Hamburg Altona", "Ottenser Hauptstraße 8, 22765 Hamburg", "Europe/Berlin"),
+    ("VIE-01", "Vienna Neubau", "Neubaugasse 25, 1070 Wien", "Europe/Vienna"),
+]
+
+# Category, SKU prefix, unit, product nouns, pack sizes or varieties.
+CATALOG = [
+    (
+        "Beverages",
+        "BEV",
+        Unit.PIECE,
+        ["Sparkling water", "Apple juice", "Cola", "Iced tea", "Orange juice", "Ginger ale"],
+        ["0.33 l", "0.5 l", "1 l", "1.5 l", "6-pack"],
+    ),
+    (
+        "Snacks",
+        "SNK",
+        Unit.PIECE,
+        ["Salted crisps", "Pretzels", "Trail mix", "Oat bar", "Dark chocolate", "Rice crackers"],
+        ["small", "regular", "large", "family", "bulk"],
+    ),
+    (
+        "Fresh produce",
+        "FRS",
+        Unit.KILOGRAM,
+        ["Apples", "Carrots", "Potatoes", "Onions", "Tomatoes", "Pears"],
+        ["class I", "organic", "regional", "loose", "premium"],
+    ),
+    (
+        "Dairy",
+        "DRY",
+        Unit.LITRE,
+        ["Whole milk", "Oat drink", "Buttermilk", "Cream", "Kefir", "Skimmed milk"],
+        ["fresh", "long-life", "organic", "lactose-free", "barista"],
+    ),
+    (
+        "Hardware",
+        "HDW",
+        Unit.BOX,
+        ["Wood screws", "Wall plugs", "Nails", "Washers", "Hex bolts", "Cable ties"],
+        ["3 mm", "4 mm", "5 mm", "6 mm", "8 mm"],
+    ),
+    (
+        "Fabrics",
+        "FAB",
+        Unit.METRE,
+        ["Cotton", "Linen", "Denim", "Canvas", "Fleece", "Jersey"],
+        ["white", "black", "navy", "natural", "red"],
+    ),
+    (
+        "Cleaning",
+        "CLN",
+        Unit.PIECE,
+        ["Dish soap", "Glass cleaner", "Sponges", "Bin bags", "Floor cleaner", "Hand soap"],
+        ["250 ml", "500 ml", "1 l", "refill", "eco"],
+    ),
+    (
+        "Office",
+        "OFF",
+        Unit.PACK,
+        ["Copy paper", "Ballpoint pens", "Sticky notes", "Envelopes", "Staples", "Folders"],
+        ["A4", "A5", "blue", "assorted", "recycled"],
+    ),
+]
+
+DEMO_EMAIL_DOMAIN = "example.com"
+
+
+def ean13(number: int) -> str:
+    """A valid EAN-13 in the in-store range (prefix 20), with its check digit."""
+    body = f"20{number:010d}"
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(body))
+    return body + str((10 - total % 10) % 10)
+
+
+class Command(BaseCommand):
+    help = (
+        "Create demo branches, products, stock and one user per role. Idempotent: run it "
+        "again and nothing is duplicated."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--password",
+            default="inventory-demo",
+            help="Password given to demo users when they are created (default: %(default)s).",
+        )
+        parser.add_argument(
+            "--allow-production",
+            action="store_true",
+            help="Seed even with DJANGO_ENV=production (demo users have known passwords).",
+        )
+
+    def handle(self, *args, password: str, allow_production: bool, **options) -> None:
+        if settings.PRODUCTION and not allow_production:
+            raise CommandError(
+                "Refusing to create demo users with known passwords in production "
+                "(pass --allow-production to insist)."
+            )
+        with transaction.atomic():
+            branches = self._branches()
+            products = self._catalog()
+            accounts = self._users(branches, password)
+            admin = accounts[0][0]
+            seeded = self._stock(branches, products, actor=admin)
+        self._report(branches, products, accounts, seeded, password)
+
+    def _branches(self) -> list[Branch]:
+        branches = []
+        for code, name, address, tz in BRANCHES:
+            branch, _ = Branch.objects.get_or_create(
+                code=code, defaults={"name": name, "address": address, "timezone": tz}
+            )
+            branches.append(branch)
+        return branches
+
+    def _catalog(self) -> list[Product]:
+        rng = random.Random(42)
+        existing = set(Product.objects.values_list("sku", flat=True))
+        new_products = []
+        number = 0
+        for cat_name, prefix, unit, nouns, variants in CATALOG:
+            category, _ = Category.objects.get_or_create(name=cat_name)
+            for noun in nouns:
+                for variant in variants:
+                    number += 1
+                    sku = f"{prefix}-{number:04d}"
+                    cost = Decimal(rng.randint(40, 4000)) / 100
+                    threshold = Decimal(rng.choice([5, 10, 15, 20, 25]))
+                    if sku in existing:
+                        continue
+                    new_products.append(
+                        Product(
+                            sku=sku,
+                            barcode=ean13(number),
+                            name=f"{noun}, {variant}",
+                            category=category,
+                            unit=unit,
+                            cost_price=cost,
+                            sale_price=(cost * Decimal("1.6")).quantize(Decimal("0.01")),
+                            low_stock_threshold=threshold,
+                        )
+                    )
+        Product.objects.bulk_create(new_products)
+        return list(Product.objects.filter(sku__in=self._demo_skus()).order_by("sku"))
+
+    @staticmethod
+    def _demo_skus() -> list[str]:
+        skus, number = [], 0
+        for _, prefix, _, nouns, variants in CATALOG:
+            for _ in range(len(nouns) * len(variants)):
+                number += 1
+                skus.append(f"{prefix}-{number:04d}")
+        return skus
+
+    def _users(self, branches: list[Branch], password: str) -> list[tuple[User, str, bool]]:
+        """Return (user, role label, created) for the ADMIN and each branch's MANAGER and STAFF."""
+        accounts = []
+        admin, created = self._user(f"admin@{DEMO_EMAIL_DOMAIN}", "Ada Admin", password, admin=True)
+        accounts.append((admin, "ADMIN", created))
+        for branch in branches:
+            for role in (Role.MANAGER, Role.STAFF):
+                email = f"{role.lower()}.{branch.code.lower()}@{DEMO_EMAIL_DOMAIN}"
+                name = f"{role.label.title()} {branch.name}"
+                user, created = self._user(email, name, password)
+                Membership.objects.get_or_create(user=user, branch=branch, defaults={"role": role})
+                accounts.append((user, f"{role} {branch.code}", created))
+        return accounts
+
+    @staticmethod
+    def _user(email: str, name: str, password: str, admin: bool = False) -> tuple[User, bool]:
+        user = User.objects.filter(email__iexact=email).first()
+        if user:
+            return user, False
+        if admin:
+            return User.objects.create_superuser(email, password, full_name=name), True
+        return User.objects.create_user(email, password, full_name=name), True
+
+    def _stock(self, branches: list[Branch], products: list[Product], actor: User) -> int:
+        """Receive opening stock for every level not seeded yet; leave about 1 in 8 low."""
+        stocked = set(
+            StockLevel.objects.filter(branch__in=branches).values_list("branch_id", "product_id")
+        )
+        seeded = 0
+        for branch in branches:
+            is_warehouse = branch.code.startswith("WH")
+            for product in products:
+                if (branch.id, product.id) in stocked:
+                    continue
+                # Seeded per level, so a second run makes the same choices as the first.
+                rng = random.Random(f"{branch.code}/{product.sku}")
+                if not is_warehouse and rng.random() < 0.3:
+                    continue  # shops carry part of the range
+                threshold = product.low_stock_threshold
+                received = threshold * (rng.randint(8, 20) if is_warehouse else rng.randint(2, 6))
+                services.receive_stock(
+                    actor=actor,
+                    branch_id=branch.id,
+                    product_id=product.id,
+                    quantity=received,
+                    note="Opening stock",
+                )
+                sold = received - threshold + rng.randint(1, int(threshold))
+                if rng.random() < 0.125:
+                    services.issue_stock(
+                        actor=actor,
+                        branch_id=branch.id,
+                        product_id=product.id,
+                        quantity=sold,
+                        note="Demo sales",
+                    )
+                seeded += 1
+        return seeded
+
+    def _report(self, branches, products, accounts, seeded: int, password: str) -> None:
+        low = StockLevel.objects.below_threshold().count()
+        self.stdout.write(
+            f"Demo data: {len(branches)} branches, {len(products)} products, "
+            f"{seeded} stock levels seeded now, {low} below their threshold."
+        )
+        self.stdout.write("")
+        self.stdout.write(f"{'role':<16} {'e-mail':<36} password")
+        for user, role, created in accounts:
+            shown = password if created else "(existing account, password unchanged)"
+            self.stdout.write(f"{role:<16} {user.email:<36} {shown}")

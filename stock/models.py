@@ -1,0 +1,174 @@
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Coalesce
+
+from branches.models import Branch
+from catalog.models import QUANTITY_DECIMAL_PLACES, QUANTITY_MAX_DIGITS, Product
+
+
+def quantity_field(verbose_name: str | None = None, **kwargs) -> models.DecimalField:
+    return models.DecimalField(
+        verbose_name,
+        max_digits=QUANTITY_MAX_DIGITS,
+        decimal_places=QUANTITY_DECIMAL_PLACES,
+        **kwargs,
+    )
+
+
+class StockLevelQuerySet(models.QuerySet):
+    def with_effective_threshold(self) -> "StockLevelQuerySet":
+        """Annotate ``effective_threshold``: the level's own, else the product's default."""
+        return self.annotate(
+            effective_threshold=Coalesce("low_stock_threshold", "product__low_stock_threshold")
+        )
+
+    def below_threshold(self) -> "StockLevelQuerySet":
+        return self.with_effective_threshold().filter(on_hand__lt=models.F("effective_threshold"))
+
+
+class StockLevel(models.Model):
+    """How much of one product one branch holds.
+
+    Created on the first movement or threshold setting, changed only by the stock services,
+    and always equal to the sum of its movements.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # The (branch, product) unique index serves lookups by branch; no separate index needed.
+    branch = models.ForeignKey(
+        Branch, on_delete=models.PROTECT, related_name="stock_levels", db_index=False
+    )
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="stock_levels")
+    on_hand = quantity_field("on hand", default=Decimal("0"))
+    low_stock_threshold = quantity_field(
+        null=True,
+        blank=True,
+        help_text="Overrides the product's default threshold at this branch; empty to inherit.",
+    )
+    version = models.PositiveBigIntegerField(
+        default=0, help_text="Bumped by every movement; lets clients spot missed changes."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = StockLevelQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["branch__code", "product__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["branch", "product"], name="stock_level_unique"),
+            models.CheckConstraint(
+                condition=models.Q(on_hand__gte=0), name="stock_level_on_hand_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(low_stock_threshold__gte=0),
+                name="stock_level_threshold_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product.sku} at {self.branch.code}: {self.on_hand}"
+
+    @property
+    def threshold(self) -> Decimal:
+        """The threshold in force: this level's own, else the product's default."""
+        if self.low_stock_threshold is not None:
+            return self.low_stock_threshold
+        return self.product.low_stock_threshold
+
+    @property
+    def is_low(self) -> bool:
+        return self.on_hand < self.threshold
+
+
+class MovementKind(models.TextChoices):
+    RECEIPT = "RECEIPT", "receipt"
+    ISSUE = "ISSUE", "issue"
+    ADJUSTMENT = "ADJUSTMENT", "adjustment"
+    COUNT = "COUNT", "count"
+    TRANSFER_OUT = "TRANSFER_OUT", "transfer out"
+    TRANSFER_IN = "TRANSFER_IN", "transfer in"
+
+
+class AdjustmentReason(models.TextChoices):
+    DAMAGED = "DAMAGED", "damaged"
+    EXPIRED = "EXPIRED", "expired"
+    LOST = "LOST", "lost or stolen"
+    FOUND = "FOUND", "found"
+    RETURNED = "RETURNED", "customer return"
+    CORRECTION = "CORRECTION", "correction of an earlier entry"
+    OTHER = "OTHER", "other (see note)"
+
+
+class ImmutableLedgerError(Exception):
+    """Raised when code tries to change or remove a movement: the ledger is append-only."""
+
+
+class StockMovementQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ImmutableLedgerError("Stock movements cannot be updated.")
+
+    def delete(self):
+        raise ImmutableLedgerError("Stock movements cannot be deleted.")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise ImmutableLedgerError("Stock movements cannot be updated.")
+
+
+class StockMovement(models.Model):
+    """One entry of the append-only stock ledger.
+
+    ``version`` is the level's version after this movement, so (stock_level, version) orders
+    a level's history exactly and ``on_hand_after`` can be checked against it.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Covered by the (stock_level, version) unique index.
+    stock_level = models.ForeignKey(
+        StockLevel, on_delete=models.PROTECT, related_name="movements", db_index=False
+    )
+    # Copied from the level so the ledger filters by branch or product without a join.
+    branch = models.ForeignKey(
+        Branch, on_delete=models.PROTECT, related_name="stock_movements", db_index=False
+    )
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="stock_movements")
+    kind = models.CharField(max_length=16, choices=MovementKind.choices)
+    delta = quantity_field(help_text="Signed change of on-hand quantity.")
+    on_hand_after = quantity_field("on hand after")
+    version = models.PositiveBigIntegerField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="stock_movements"
+    )
+    reason = models.CharField(max_length=16, choices=AdjustmentReason.choices, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = StockMovementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-version"]
+        indexes = [
+            models.Index(fields=["branch", "-created_at"], name="movement_branch_time_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["stock_level", "version"], name="movement_unique_level_version"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(on_hand_after__gte=0), name="movement_on_hand_after_not_neg"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.delta:+} of {self.product_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise ImmutableLedgerError("Stock movements cannot be updated.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableLedgerError("Stock movements cannot be deleted.")

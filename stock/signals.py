@@ -1,0 +1,7 @@
+from django.dispatch import Signal
+
+# Sent by the stock services inside their transaction, after a level changed, with
+# ``level`` (the locked, updated StockLevel) and ``movement`` (the StockMovement written, or
+# None when only the threshold changed). Receivers that reach outside the process (e-mail,
+# websocket, Celery) must defer that work with ``transaction.on_commit``.
+stock_level_changed = Signal()

@@ -1,0 +1,457 @@
+import uuid
+from decimal import Decimal
+
+import pytest
+
+from catalog.models import MAX_QUANTITY, Unit
+from catalog.tests.factories import ProductFactory
+from inventory_project.errors import DomainError, InvalidInput
+from stock import services
+from stock.errors import (
+    InactiveBranch,
+    InactiveProduct,
+    InsufficientStock,
+    InvalidQuantity,
+    UnknownBranch,
+    UnknownProduct,
+)
+from stock.models import AdjustmentReason, MovementKind, StockLevel, StockMovement
+from stock.signals import stock_level_changed
+
+pytestmark = pytest.mark.usefixtures("postgres")
+
+
+def receive(actor, branch, product, quantity, **kwargs):
+    return services.receive_stock(
+        actor=actor, branch_id=branch.id, product_id=product.id, quantity=quantity, **kwargs
+    )
+
+
+def level_of(branch, product) -> StockLevel:
+    return StockLevel.objects.get(branch=branch, product=product)
+
+
+def assert_untouched(branch, product, on_hand, movements):
+    level = StockLevel.objects.filter(branch=branch, product=product).first()
+    assert (level.on_hand if level else Decimal("0")) == Decimal(on_hand)
+    assert StockMovement.objects.filter(branch=branch, product=product).count() == movements
+
+
+# receive -----------------------------------------------------------------------------------
+
+
+def test_receive_creates_the_level_and_a_receipt(actor, branch, product):
+    movement = receive(actor, branch, product, "12", note="  delivery 4711 ")
+
+    level = level_of(branch, product)
+    assert level.on_hand == Decimal("12")
+    assert level.version == 1
+    assert movement.kind == MovementKind.RECEIPT
+    assert movement.delta == Decimal("12")
+    assert movement.on_hand_after == Decimal("12")
+    assert movement.version == 1
+    assert movement.actor == actor
+    assert movement.branch == branch and movement.product == product
+    assert movement.note == "delivery 4711"
+
+
+def test_receive_adds_to_existing_stock_and_bumps_version(actor, branch, product):
+    receive(actor, branch, product, 5)
+    movement = receive(actor, branch, product, Decimal("7"))
+
+    assert movement.on_hand_after == Decimal("12")
+    assert level_of(branch, product).version == 2
+
+
+def test_receive_accepts_fractional_quantities_for_measured_units(actor, branch):
+    cheese = ProductFactory(unit=Unit.KILOGRAM)
+
+    receive(actor, branch, cheese, "2.375")
+
+    assert level_of(branch, cheese).on_hand == Decimal("2.375")
+
+
+@pytest.mark.parametrize(
+    ("quantity", "message"),
+    [
+        (0, "greater than zero"),
+        ("-3", "greater than zero"),
+        ("abc", "must be a number"),
+        ("", "must be a number"),
+        (None, "must be a number"),
+        ("NaN", "finite"),
+        ("Infinity", "finite"),
+        (1.5, "not float"),
+        (True, "not bool"),
+        ("0.0001", "more than 3 decimal places"),
+        (MAX_QUANTITY + 1, "larger than the largest quantity"),
+        ("1e30", "larger than the largest quantity"),
+    ],
+)
+def test_receive_refuses_bad_quantities(actor, branch, product, quantity, message):
+    with pytest.raises(InvalidQuantity, match=message):
+        receive(actor, branch, product, quantity)
+
+    assert_untouched(branch, product, 0, 0)
+    assert not StockLevel.objects.exists()
+
+
+def test_receive_refuses_fractions_of_countable_units(actor, branch, product):
+    with pytest.raises(InvalidQuantity, match="whole number of pieces"):
+        receive(actor, branch, product, "1.5")
+
+    assert_untouched(branch, product, 0, 0)
+
+
+def test_receive_refuses_an_inactive_product(actor, branch):
+    retired = ProductFactory(is_active=False)
+
+    with pytest.raises(InactiveProduct, match="inactive"):
+        receive(actor, branch, retired, 1)
+
+    assert_untouched(branch, retired, 0, 0)
+
+
+def test_no_movement_at_an_inactive_branch(actor, branch, product):
+    receive(actor, branch, product, 4)
+    branch.is_active = False
+    branch.save()
+
+    with pytest.raises(InactiveBranch, match=branch.code):
+        services.issue_stock(actor=actor, branch_id=branch.id, product_id=product.id, quantity=1)
+
+    assert_untouched(branch, product, 4, 1)
+
+
+def test_receive_refuses_an_unknown_branch(actor, product):
+    with pytest.raises(UnknownBranch):
+        services.receive_stock(
+            actor=actor, branch_id=uuid.uuid4(), product_id=product.id, quantity=1
+        )
+
+    assert not StockLevel.objects.exists()
+
+
+def test_receive_refuses_an_unknown_product(actor, branch):
+    with pytest.raises(UnknownProduct):
+        services.receive_stock(
+            actor=actor, branch_id=branch.id, product_id=str(uuid.uuid4()), quantity=1
+        )
+
+    assert not StockLevel.objects.exists()
+
+
+def test_a_malformed_id_is_an_unknown_object(actor, product):
+    with pytest.raises(UnknownBranch, match="not-a-uuid"):
+        services.receive_stock(
+            actor=actor, branch_id="not-a-uuid", product_id=product.id, quantity=1
+        )
+
+
+def test_a_note_longer_than_the_ledger_holds_is_refused(actor, branch, product):
+    with pytest.raises(InvalidInput, match="longer than 500"):
+        receive(actor, branch, product, 1, note="x" * 501)
+
+    assert_untouched(branch, product, 0, 0)
+
+
+# issue -------------------------------------------------------------------------------------
+
+
+def test_issue_takes_stock_out(actor, branch, product):
+    receive(actor, branch, product, 10)
+
+    movement = services.issue_stock(
+        actor=actor, branch_id=branch.id, product_id=product.id, quantity="4", note="order 17"
+    )
+
+    assert movement.kind == MovementKind.ISSUE
+    assert movement.delta == Decimal("-4")
+    assert movement.on_hand_after == Decimal("6")
+    assert level_of(branch, product).on_hand == Decimal("6")
+
+
+def test_issue_may_empty_the_shelf(actor, branch, product):
+    receive(actor, branch, product, 3)
+
+    services.issue_stock(actor=actor, branch_id=branch.id, product_id=product.id, quantity=3)
+
+    assert level_of(branch, product).on_hand == 0
+
+
+def test_issuing_more_than_on_hand_changes_nothing(actor, branch, product):
+    receive(actor, branch, product, 3)
+
+    with pytest.raises(InsufficientStock, match=f"{branch.code} holds 3.000 pcs"):
+        services.issue_stock(actor=actor, branch_id=branch.id, product_id=product.id, quantity=4)
+
+    assert_untouched(branch, product, 3, 1)
+    assert level_of(branch, product).version == 1
+
+
+def test_issuing_a_product_never_stocked_changes_nothing(actor, branch, product):
+    with pytest.raises(InsufficientStock):
+        services.issue_stock(actor=actor, branch_id=branch.id, product_id=product.id, quantity=1)
+
+    assert not StockLevel.objects.exists()
+
+
+def test_issue_of_an_inactive_product_clears_remaining_stock(actor, branch, product):
+    receive(actor, branch, product, 2)
+    product.is_active = False
+    product.save()
+
+    services.issue_stock(actor=actor, branch_id=branch.id, product_id=product.id, quantity=2)
+
+    assert level_of(branch, product).on_hand == 0
+
+
+@pytest.mark.parametrize("quantity", [0, "-1", "x", "0.5"])
+def test_issue_refuses_bad_quantities(actor, branch, product, quantity):
+    receive(actor, branch, product, 5)
+
+    with pytest.raises(InvalidQuantity):
+        services.issue_stock(
+            actor=actor, branch_id=branch.id, product_id=product.id, quantity=quantity
+        )
+
+    assert_untouched(branch, product, 5, 1)
+
+
+# adjust ------------------------------------------------------------------------------------
+
+
+def test_adjust_down_records_reason_and_note(actor, branch, product):
+    receive(actor, branch, product, 10)
+
+    movement = services.adjust_stock(
+        actor=actor,
+        branch_id=branch.id,
+        product_id=product.id,
+        delta="-2",
+        reason=AdjustmentReason.DAMAGED,
+        note="crushed pallet",
+    )
+
+    assert movement.kind == MovementKind.ADJUSTMENT
+    assert movement.delta == Decimal("-2")
+    assert movement.reason == AdjustmentReason.DAMAGED
+    assert movement.note == "crushed pallet"
+    assert level_of(branch, product).on_hand == Decimal("8")
+
+
+def test_adjust_up_adds_found_stock(actor, branch, product):
+    movement = services.adjust_stock(
+        actor=actor,
+        branch_id=branch.id,
+        product_id=product.id,
+        delta=3,
+        reason=AdjustmentReason.FOUND,
+    )
+
+    assert movement.on_hand_after == Decimal("3")
+
+
+def test_adjust_below_zero_is_insufficient_stock(actor, branch, product):
+    receive(actor, branch, product, 1)
+
+    with pytest.raises(InsufficientStock):
+        services.adjust_stock(
+            actor=actor,
+            branch_id=branch.id,
+            product_id=product.id,
+            delta=-2,
+            reason=AdjustmentReason.LOST,
+        )
+
+    assert_untouched(branch, product, 1, 1)
+
+
+def test_adjust_refuses_a_zero_delta(actor, branch, product):
+    with pytest.raises(InvalidQuantity, match="must not be zero"):
+        services.adjust_stock(
+            actor=actor,
+            branch_id=branch.id,
+            product_id=product.id,
+            delta=0,
+            reason=AdjustmentReason.CORRECTION,
+        )
+
+
+def test_adjust_refuses_an_unknown_reason(actor, branch, product):
+    with pytest.raises(InvalidInput, match="not one of"):
+        services.adjust_stock(
+            actor=actor, branch_id=branch.id, product_id=product.id, delta=1, reason="WHIM"
+        )
+
+    assert_untouched(branch, product, 0, 0)
+
+
+def test_adjust_for_another_reason_needs_a_note(actor, branch, product):
+    with pytest.raises(InvalidInput, match="needs a note"):
+        services.adjust_stock(
+            actor=actor,
+            branch_id=branch.id,
+            product_id=product.id,
+            delta=1,
+            reason=AdjustmentReason.OTHER,
+            note="   ",
+        )
+
+
+# count -------------------------------------------------------------------------------------
+
+
+def test_count_sets_on_hand_and_records_the_difference(actor, branch, product):
+    receive(actor, branch, product, 10)
+
+    movement = services.count_stock(
+        actor=actor, branch_id=branch.id, product_id=product.id, counted="7"
+    )
+
+    assert movement.kind == MovementKind.COUNT
+    assert movement.delta == Decimal("-3")
+    assert movement.on_hand_after == Decimal("7")
+    assert level_of(branch, product).on_hand == Decimal("7")
+
+
+def test_count_above_the_books_adds_the_surplus(actor, branch, product):
+    receive(actor, branch, product, 2)
+
+    movement = services.count_stock(
+        actor=actor, branch_id=branch.id, product_id=product.id, counted=5
+    )
+
+    assert movement.delta == Decimal("3")
+
+
+def test_count_confirming_the_books_is_recorded_with_zero_delta(actor, branch, product):
+    receive(actor, branch, product, 4)
+
+    movement = services.count_stock(
+        actor=actor, branch_id=branch.id, product_id=product.id, counted=4
+    )
+
+    assert movement.delta == 0
+    assert level_of(branch, product).version == 2
+
+
+def test_count_of_zero_empties_the_level(actor, branch, product):
+    receive(actor, branch, product, 4)
+
+    services.count_stock(actor=actor, branch_id=branch.id, product_id=product.id, counted=0)
+
+    assert level_of(branch, product).on_hand == 0
+
+
+@pytest.mark.parametrize("counted", ["-1", "lots", "2.5"])
+def test_count_refuses_bad_quantities(actor, branch, product, counted):
+    receive(actor, branch, product, 4)
+
+    with pytest.raises(InvalidQuantity):
+        services.count_stock(
+            actor=actor, branch_id=branch.id, product_id=product.id, counted=counted
+        )
+
+    assert_untouched(branch, product, 4, 1)
+
+
+# thresholds --------------------------------------------------------------------------------
+
+
+def test_threshold_defaults_to_the_products(actor, branch, product):
+    receive(actor, branch, product, 5)
+
+    level = level_of(branch, product)
+
+    assert level.low_stock_threshold is None
+    assert level.threshold == product.low_stock_threshold == Decimal("10")
+    assert level.is_low
+
+
+def test_set_threshold_creates_the_level_without_a_movement(actor, branch, product):
+    level = services.set_low_stock_threshold(
+        actor=actor, branch_id=branch.id, product_id=product.id, threshold="3"
+    )
+
+    assert level.threshold == Decimal("3")
+    assert level.on_hand == 0 and level.version == 0
+    assert not StockMovement.objects.exists()
+
+
+def test_clearing_the_threshold_inherits_the_products_again(actor, branch, product):
+    services.set_low_stock_threshold(
+        actor=actor, branch_id=branch.id, product_id=product.id, threshold=3
+    )
+
+    level = services.set_low_stock_threshold(
+        actor=actor, branch_id=branch.id, product_id=product.id, threshold=None
+    )
+
+    assert level_of(branch, product).low_stock_threshold is None
+    assert level.threshold == product.low_stock_threshold
+
+
+@pytest.mark.parametrize("threshold", ["-1", "many", "0.5"])
+def test_set_threshold_refuses_bad_values(actor, branch, product, threshold):
+    with pytest.raises(InvalidQuantity):
+        services.set_low_stock_threshold(
+            actor=actor, branch_id=branch.id, product_id=product.id, threshold=threshold
+        )
+
+    assert not StockLevel.objects.exists()
+
+
+# the stock_level_changed signal -------------------------------------------------------------
+
+
+@pytest.fixture
+def signals():
+    received = []
+
+    def listener(sender, level, movement, **kwargs):
+        received.append((level, movement))
+
+    stock_level_changed.connect(listener)
+    yield received
+    stock_level_changed.disconnect(listener)
+
+
+def test_every_movement_sends_stock_level_changed_once(actor, branch, product, signals):
+    movement = receive(actor, branch, product, 5)
+
+    assert len(signals) == 1
+    level, sent_movement = signals[0]
+    assert sent_movement == movement
+    assert level.on_hand == Decimal("5") and level.version == 1
+
+
+def test_a_threshold_change_sends_stock_level_changed_without_movement(
+    actor, branch, product, signals
+):
+    services.set_low_stock_threshold(
+        actor=actor, branch_id=branch.id, product_id=product.id, threshold=2
+    )
+
+    assert [movement for _, movement in signals] == [None]
+
+
+def test_a_refused_movement_sends_nothing(actor, branch, product, signals):
+    with pytest.raises(DomainError):
+        services.issue_stock(actor=actor, branch_id=branch.id, product_id=product.id, quantity=1)
+
+    assert signals == []
+
+
+def test_a_failing_listener_rolls_the_movement_back(actor, branch, product):
+    def broken(**kwargs):
+        raise RuntimeError("listener failed")
+
+    stock_level_changed.connect(broken)
+    try:
+        with pytest.raises(RuntimeError):
+            receive(actor, branch, product, 5)
+    finally:
+        stock_level_changed.disconnect(broken)
+
+    assert_untouched(branch, product, 0, 0)
