@@ -51,7 +51,8 @@ def test_receive_creates_the_level_and_a_receipt(actor, branch, product):
     assert movement.on_hand_after == Decimal("12")
     assert movement.version == 1
     assert movement.actor == actor
-    assert movement.branch == branch and movement.product == product
+    assert movement.branch == branch
+    assert movement.product == product
     assert movement.note == "delivery 4711"
 
 
@@ -375,7 +376,8 @@ def test_set_threshold_creates_the_level_without_a_movement(actor, branch, produ
     )
 
     assert level.threshold == Decimal("3")
-    assert level.on_hand == 0 and level.version == 0
+    assert level.on_hand == 0
+    assert level.version == 0
     assert not StockMovement.objects.exists()
 
 
@@ -423,7 +425,8 @@ def test_every_movement_sends_stock_level_changed_once(actor, branch, product, s
     assert len(signals) == 1
     level, sent_movement = signals[0]
     assert sent_movement == movement
-    assert level.on_hand == Decimal("5") and level.version == 1
+    assert level.on_hand == Decimal("5")
+    assert level.version == 1
 
 
 def test_a_threshold_change_sends_stock_level_changed_without_movement(
