@@ -50,6 +50,10 @@ class UserAdmin(BaseUserAdmin):
     ]
     filter_horizontal = []
 
+    def get_inlines(self, request, obj):
+        # Roles are given once the account exists, on its change page.
+        return self.inlines if obj else []
+
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):

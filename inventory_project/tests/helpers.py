@@ -1,0 +1,35 @@
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from django.conf import settings
+
+SERVICE_VARIABLES = ("DATABASE_URL", "REDIS_URL", "EMAIL_URL", "DJANGO_ENV", "SECRET_KEY")
+
+
+def embedded_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The environment of a fresh checkout: no services configured, a private SQLite file."""
+    env = {k: v for k, v in os.environ.items() if k not in SERVICE_VARIABLES}
+    env["SQLITE_PATH"] = str(tmp_path / "db.sqlite3")
+    env.update(extra)
+    return env
+
+
+def manage(*args: str, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=check,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

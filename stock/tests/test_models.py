@@ -1,0 +1,80 @@
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from stock import services
+from stock.models import ImmutableLedgerError, StockLevel, StockMovement
+
+pytestmark = pytest.mark.usefixtures("postgres")
+
+
+@pytest.fixture
+def movement(actor, branch, product):
+    return services.receive_stock(
+        actor=actor, branch_id=branch.id, product_id=product.id, quantity=5
+    )
+
+
+def test_a_saved_movement_cannot_be_saved_again(movement):
+    movement.note = "rewritten history"
+
+    with pytest.raises(ImmutableLedgerError):
+        movement.save()
+
+
+def test_a_movement_cannot_be_deleted(movement):
+    with pytest.raises(ImmutableLedgerError):
+        movement.delete()
+
+
+def test_movements_cannot_be_updated_in_bulk(movement):
+    with pytest.raises(ImmutableLedgerError):
+        StockMovement.objects.filter(pk=movement.pk).update(delta=Decimal("500"))
+
+
+def test_movements_cannot_be_deleted_in_bulk(movement):
+    with pytest.raises(ImmutableLedgerError):
+        StockMovement.objects.all().delete()
+
+
+def test_movements_cannot_be_bulk_updated(movement):
+    movement.delta = Decimal("1")
+
+    with pytest.raises(ImmutableLedgerError):
+        StockMovement.objects.bulk_update([movement], ["delta"])
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE stock_stockmovement SET delta = 99",
+        "DELETE FROM stock_stockmovement",
+    ],
+)
+def test_the_database_refuses_to_change_the_ledger(movement, sql):
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+        connection.cursor().execute(sql)
+
+    assert StockMovement.objects.get().delta == Decimal("5")
+
+
+def test_the_database_refuses_negative_on_hand(movement):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        StockLevel.objects.update(on_hand=Decimal("-1"))
+
+
+def test_one_level_per_branch_and_product(movement):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        StockLevel.objects.create(branch=movement.branch, product=movement.product)
+
+
+def test_below_threshold_uses_the_levels_threshold_over_the_products(actor, branch, product):
+    services.receive_stock(actor=actor, branch_id=branch.id, product_id=product.id, quantity=5)
+    assert list(StockLevel.objects.below_threshold()) == [StockLevel.objects.get()]
+
+    services.set_low_stock_threshold(
+        actor=actor, branch_id=branch.id, product_id=product.id, threshold=5
+    )
+
+    assert not StockLevel.objects.below_threshold().exists()
