@@ -43,3 +43,8 @@ def check_unit(amount: Decimal, product: Product, *, name: str) -> None:
         raise InvalidQuantity(
             f"{name} for {product.sku} must be a whole number of {product.get_unit_display()}."
         )
+
+
+def format_quantity(amount: Decimal) -> str:
+    """A quantity as people write it: ``3`` rather than ``3.000``, ``2.5`` rather than ``2.500``."""
+    return f"{amount.normalize():f}"

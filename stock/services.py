@@ -23,7 +23,7 @@ from stock.errors import (
     UnknownProduct,
 )
 from stock.models import AdjustmentReason, MovementKind, StockLevel, StockMovement
-from stock.quantities import Quantity, check_unit, parse_quantity
+from stock.quantities import Quantity, check_unit, format_quantity, parse_quantity
 from stock.signals import stock_level_changed
 
 NOTE_MAX_LENGTH = StockMovement._meta.get_field("note").max_length
@@ -158,8 +158,8 @@ def _record_movement(
     on_hand_after = level.on_hand + delta
     if on_hand_after < 0:
         raise InsufficientStock(
-            f"{level.branch.code} holds {level.on_hand} {level.product.unit} of "
-            f"{level.product.sku}; {-delta} cannot leave."
+            f"{level.branch.code} holds {format_quantity(level.on_hand)} {level.product.unit} "
+            f"of {level.product.sku}; {format_quantity(-delta)} cannot leave."
         )
     if on_hand_after > MAX_QUANTITY:
         raise InvalidQuantity(f"On hand would exceed the largest quantity held ({MAX_QUANTITY}).")
