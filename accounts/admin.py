@@ -1,8 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.models import Group
 
 from accounts.models import Membership, User
+
+# Roles are branch memberships, not permission groups.
+admin.site.unregister(Group)
 
 
 class UserCreationForm(AdminUserCreationForm):

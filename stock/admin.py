@@ -5,7 +5,7 @@ from django.db.models import F
 from stock import services
 from stock.errors import InvalidQuantity
 from stock.models import StockLevel, StockMovement
-from stock.quantities import check_unit, parse_quantity
+from stock.quantities import check_unit, format_quantity, parse_quantity
 
 
 class LowStockFilter(admin.SimpleListFilter):
@@ -47,7 +47,7 @@ class StockLevelAdmin(admin.ModelAdmin):
     """On hand changes only through movements; only the branch's threshold is edited here."""
 
     form = StockLevelForm
-    list_display = ["product", "branch", "on_hand", "unit", "threshold", "is_low", "updated_at"]
+    list_display = ["product", "branch", "quantity", "unit", "threshold", "status", "updated_at"]
     list_filter = [LowStockFilter, "branch", "product__category"]
     list_select_related = ["branch", "product"]
     search_fields = ["product__sku", "product__name", "product__barcode", "branch__code"]
@@ -60,17 +60,21 @@ class StockLevelAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    @admin.display(description="on hand", ordering="on_hand")
+    def quantity(self, level: StockLevel) -> str:
+        return format_quantity(level.on_hand)
+
     @admin.display(description="unit", ordering="product__unit")
     def unit(self, level: StockLevel) -> str:
         return level.product.unit
 
     @admin.display(description="threshold")
-    def threshold(self, level: StockLevel):
-        return level.threshold
+    def threshold(self, level: StockLevel) -> str:
+        return format_quantity(level.threshold)
 
-    @admin.display(description="low", boolean=True)
-    def is_low(self, level: StockLevel) -> bool:
-        return level.is_low
+    @admin.display(description="status")
+    def status(self, level: StockLevel) -> str:
+        return "LOW" if level.is_low else "ok"
 
     def save_model(self, request, obj, form, change):
         services.set_low_stock_threshold(
@@ -90,8 +94,8 @@ class StockMovementAdmin(admin.ModelAdmin):
         "branch",
         "product",
         "kind",
-        "delta",
-        "on_hand_after",
+        "change",
+        "on_hand",
         "actor",
         "reason",
     ]
@@ -100,6 +104,14 @@ class StockMovementAdmin(admin.ModelAdmin):
     search_fields = ["product__sku", "product__name", "note", "actor__email"]
     date_hierarchy = "created_at"
     show_full_result_count = False
+
+    @admin.display(description="change", ordering="delta")
+    def change(self, movement: StockMovement) -> str:
+        return f"{'+' if movement.delta > 0 else ''}{format_quantity(movement.delta)}"
+
+    @admin.display(description="on hand after", ordering="on_hand_after")
+    def on_hand(self, movement: StockMovement) -> str:
+        return format_quantity(movement.on_hand_after)
 
     def has_add_permission(self, request):
         return False

@@ -141,3 +141,12 @@ def test_the_low_stock_filter_lists_levels_below_threshold(admin_client, actor, 
 
     assert low.context["cl"].result_count == 9
     assert list(fine.context["cl"].result_list) == [healthy]
+
+
+def test_the_stock_list_marks_low_levels_and_shows_plain_quantities(admin_client, stocked):
+    response = admin_client.get(admin_url(StockLevel, "changelist"))
+
+    rows = response.text.split('<tr class="')
+    first_row = next(row for row in rows if stocked.first().product.sku in row)
+    assert '<td class="field-quantity">3</td>' in first_row
+    assert '<td class="field-status">LOW</td>' in first_row
