@@ -77,27 +77,18 @@ def test_seed_demo_creates_a_company_to_try_the_app_with(capsys):
     call_command("verify_ledger")
 
 
+def row_counts() -> dict[str, int]:
+    models = [Branch, Product, StockLevel, StockMovement, User, Membership]
+    return {model.__name__: model.objects.count() for model in models}
+
+
 def test_seed_demo_run_twice_adds_nothing(capsys):
     call_command("seed_demo")
-    counts = (
-        Branch.objects.count(),
-        Product.objects.count(),
-        StockLevel.objects.count(),
-        StockMovement.objects.count(),
-        User.objects.count(),
-        Membership.objects.count(),
-    )
+    counts = row_counts()
 
     call_command("seed_demo")
 
-    assert counts == (
-        Branch.objects.count(),
-        Product.objects.count(),
-        StockLevel.objects.count(),
-        StockMovement.objects.count(),
-        User.objects.count(),
-        Membership.objects.count(),
-    )
+    assert row_counts() == counts
     assert "0 stock levels seeded now" in capsys.readouterr().out
 
 

@@ -145,6 +145,7 @@ class Command(BaseCommand):
                     sku = f"{prefix}-{number:04d}"
                     cost = Decimal(rng.randint(40, 4000)) / 100
                     threshold = Decimal(rng.choice([5, 10, 15, 20, 25]))
+                    # Drawn before the skip so every product gets the same values each run.
                     if sku in existing:
                         continue
                     new_products.append(
