@@ -64,5 +64,6 @@ class MembershipAdmin(admin.ModelAdmin):
     list_display = ["user", "branch", "role", "created_at"]
     list_filter = ["role", "branch"]
     list_select_related = ["user", "branch"]
+    ordering = ["branch__code", "role", "user__email"]
     search_fields = ["user__email", "user__full_name", "branch__code", "branch__name"]
     autocomplete_fields = ["user", "branch"]

@@ -50,6 +50,7 @@ class StockLevelAdmin(admin.ModelAdmin):
     list_display = ["product", "branch", "quantity", "unit", "threshold", "status", "updated_at"]
     list_filter = [LowStockFilter, "branch", "product__category"]
     list_select_related = ["branch", "product"]
+    ordering = ["branch__code", "product__name"]
     search_fields = ["product__sku", "product__name", "product__barcode", "branch__code"]
     readonly_fields = ["branch", "product", "on_hand", "version", "created_at", "updated_at"]
     fields = [*readonly_fields[:3], "low_stock_threshold", *readonly_fields[3:]]

@@ -57,7 +57,6 @@ class StockLevel(models.Model):
     objects = StockLevelQuerySet.as_manager()
 
     class Meta:
-        ordering = ["branch__code", "product__name"]
         constraints = [
             models.UniqueConstraint(fields=["branch", "product"], name="stock_level_unique"),
             models.CheckConstraint(
