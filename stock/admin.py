@@ -1,6 +1,5 @@
 from django import forms
 from django.contrib import admin
-from django.db.models import F
 
 from stock import services
 from stock.errors import InvalidQuantity
@@ -19,7 +18,7 @@ class LowStockFilter(admin.SimpleListFilter):
         if self.value() == "yes":
             return queryset.below_threshold()
         if self.value() == "no":
-            return queryset.with_effective_threshold().filter(on_hand__gte=F("effective_threshold"))
+            return queryset.at_or_above_threshold()
         return queryset
 
 

@@ -28,6 +28,9 @@ class StockLevelQuerySet(models.QuerySet):
     def below_threshold(self) -> "StockLevelQuerySet":
         return self.with_effective_threshold().filter(on_hand__lt=models.F("effective_threshold"))
 
+    def at_or_above_threshold(self) -> "StockLevelQuerySet":
+        return self.with_effective_threshold().filter(on_hand__gte=models.F("effective_threshold"))
+
 
 class StockLevel(models.Model):
     """How much of one product one branch holds.

@@ -12,7 +12,7 @@ def admin_client(client, db):
     return client
 
 
-def test_an_admin_adds_a_user_with_an_email_login(admin_client, client):
+def test_an_admin_adds_a_user_with_an_email_login(admin_client):
     response = admin_client.post(
         reverse("admin:accounts_user_add"),
         {
@@ -26,6 +26,7 @@ def test_an_admin_adds_a_user_with_an_email_login(admin_client, client):
 
     assert response.status_code == 302
     user = User.objects.get(full_name="New Person")
+    assert user.email == "new.person@example.com"
     assert user.check_password("a-long-enough-passphrase")
     assert not user.is_superuser
 

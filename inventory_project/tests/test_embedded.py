@@ -15,7 +15,6 @@ pytestmark = pytest.mark.slow
 
 RECORD_A_MOVEMENT = """
 from accounts.models import User
-from catalog.models import Product
 from stock.models import StockLevel
 from stock.services import issue_stock
 

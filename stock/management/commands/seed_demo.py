@@ -135,14 +135,14 @@ class Command(BaseCommand):
     def _catalog(self) -> list[Product]:
         rng = random.Random(42)
         existing = set(Product.objects.values_list("sku", flat=True))
-        new_products = []
-        number = 0
+        skus, new_products = [], []
         for cat_name, prefix, unit, nouns, variants in CATALOG:
             category, _ = Category.objects.get_or_create(name=cat_name)
             for noun in nouns:
                 for variant in variants:
-                    number += 1
+                    number = len(skus) + 1
                     sku = f"{prefix}-{number:04d}"
+                    skus.append(sku)
                     cost = Decimal(rng.randint(40, 4000)) / 100
                     threshold = Decimal(rng.choice([5, 10, 15, 20, 25]))
                     # Drawn before the skip so every product gets the same values each run.
@@ -161,16 +161,7 @@ class Command(BaseCommand):
                         )
                     )
         Product.objects.bulk_create(new_products)
-        return list(Product.objects.filter(sku__in=self._demo_skus()).order_by("sku"))
-
-    @staticmethod
-    def _demo_skus() -> list[str]:
-        skus, number = [], 0
-        for _, prefix, _, nouns, variants in CATALOG:
-            for _ in range(len(nouns) * len(variants)):
-                number += 1
-                skus.append(f"{prefix}-{number:04d}")
-        return skus
+        return list(Product.objects.filter(sku__in=skus).order_by("sku"))
 
     def _users(self, branches: list[Branch], password: str) -> list[tuple[User, str, bool]]:
         """Return (user, role label, created) for the ADMIN and each branch's MANAGER and STAFF."""
