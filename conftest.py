@@ -1,14 +1,15 @@
 import pytest
 from django.db import connection
 
-from accounts.tests.factories import UserFactory
+from accounts.tests.factories import AdminFactory
 from branches.tests.factories import BranchFactory
 from catalog.tests.factories import ProductFactory
 
 
 @pytest.fixture
 def actor(db):
-    return UserFactory()
+    """Someone who may do everything everywhere; tests of who may do what use roles."""
+    return AdminFactory()
 
 
 @pytest.fixture

@@ -3,7 +3,8 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.models import Group
 
-from accounts.models import Membership, User
+from accounts import services
+from accounts.models import ApiToken, Membership, User
 
 # Roles are branch memberships, not permission groups.
 admin.site.unregister(Group)
@@ -31,8 +32,8 @@ class MembershipInline(admin.TabularInline):
 class UserAdmin(BaseUserAdmin):
     form = UserEditForm
     add_form = UserCreationForm
-    list_display = ["email", "full_name", "is_superuser", "is_staff", "is_active", "last_login"]
-    list_filter = ["is_superuser", "is_staff", "is_active", "memberships__branch"]
+    list_display = ["email", "full_name", "is_superuser", "is_active", "last_login"]
+    list_filter = ["is_superuser", "is_active", "memberships__role", "memberships__branch"]
     search_fields = ["email", "full_name"]
     ordering = ["email"]
     inlines = [MembershipInline]
@@ -40,7 +41,7 @@ class UserAdmin(BaseUserAdmin):
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
         ("Profile", {"fields": ["full_name"]}),
-        ("Access", {"fields": ["is_active", "is_staff", "is_superuser"]}),
+        ("Access", {"fields": ["is_active", "is_superuser"]}),
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [
@@ -58,6 +59,21 @@ class UserAdmin(BaseUserAdmin):
         # Roles are given once the account exists, on its change page.
         return self.inlines if obj else []
 
+    def get_readonly_fields(self, request, obj=None):
+        # No one switches off their own account or administrator rights by accident.
+        if obj is not None and obj.pk == request.user.pk:
+            return [*self.readonly_fields, "is_active", "is_superuser"]
+        return self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            services.deactivate_user(actor=request.user, user_id=obj.pk)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        services.sync_branch_permissions(user=form.instance)
+
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
@@ -67,3 +83,39 @@ class MembershipAdmin(admin.ModelAdmin):
     ordering = ["branch__code", "role", "user__email"]
     search_fields = ["user__email", "user__full_name", "branch__code", "branch__name"]
     autocomplete_fields = ["user", "branch"]
+
+    # Every change of a role re-derives that person's branch permissions.
+    def save_model(self, request, obj, form, change):
+        previous_user = Membership.objects.filter(pk=obj.pk).values_list("user", flat=True).first()
+        super().save_model(request, obj, form, change)
+        for user in User.objects.filter(pk__in={obj.user_id, previous_user} - {None}):
+            services.sync_branch_permissions(user=user)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        services.sync_branch_permissions(user=obj.user)
+
+    def delete_queryset(self, request, queryset):
+        users = list(User.objects.filter(pk__in=queryset.values("user")))
+        super().delete_queryset(request, queryset)
+        for user in users:
+            services.sync_branch_permissions(user=user)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Devices signed in to the API. Tokens are issued by signing in; deleting one signs that
+    device out."""
+
+    list_display = ["device", "user", "created", "last_used_at", "expiry"]
+    list_select_related = ["user"]
+    search_fields = ["device", "user__email", "user__full_name"]
+    ordering = ["-created"]
+    fields = ["device", "user", "created", "last_used_at", "expiry"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

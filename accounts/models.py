@@ -4,6 +4,8 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from guardian.models import UserObjectPermissionBase
+from knox.models import AbstractAuthToken
 
 from branches.models import Branch
 
@@ -28,7 +30,6 @@ class UserManager(BaseUserManager["User"]):
     def create_superuser(
         self, email: str, password: str | None = None, **extra_fields: object
     ) -> "User":
-        extra_fields.setdefault("is_staff", True)
         extra_fields.setdefault("is_superuser", True)
         return self.create_user(email, password, **extra_fields)
 
@@ -36,7 +37,8 @@ class UserManager(BaseUserManager["User"]):
 class User(AbstractBaseUser, PermissionsMixin):
     """A person who signs in with an e-mail address.
 
-    ADMINs (``is_superuser``) act on every branch; everyone else acts through memberships.
+    ADMINs (``is_superuser``) act on every branch and alone reach the back office; everyone
+    else acts through memberships.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -45,8 +47,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(
         "active", default=True, help_text="Inactive users cannot sign in or use the API."
     )
-    is_staff = models.BooleanField(
-        "back-office access", default=False, help_text="May sign in to the admin site."
+    is_superuser = models.BooleanField(
+        "administrator",
+        default=False,
+        help_text="Administrators act on every branch and manage the back office.",
     )
     date_joined = models.DateTimeField(default=timezone.now)
 
@@ -64,6 +68,11 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.full_name or self.email
+
+    @property
+    def is_staff(self) -> bool:
+        # Django's admin asks for is_staff; only ADMINs reach it.
+        return self.is_superuser
 
     def clean(self) -> None:
         super().clean()
@@ -97,3 +106,33 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} at {self.branch.code}"
+
+
+class BranchPermission(UserObjectPermissionBase):
+    """A django-guardian object permission on a branch, with a real foreign key.
+
+    Rows are derived from memberships by ``accounts.services.sync_branch_permissions``;
+    nothing else writes them.
+    """
+
+    content_object = models.ForeignKey(Branch, on_delete=models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        verbose_name = "branch permission"
+
+
+class ApiToken(AbstractAuthToken):
+    """A per-device API token. Only a SHA-512 digest of the token is stored."""
+
+    # A stable id to list and revoke a device by, instead of exposing the digest.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    digest = models.CharField(max_length=128, unique=True, editable=False)
+    device = models.CharField(max_length=100, help_text="Which device or integration holds it.")
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API token"
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.device} ({self.user})"

@@ -38,6 +38,21 @@ class Branch(models.Model):
     class Meta:
         ordering = ["code"]
         verbose_name_plural = "branches"
+        # Granted per branch (django-guardian object permissions) from memberships; which
+        # role holds which is decided in accounts.permissions. view_branch is Django's own.
+        permissions = [
+            ("receive_stock", "Receive stock"),
+            ("issue_stock", "Issue stock"),
+            ("adjust_stock", "Adjust stock"),
+            ("count_stock", "Count stock"),
+            ("set_thresholds", "Set low-stock thresholds"),
+            ("request_transfer", "Request transfers into the branch"),
+            ("dispatch_transfer", "Approve and ship transfers out of the branch"),
+            ("receive_transfer", "Receive transfers into the branch"),
+            ("cancel_transfer", "Cancel transfers before shipping"),
+            ("acknowledge_alerts", "Acknowledge low-stock alerts"),
+            ("manage_staff", "Add, deactivate and reactivate staff"),
+        ]
         constraints = [
             models.UniqueConstraint(Lower("name"), name="branch_name_unique_ci"),
         ]

@@ -6,6 +6,7 @@ channel layer, Celery tasks run eagerly and e-mail goes to the console. ``DATABA
 production checks: a real ``SECRET_KEY`` is required and cookies are secure.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -40,13 +41,17 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 INSTALLED_APPS = [
     # daphne first: its runserver serves HTTP and websockets through the ASGI app.
     "daphne",
-    "django.contrib.admin",
+    "inventory_project.apps.InventoryAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "rest_framework",
+    "knox",
+    "guardian",
+    "axes",
     "branches",
     "catalog",
     "accounts",
@@ -63,6 +68,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into a 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 if PRODUCTION:
@@ -143,12 +150,80 @@ CELERY_TIMEZONE = "UTC"
 # Authentication ---------------------------------------------------------------------------
 
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    # Refuses sign-ins while a user/address pair is locked out; authenticates no one itself.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    "guardian.backends.ObjectPermissionBackend",
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+# A working day; shared shop terminals should not stay signed in for weeks.
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 12)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Object permissions live on Branch only; the anonymous user never holds any.
+ANONYMOUS_USER_NAME = None
+
+# Failed sign-ins (session, admin and API token alike): after LOGIN_FAILURE_LIMIT failures
+# for one e-mail address from one client address, that pair is locked out for
+# LOGIN_LOCKOUT_MINUTES. Locking the pair, not the account, stops guessing without letting a
+# stranger lock a colleague out.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "accounts.authentication.attempted_email"
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+# Behind nginx the client address is the last one the proxy appended to X-Forwarded-For;
+# without a proxy the header is the client's own word and is ignored.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT:
+    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT
+    AXES_IPWARE_PROXY_ORDER = "right-most"
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+
+# API ------------------------------------------------------------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.DeviceTokenAuthentication",
+        # Browsable API; enforces CSRF.
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "inventory_project.api.exception_handler",
+}
+
+KNOX_TOKEN_MODEL = "accounts.ApiToken"
+# knox's own migrations create its default token table even when the model is swapped out;
+# without them nothing of knox's reaches the database.
+MIGRATION_MODULES = {"knox": None}
+REST_KNOX = {
+    "TOKEN_PREFIX": "inv_",
+    # Each use extends a token to API_TOKEN_TTL_DAYS from now, but never beyond
+    # API_TOKEN_MAX_DAYS after it was issued: a device in daily use stays signed in, a lost
+    # one stops working on its own, and every device signs in again at least that often.
+    "TOKEN_TTL": timedelta(days=env.int("API_TOKEN_TTL_DAYS", default=14)),
+    "AUTO_REFRESH": True,
+    "AUTO_REFRESH_MAX_TTL": timedelta(days=env.int("API_TOKEN_MAX_DAYS", default=90)),
+    "MIN_REFRESH_INTERVAL": 60,
+    "TOKEN_LIMIT_PER_USER": env.int("API_TOKENS_PER_USER", default=20),
+}
 
 # E-mail -----------------------------------------------------------------------------------
 
@@ -213,5 +288,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # Refused sign-ins, lockouts and permission denials: kept at WARNING and above.
+        "axes": {"level": "WARNING"},
     },
 }

@@ -1,4 +1,14 @@
+from branches.errors import UnknownBranch
 from inventory_project.errors import Conflict, InvalidInput, NotFound
+
+__all__ = [
+    "InactiveBranch",
+    "InactiveProduct",
+    "InsufficientStock",
+    "InvalidQuantity",
+    "UnknownBranch",
+    "UnknownProduct",
+]
 
 
 class InsufficientStock(Conflict):
@@ -7,10 +17,6 @@ class InsufficientStock(Conflict):
 
 class InvalidQuantity(InvalidInput):
     code = "invalid_quantity"
-
-
-class UnknownBranch(NotFound):
-    code = "unknown_branch"
 
 
 class UnknownProduct(NotFound):

@@ -1,6 +1,7 @@
 """Every change of stock goes through these functions.
 
-Each runs in one transaction: it locks the (branch, product) level row, checks the rules,
+Each runs in one transaction: it checks that the actor may do this at the branch (see
+``accounts.permissions``), locks the (branch, product) level row, checks the rules,
 updates ``on_hand`` and ``version``, appends one movement to the ledger and sends
 ``stock_level_changed``. A rule broken raises a DomainError and nothing is written.
 """
@@ -10,7 +11,9 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from accounts import permissions
 from accounts.models import User
+from accounts.permissions import Action
 from branches.models import Branch
 from catalog.models import MAX_QUANTITY, Product
 from inventory_project.errors import InvalidInput
@@ -41,6 +44,7 @@ def receive_stock(
     amount = parse_quantity(quantity, name="Quantity", sign=1)
     note = _clean_note(note)
     with transaction.atomic():
+        permissions.require(actor, Action.RECEIVE_STOCK, branch_id)
         level = _lock_level(branch_id=branch_id, product_id=product_id)
         if not level.product.is_active:
             raise InactiveProduct(
@@ -67,6 +71,7 @@ def issue_stock(
     amount = parse_quantity(quantity, name="Quantity", sign=1)
     note = _clean_note(note)
     with transaction.atomic():
+        permissions.require(actor, Action.ISSUE_STOCK, branch_id)
         level = _lock_level(branch_id=branch_id, product_id=product_id)
         check_unit(amount, level.product, name="Quantity")
         return _record_movement(
@@ -95,6 +100,7 @@ def adjust_stock(
     if reason == AdjustmentReason.OTHER and not note:
         raise InvalidInput("An adjustment for another reason needs a note explaining it.")
     with transaction.atomic():
+        permissions.require(actor, Action.ADJUST_STOCK, branch_id)
         level = _lock_level(branch_id=branch_id, product_id=product_id)
         check_unit(change, level.product, name="Adjustment")
         return _record_movement(
@@ -122,6 +128,7 @@ def count_stock(
     amount = parse_quantity(counted, name="Counted quantity", sign=None)
     note = _clean_note(note)
     with transaction.atomic():
+        permissions.require(actor, Action.COUNT_STOCK, branch_id)
         level = _lock_level(branch_id=branch_id, product_id=product_id)
         check_unit(amount, level.product, name="Counted quantity")
         return _record_movement(
@@ -143,6 +150,7 @@ def set_low_stock_threshold(
     """Set the branch's own low-stock threshold for a product; ``None`` inherits the default."""
     value = None if threshold is None else parse_quantity(threshold, name="Threshold", sign=None)
     with transaction.atomic():
+        permissions.require(actor, Action.SET_THRESHOLDS, branch_id)
         level = _lock_level(branch_id=branch_id, product_id=product_id)
         if value is not None:
             check_unit(value, level.product, name="Threshold")

@@ -3,7 +3,7 @@ from django.contrib.auth import authenticate
 from django.db import IntegrityError, transaction
 
 from accounts.models import Membership, Role, User
-from accounts.tests.factories import UserFactory
+from accounts.tests.factories import PASSWORD, UserFactory
 from branches.tests.factories import BranchFactory
 
 pytestmark = pytest.mark.django_db
@@ -13,7 +13,6 @@ def test_create_user_stores_the_email_lower_case():
     user = User.objects.create_user("Jane.Doe@Example.COM", "pw-1234567", full_name="Jane Doe")
 
     assert user.email == "jane.doe@example.com"
-    assert not user.is_staff
     assert not user.is_superuser
 
 
@@ -22,17 +21,20 @@ def test_create_user_requires_an_email():
         User.objects.create_user("", "pw")
 
 
-def test_create_superuser_is_an_admin_with_back_office_access():
+def test_only_an_admin_has_back_office_access():
     user = User.objects.create_superuser("root@example.com", "pw-1234567")
 
     assert user.is_superuser
     assert user.is_staff
+    assert not UserFactory().is_staff
 
 
-def test_login_matches_the_email_case_insensitively():
+def test_login_matches_the_email_case_insensitively(rf):
     user = UserFactory(email="sam@example.com")
 
-    assert authenticate(username="SAM@example.com", password="correct horse battery staple") == user
+    signed_in = authenticate(rf.post("/"), username="SAM@example.com", password=PASSWORD)
+
+    assert signed_in == user
 
 
 def test_two_accounts_cannot_share_an_email_in_different_case():

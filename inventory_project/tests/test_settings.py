@@ -57,8 +57,8 @@ def test_health_reports_ok_with_a_reachable_database(client, db):
     assert response.json() == {"status": "ok"}
 
 
-def test_the_home_page_leads_to_the_back_office(client):
+def test_the_home_page_asks_a_visitor_to_sign_in(client):
     response = client.get("/")
 
     assert response.status_code == 302
-    assert response["Location"] == "/admin/"
+    assert response["Location"] == "/account/sign-in/?next=/"

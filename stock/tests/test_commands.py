@@ -1,6 +1,7 @@
 import pytest
 from django.core.management import CommandError, ManagementUtility, call_command
 from django.db import connection
+from django.urls import reverse
 
 from accounts.models import Membership, Role, User
 from branches.models import Branch
@@ -95,7 +96,12 @@ def test_seed_demo_run_twice_adds_nothing(capsys):
 def test_seed_demo_users_can_sign_in_with_the_printed_password(client):
     call_command("seed_demo", password="s3cret-demo")
 
-    assert client.login(username="manager.ber-01@example.com", password="s3cret-demo")
+    response = client.post(
+        reverse("login"), {"username": "manager.ber-01@example.com", "password": "s3cret-demo"}
+    )
+
+    assert response.status_code == 302
+    assert response.wsgi_request.user.email == "manager.ber-01@example.com"
 
 
 def test_seed_demo_refuses_to_run_in_production(settings):

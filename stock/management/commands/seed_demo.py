@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from accounts import services as account_services
 from accounts.models import Membership, Role, User
 from branches.models import Branch
 from catalog.models import Category, Product, Unit
@@ -174,6 +175,7 @@ class Command(BaseCommand):
                 name = f"{role.label.title()} {branch.name}"
                 user, created = self._user(email, name, password)
                 Membership.objects.get_or_create(user=user, branch=branch, defaults={"role": role})
+                account_services.sync_branch_permissions(user=user)
                 accounts.append((user, f"{role} {branch.code}", created))
         return accounts
 

@@ -1,0 +1,202 @@
+"""Who may do what, and where: the one place that answers it.
+
+ADMIN (``is_superuser``) may do everything at every branch. Everyone else acts through
+memberships: each role holds a fixed set of object permissions on the branch (django-guardian
+rows, kept in step with memberships by ``accounts.services.sync_branch_permissions``).
+
+Every HTML view, API endpoint, websocket consumer and the admin ask this module; none decides
+for itself. A branch a user may not view does not exist for them (NotFound, answered 404);
+a branch they may view but not act on is NotPermitted (answered 403).
+"""
+
+import enum
+import logging
+import uuid
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Model, Q, QuerySet
+from guardian.shortcuts import get_objects_for_user
+
+from accounts.models import BranchPermission, Membership, Role, User
+from branches.errors import UnknownBranch
+from branches.models import Branch
+from inventory_project.errors import NotPermitted
+
+logger = logging.getLogger(__name__)
+
+AnyUser = User | AnonymousUser
+
+
+class Action(enum.StrEnum):
+    """What a user may do at a branch; each is a permission codename on Branch."""
+
+    VIEW = "view_branch"  # stock, ledger, alerts and transfers of the branch
+    RECEIVE_STOCK = "receive_stock"
+    ISSUE_STOCK = "issue_stock"
+    ADJUST_STOCK = "adjust_stock"
+    COUNT_STOCK = "count_stock"
+    SET_THRESHOLDS = "set_thresholds"
+    REQUEST_TRANSFER = "request_transfer"  # into the branch
+    DISPATCH_TRANSFER = "dispatch_transfer"  # approve and ship out of the branch
+    RECEIVE_TRANSFER = "receive_transfer"  # into the branch
+    CANCEL_TRANSFER = "cancel_transfer"  # at the requesting or the source branch
+    ACKNOWLEDGE_ALERTS = "acknowledge_alerts"
+    MANAGE_STAFF = "manage_staff"
+
+    @property
+    def label(self) -> str:
+        return self.name.replace("_", " ").lower()
+
+
+ROLE_ACTIONS: dict[str, frozenset[Action]] = {
+    Role.MANAGER: frozenset(Action),
+    Role.STAFF: frozenset({Action.VIEW, Action.RECEIVE_STOCK, Action.RECEIVE_TRANSFER}),
+}
+
+
+def is_admin(user: AnyUser) -> bool:
+    """ADMINs act everywhere, manage the catalog, branches and people, and use the admin."""
+    return bool(user.is_authenticated and user.is_active and user.is_superuser)
+
+
+def visible_branches(user: AnyUser) -> QuerySet[Branch]:
+    """The branches whose stock, ledger, alerts and transfers ``user`` may see."""
+    return branches_where(user, Action.VIEW)
+
+
+def branches_where(user: AnyUser, action: Action) -> QuerySet[Branch]:
+    """The branches where ``user`` may do ``action``."""
+    if not (user.is_authenticated and user.is_active):
+        return Branch.objects.none()
+    return get_objects_for_user(
+        user, action.value, klass=Branch, use_groups=False, accept_global_perms=False
+    )
+
+
+def actions_at(user: AnyUser, branch: Branch | uuid.UUID | str) -> frozenset[Action]:
+    """Everything ``user`` may do at ``branch`` (empty when they may not even see it)."""
+    if not (user.is_authenticated and user.is_active):
+        return frozenset()
+    if user.is_superuser:
+        return frozenset(Action)
+    branch_id = branch.pk if isinstance(branch, Branch) else branch
+    codenames = BranchPermission.objects.filter(user=user, content_object_id=branch_id).values_list(
+        "permission__codename", flat=True
+    )
+    return frozenset(Action(codename) for codename in codenames if codename in Action)
+
+
+def can(user: AnyUser, action: Action, branch: Branch | uuid.UUID | str) -> bool:
+    """May ``user`` do ``action`` at ``branch``?"""
+    return action in actions_at(user, branch)
+
+
+def require(user: AnyUser, action: Action, branch_id: uuid.UUID | str) -> Branch:
+    """Return the branch if ``user`` may do ``action`` there.
+
+    Raises UnknownBranch (a NotFound) when the branch does not exist or ``user`` may not see
+    it (the two look the same), NotPermitted when they may see it but not do this.
+    """
+    branch_uuid = _as_uuid(branch_id)
+    branch = Branch.objects.filter(pk=branch_uuid).first() if branch_uuid else None
+    actions = actions_at(user, branch) if branch else frozenset()
+    if Action.VIEW not in actions:
+        logger.warning(
+            "Refused %s at unknown or hidden branch %s for %s", action, branch_id, _who(user)
+        )
+        raise UnknownBranch(f"No branch with id {branch_id}.")
+    if action not in actions:
+        raise deny(user, f"You may not {action.label} at {branch.code}.")
+    return branch
+
+
+def deny(user: AnyUser, message: str) -> NotPermitted:
+    """Log a refused attempt and return the error to raise."""
+    logger.warning("Refused for %s: %s", _who(user), message)
+    return NotPermitted(message)
+
+
+def scope[M: Model](
+    queryset: QuerySet[M], user: AnyUser, *, via: str | tuple[str, ...] = "branch"
+) -> QuerySet[M]:
+    """Narrow ``queryset`` to the rows ``user`` may see.
+
+    ``via`` names the field (or fields, any one suffices: a transfer is visible from both
+    ends) that leads from a row to its branch.
+    """
+    if is_admin(user):
+        return queryset
+    visible = visible_branches(user).values("pk")
+    fields = (via,) if isinstance(via, str) else via
+    condition = Q()
+    for field in fields:
+        condition |= Q(**{f"{field}__in": visible})
+    return queryset.filter(condition)
+
+
+# People ----------------------------------------------------------------------------------
+
+
+def may_manage_membership(actor: AnyUser, *, branch: Branch, role: str) -> bool:
+    """ADMINs manage every membership; a MANAGER manages STAFF memberships of their branch."""
+    if is_admin(actor):
+        return True
+    return role == Role.STAFF and can(actor, Action.MANAGE_STAFF, branch)
+
+
+def may_manage_people(actor: AnyUser) -> bool:
+    """ADMINs, and MANAGERs of at least one branch."""
+    return is_admin(actor) or branches_where(actor, Action.MANAGE_STAFF).exists()
+
+
+def managed_memberships(actor: AnyUser) -> QuerySet[Membership]:
+    """The roles ``actor`` may look up: all for ADMINs, else those at branches they manage."""
+    if is_admin(actor):
+        return Membership.objects.all()
+    branches = branches_where(actor, Action.MANAGE_STAFF).values("pk")
+    return Membership.objects.filter(branch__in=branches)
+
+
+def managed_users(actor: AnyUser) -> QuerySet[User]:
+    """The people ``actor`` may look up: everyone for ADMINs, else the members of the
+    branches where ``actor`` manages staff."""
+    if is_admin(actor):
+        return User.objects.all()
+    branches = branches_where(actor, Action.MANAGE_STAFF).values("pk")
+    return User.objects.filter(pk__in=Membership.objects.filter(branch__in=branches).values("user"))
+
+
+def may_change_account(actor: AnyUser, user: User) -> bool:
+    """May ``actor`` deactivate or reactivate ``user``?
+
+    A MANAGER may only for someone who is STAFF and nothing else, and only at branches the
+    MANAGER manages: switching off a person who also works elsewhere would reach into
+    another branch. No one switches off themselves.
+    """
+    if actor.pk == user.pk:
+        return False
+    if is_admin(actor):
+        return True
+    if user.is_superuser:
+        return False
+    roles = list(user.memberships.values_list("role", "branch_id"))
+    if not roles or any(role != Role.STAFF for role, _ in roles):
+        return False
+    managed = set(branches_where(actor, Action.MANAGE_STAFF).values_list("pk", flat=True))
+    return all(branch_id in managed for _, branch_id in roles)
+
+
+def _as_uuid(value: uuid.UUID | str) -> uuid.UUID | None:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def _who(user: AnyUser) -> str:
+    if not user.is_authenticated:
+        return "an anonymous user"
+    state = "" if user.is_active else " (inactive)"
+    return f"user {user.pk} <{user.email}>{state}"

@@ -1,0 +1,62 @@
+"""The signed-in user's own pages: where they work, what they may do, their devices."""
+
+import math
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts import selectors, services
+from inventory_project.errors import NotFound
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "accounts/home.html",
+        {
+            "branch_access": selectors.branch_access(request.user),
+            "api_tokens": selectors.active_api_tokens(request.user),
+        },
+    )
+
+
+@login_required
+@require_POST
+def sign_out_device(request: HttpRequest, token_id: str) -> HttpResponse:
+    try:
+        services.revoke_api_token(actor=request.user, token_id=token_id)
+    except NotFound as error:
+        raise Http404(error.message) from None
+    messages.success(request, "The device was signed out.")
+    return redirect("home")
+
+
+@login_required
+@require_POST
+def sign_out_all_devices(request: HttpRequest) -> HttpResponse:
+    revoked = services.revoke_all_api_tokens(actor=request.user)
+    messages.success(request, f"Signed out of {revoked} device{'s' if revoked != 1 else ''}.")
+    return redirect("home")
+
+
+def locked_out(
+    request: HttpRequest, original_response: object = None, credentials: object = None
+) -> HttpResponse:
+    """What django-axes answers while an address is locked out after failed sign-ins."""
+    seconds = int(settings.AXES_COOLOFF_TIME.total_seconds())
+    minutes = math.ceil(seconds / 60)
+    message = (
+        "Too many failed sign-in attempts. "
+        f"Try again in {minutes} minute{'s' if minutes != 1 else ''}."
+    )
+    if request.path.startswith("/api/"):
+        response = JsonResponse({"detail": message, "code": "locked_out"}, status=429)
+    else:
+        response = render(request, "registration/locked_out.html", {"message": message}, status=429)
+    response["Retry-After"] = str(seconds)
+    return response
