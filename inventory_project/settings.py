@@ -179,17 +179,18 @@ AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# Every sign-in path passes the e-mail address as ``username`` to authenticate().
+AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "accounts.authentication.attempted_email"
+# Who failed to sign in, and from where, belongs in the security log.
+AXES_SENSITIVE_PARAMETERS = []
 AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
-# Behind nginx the client address is the last one the proxy appended to X-Forwarded-For;
-# without a proxy the header is the client's own word and is ignored.
-TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
-if TRUSTED_PROXY_COUNT:
-    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT
-    AXES_IPWARE_PROXY_ORDER = "right-most"
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
-else:
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# Behind our nginx the client's address is in X-Real-IP, which nginx always overwrites;
+# without a proxy in front, a client could write that header itself, so it is ignored.
+BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_REAL_IP", "REMOTE_ADDR"] if BEHIND_PROXY else ["REMOTE_ADDR"]
+)
 
 # API ------------------------------------------------------------------------------------
 
