@@ -14,7 +14,7 @@ import logging
 import uuid
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Model, QuerySet
 from guardian.shortcuts import get_objects_for_user
 
 from accounts.models import BranchPermission, Membership, Role, User
@@ -116,22 +116,12 @@ def deny(user: AnyUser, message: str) -> NotPermitted:
     return NotPermitted(message)
 
 
-def scope[M: Model](
-    queryset: QuerySet[M], user: AnyUser, *, via: str | tuple[str, ...] = "branch"
-) -> QuerySet[M]:
-    """Narrow ``queryset`` to the rows ``user`` may see.
-
-    ``via`` names the field (or fields, any one suffices: a transfer is visible from both
-    ends) that leads from a row to its branch.
-    """
+def scope[M: Model](queryset: QuerySet[M], user: AnyUser, *, via: str = "branch") -> QuerySet[M]:
+    """Narrow ``queryset`` of branch-owned rows to those ``user`` may see; ``via`` names the
+    field that leads from a row to its branch."""
     if is_admin(user):
         return queryset
-    visible = visible_branches(user).values("pk")
-    fields = (via,) if isinstance(via, str) else via
-    condition = Q()
-    for field in fields:
-        condition |= Q(**{f"{field}__in": visible})
-    return queryset.filter(condition)
+    return queryset.filter(**{f"{via}__in": visible_branches(user).values("pk")})
 
 
 # People ----------------------------------------------------------------------------------
