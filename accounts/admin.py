@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.models import Group
+from django.shortcuts import redirect
 
 from accounts import services
 from accounts.models import ApiToken, Membership, User
@@ -119,3 +120,8 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def response_delete(self, request, obj_display, obj_id):
+        super().response_delete(request, obj_display, obj_id)
+        # Back to the devices, not the admin index (which Django picks for read-only models).
+        return redirect("admin:accounts_apitoken_changelist")

@@ -55,6 +55,7 @@ class TokenLoginApi(APIView):
             {
                 "token": key,
                 **ApiTokenSerializer(token, context={"request": request}).data,
+                "current": True,
                 "user": MeSerializer(_me(user)).data,
             },
             status=status.HTTP_201_CREATED,

@@ -1,9 +1,11 @@
 import uuid
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from guardian.models import UserObjectPermissionBase
 from knox.models import AbstractAuthToken
 
@@ -53,6 +55,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text="Administrators act on every branch and manage the back office.",
     )
     date_joined = models.DateTimeField(default=timezone.now)
+    sessions_revoked_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Browser sessions started before this stop working (set on deactivation).",
+    )
 
     objects = UserManager()
 
@@ -73,6 +81,22 @@ class User(AbstractBaseUser, PermissionsMixin):
     def is_staff(self) -> bool:
         # Django's admin asks for is_staff; only ADMINs reach it.
         return self.is_superuser
+
+    # A session stays valid while this hash does. Django derives it from the password alone;
+    # mixing in sessions_revoked_at means a deactivation ends every session for good, so a
+    # reactivated account does not revive a browser left signed in before.
+    def get_session_auth_hash(self) -> str:
+        return self._session_hash(secret=None)
+
+    def get_session_auth_fallback_hash(self):
+        for secret in settings.SECRET_KEY_FALLBACKS:
+            yield self._session_hash(secret=secret)
+
+    def _session_hash(self, *, secret: str | None) -> str:
+        revoked = self.sessions_revoked_at.isoformat() if self.sessions_revoked_at else ""
+        return salted_hmac(
+            "accounts.User.session", self.password + revoked, secret=secret, algorithm="sha256"
+        ).hexdigest()
 
     def clean(self) -> None:
         super().clean()

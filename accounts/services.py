@@ -161,13 +161,15 @@ def deactivate_user(*, actor: AnyUser, user_id: uuid.UUID | str) -> User:
         if not permissions.may_change_account(actor, user):
             raise permissions.deny(actor, f"You may not deactivate {user.email}.")
         user.is_active = False
-        user.save(update_fields=["is_active"])
+        user.sessions_revoked_at = timezone.now()
+        user.save(update_fields=["is_active", "sessions_revoked_at"])
         ApiToken.objects.filter(user=user).delete()
     return user
 
 
 def reactivate_user(*, actor: AnyUser, user_id: uuid.UUID | str) -> User:
-    """Let a deactivated account sign in again (its old API tokens stay revoked)."""
+    """Let a deactivated account sign in again; sessions and API tokens from before stay
+    revoked."""
     with transaction.atomic():
         user = _lock_visible_user(actor, user_id)
         if not permissions.may_change_account(actor, user):
