@@ -102,9 +102,11 @@ def require(user: AnyUser, action: Action, branch_id: uuid.UUID | str) -> Branch
     actions = actions_at(user, branch) if branch else frozenset()
     if Action.VIEW not in actions:
         logger.warning(
-            "Refused %s at unknown or hidden branch %s for %s", action, branch_id, _who(user)
+            "Refused %s at unknown or hidden branch %s for %s", action, branch_id, who(user)
         )
-        raise UnknownBranch(f"No branch with id {branch_id}.")
+        error = UnknownBranch(f"No branch with id {branch_id}.")
+        error.logged = True
+        raise error
     if action not in actions:
         raise deny(user, f"You may not {action.label} at {branch.code}.")
     return branch
@@ -112,8 +114,10 @@ def require(user: AnyUser, action: Action, branch_id: uuid.UUID | str) -> Branch
 
 def deny(user: AnyUser, message: str) -> NotPermitted:
     """Log a refused attempt and return the error to raise."""
-    logger.warning("Refused for %s: %s", _who(user), message)
-    return NotPermitted(message)
+    logger.warning("Refused for %s: %s", who(user), message)
+    error = NotPermitted(message)
+    error.logged = True
+    return error
 
 
 def scope[M: Model](queryset: QuerySet[M], user: AnyUser, *, via: str = "branch") -> QuerySet[M]:
@@ -185,7 +189,8 @@ def _as_uuid(value: uuid.UUID | str) -> uuid.UUID | None:
         return None
 
 
-def _who(user: AnyUser) -> str:
+def who(user: AnyUser) -> str:
+    """The user as security logs name them."""
     if not user.is_authenticated:
         return "an anonymous user"
     state = "" if user.is_active else " (inactive)"

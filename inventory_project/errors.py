@@ -7,6 +7,8 @@ own clear answer. ``code`` is stable and machine-readable; the message is for pe
 
 class DomainError(Exception):
     code = "domain_error"
+    # Set by whoever already logged this refusal, so that interfaces do not log it twice.
+    logged = False
 
     def __init__(self, message: str) -> None:
         super().__init__(message)

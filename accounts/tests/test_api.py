@@ -366,3 +366,42 @@ def test_me_describes_the_callers_branches_and_actions():
     (branch,) = response.json()["branches"]
     assert branch["code"] == membership.branch.code
     assert sorted(branch["actions"]) == sorted(["view_branch", "receive_stock", "receive_transfer"])
+
+
+def test_refused_fields_are_logged_with_who_sent_them(manager, caplog):
+    with caplog.at_level(logging.WARNING, logger="inventory_project.api"):
+        client_for(manager.user).post(
+            reverse("api-users"),
+            {"email": "x@example.com", "password": NEW_PASSWORD, "is_superuser": True},
+            format="json",
+        )
+
+    (record,) = [r for r in caplog.records if r.name == "inventory_project.api"]
+    assert record.levelno == logging.WARNING
+    assert manager.user.email in record.getMessage()
+    assert "is_superuser" in record.getMessage()
+
+
+def test_addressing_another_branchs_person_is_logged(manager, caplog):
+    stranger = MembershipFactory(role=Role.STAFF).user
+
+    with caplog.at_level(logging.WARNING):
+        client_for(manager.user).post(reverse("api-user-deactivate", args=[stranger.pk]))
+
+    messages = [r.getMessage() for r in caplog.records if r.name == "inventory_project.api"]
+    assert len(messages) == 1
+    assert str(stranger.pk) in messages[0]
+    assert manager.user.email in messages[0]
+
+
+def test_a_refusal_the_permission_module_logged_is_not_logged_twice(manager, caplog):
+    with caplog.at_level(logging.WARNING):
+        client_for(manager.user).post(
+            reverse("api-memberships"),
+            {"email": manager.user.email, "branch": str(manager.branch.pk), "role": "MANAGER"},
+            format="json",
+        )
+
+    assert [r.name for r in caplog.records if r.name != "django.request"] == [
+        "accounts.permissions"
+    ]
