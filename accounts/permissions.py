@@ -91,15 +91,17 @@ def can(user: AnyUser, action: Action, branch: Branch | uuid.UUID | str) -> bool
     return action in actions_at(user, branch)
 
 
-def require(user: AnyUser, action: Action, branch_id: uuid.UUID | str) -> Branch:
-    """Return the branch if ``user`` may do ``action`` there.
+def check(user: AnyUser, action: Action, branch_id: uuid.UUID | str) -> None:
+    """Raise unless ``user`` may do ``action`` at the branch: one query, none for ADMINs.
 
-    Raises UnknownBranch (a NotFound) when the branch does not exist or ``user`` may not see
-    it (the two look the same), NotPermitted when they may see it but not do this.
+    UnknownBranch (a NotFound) when ``user`` may not see the branch, whether or not it exists
+    (ADMINs see every branch; whoever acts on it finds out whether it exists);
+    NotPermitted when they may see it but not do this.
     """
+    if is_admin(user):
+        return
     branch_uuid = _as_uuid(branch_id)
-    branch = Branch.objects.filter(pk=branch_uuid).first() if branch_uuid else None
-    actions = actions_at(user, branch) if branch else frozenset()
+    actions = actions_at(user, branch_uuid) if branch_uuid else frozenset()
     if Action.VIEW not in actions:
         logger.warning(
             "Refused %s at unknown or hidden branch %s for %s", action, branch_id, who(user)
@@ -108,7 +110,17 @@ def require(user: AnyUser, action: Action, branch_id: uuid.UUID | str) -> Branch
         error.logged = True
         raise error
     if action not in actions:
-        raise deny(user, f"You may not {action.label} at {branch.code}.")
+        code = Branch.objects.filter(pk=branch_uuid).values_list("code", flat=True).get()
+        raise deny(user, f"You may not {action.label} at {code}.")
+
+
+def require(user: AnyUser, action: Action, branch_id: uuid.UUID | str) -> Branch:
+    """Like ``check``, and return the branch."""
+    check(user, action, branch_id)
+    branch_uuid = _as_uuid(branch_id)
+    branch = Branch.objects.filter(pk=branch_uuid).first() if branch_uuid else None
+    if branch is None:
+        raise UnknownBranch(f"No branch with id {branch_id}.")
     return branch
 
 

@@ -44,7 +44,7 @@ def receive_stock(
     amount = parse_quantity(quantity, name="Quantity", sign=1)
     note = _clean_note(note)
     with transaction.atomic():
-        permissions.require(actor, Action.RECEIVE_STOCK, branch_id)
+        permissions.check(actor, Action.RECEIVE_STOCK, branch_id)
         level = _lock_level(branch_id=branch_id, product_id=product_id)
         if not level.product.is_active:
             raise InactiveProduct(
@@ -71,7 +71,7 @@ def issue_stock(
     amount = parse_quantity(quantity, name="Quantity", sign=1)
     note = _clean_note(note)
     with transaction.atomic():
-        permissions.require(actor, Action.ISSUE_STOCK, branch_id)
+        permissions.check(actor, Action.ISSUE_STOCK, branch_id)
         level = _lock_level(branch_id=branch_id, product_id=product_id)
         check_unit(amount, level.product, name="Quantity")
         return _record_movement(
@@ -100,7 +100,7 @@ def adjust_stock(
     if reason == AdjustmentReason.OTHER and not note:
         raise InvalidInput("An adjustment for another reason needs a note explaining it.")
     with transaction.atomic():
-        permissions.require(actor, Action.ADJUST_STOCK, branch_id)
+        permissions.check(actor, Action.ADJUST_STOCK, branch_id)
         level = _lock_level(branch_id=branch_id, product_id=product_id)
         check_unit(change, level.product, name="Adjustment")
         return _record_movement(
@@ -128,7 +128,7 @@ def count_stock(
     amount = parse_quantity(counted, name="Counted quantity", sign=None)
     note = _clean_note(note)
     with transaction.atomic():
-        permissions.require(actor, Action.COUNT_STOCK, branch_id)
+        permissions.check(actor, Action.COUNT_STOCK, branch_id)
         level = _lock_level(branch_id=branch_id, product_id=product_id)
         check_unit(amount, level.product, name="Counted quantity")
         return _record_movement(
@@ -150,7 +150,7 @@ def set_low_stock_threshold(
     """Set the branch's own low-stock threshold for a product; ``None`` inherits the default."""
     value = None if threshold is None else parse_quantity(threshold, name="Threshold", sign=None)
     with transaction.atomic():
-        permissions.require(actor, Action.SET_THRESHOLDS, branch_id)
+        permissions.check(actor, Action.SET_THRESHOLDS, branch_id)
         level = _lock_level(branch_id=branch_id, product_id=product_id)
         if value is not None:
             check_unit(value, level.product, name="Threshold")
