@@ -45,7 +45,23 @@ class Action(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return self.name.replace("_", " ").lower()
+        return _LABELS[self]
+
+
+_LABELS = {
+    Action.VIEW: "see stock and its history",
+    Action.RECEIVE_STOCK: "receive stock",
+    Action.ISSUE_STOCK: "issue stock",
+    Action.ADJUST_STOCK: "adjust stock",
+    Action.COUNT_STOCK: "count stock",
+    Action.SET_THRESHOLDS: "set low-stock thresholds",
+    Action.REQUEST_TRANSFER: "request transfers",
+    Action.DISPATCH_TRANSFER: "approve and ship transfers",
+    Action.RECEIVE_TRANSFER: "receive transfers",
+    Action.CANCEL_TRANSFER: "cancel transfers",
+    Action.ACKNOWLEDGE_ALERTS: "acknowledge alerts",
+    Action.MANAGE_STAFF: "manage staff",
+}
 
 
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
@@ -110,8 +126,8 @@ def check(user: AnyUser, action: Action, branch_id: uuid.UUID | str) -> None:
         error.logged = True
         raise error
     if action not in actions:
-        code = Branch.objects.filter(pk=branch_uuid).values_list("code", flat=True).get()
-        raise deny(user, f"You may not {action.label} at {code}.")
+        code = Branch.objects.filter(pk=branch_uuid).values_list("code", flat=True).first()
+        raise deny(user, f"You may not {action.label} at {code or branch_id}.")
 
 
 def require(user: AnyUser, action: Action, branch_id: uuid.UUID | str) -> Branch:

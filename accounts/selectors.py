@@ -16,7 +16,7 @@ class BranchAccess:
 
     branch: Branch
     role: str | None
-    actions: list[str]
+    actions: list[str]  # in the order Action lists them
 
     @property
     def action_labels(self) -> list[str]:
@@ -26,7 +26,7 @@ class BranchAccess:
 def branch_access(user: AnyUser) -> list[BranchAccess]:
     """Every branch ``user`` may see, in code order, with their role and actions (2 queries)."""
     if permissions.is_admin(user):
-        everything = sorted(Action)
+        everything = list(Action)
         return [BranchAccess(branch, None, everything) for branch in Branch.objects.all()]
     if not (user.is_authenticated and user.is_active):
         return []
@@ -38,7 +38,7 @@ def branch_access(user: AnyUser) -> list[BranchAccess]:
     memberships = Membership.objects.filter(user=user).select_related("branch")
     return sorted(
         (
-            BranchAccess(m.branch, m.role, sorted(granted[m.branch_id]))
+            BranchAccess(m.branch, m.role, [a for a in Action if a in granted[m.branch_id]])
             for m in memberships
             if Action.VIEW in granted[m.branch_id]
         ),
