@@ -116,9 +116,7 @@ class UserListApi(APIView):
 
     def get(self, request: Request) -> Response:
         users = _managed_users(request).order_by("email")
-        paginator = LimitOffsetPagination()
-        page = paginator.paginate_queryset(users, request, view=self)
-        return paginator.get_paginated_response(UserSerializer(page, many=True).data)
+        return _page(request, self, users, UserSerializer)
 
     def post(self, request: Request) -> Response:
         data = _valid(UserCreateSerializer, request)
@@ -172,9 +170,7 @@ class MembershipListApi(APIView):
 
     def get(self, request: Request) -> Response:
         memberships = _managed_memberships(request).order_by("branch__code", "user__email")
-        paginator = LimitOffsetPagination()
-        page = paginator.paginate_queryset(memberships, request, view=self)
-        return paginator.get_paginated_response(MembershipSerializer(page, many=True).data)
+        return _page(request, self, memberships, MembershipSerializer)
 
     def post(self, request: Request) -> Response:
         data = _valid(MembershipCreateSerializer, request)
@@ -207,6 +203,12 @@ def _valid(serializer_class: type, request: Request) -> dict:
     serializer = serializer_class(data=request.data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+def _page(request: Request, view: APIView, queryset, serializer_class: type) -> Response:
+    paginator = LimitOffsetPagination()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)
 
 
 def _me(user: User) -> dict:
