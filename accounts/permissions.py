@@ -166,26 +166,34 @@ def may_manage_membership(actor: AnyUser, *, branch: Branch, role: str) -> bool:
     return role == Role.STAFF and can(actor, Action.MANAGE_STAFF, branch)
 
 
-def may_manage_people(actor: AnyUser) -> bool:
-    """ADMINs, and MANAGERs of at least one branch."""
-    return is_admin(actor) or branches_where(actor, Action.MANAGE_STAFF).exists()
-
-
 def managed_memberships(actor: AnyUser) -> QuerySet[Membership]:
-    """The roles ``actor`` may look up: all for ADMINs, else those at branches they manage."""
+    """The roles ``actor`` may look up: all for ADMINs, else those at branches they manage.
+
+    Raises NotPermitted for someone who manages no one.
+    """
     if is_admin(actor):
         return Membership.objects.all()
+    _require_managing_someone(actor)
     branches = branches_where(actor, Action.MANAGE_STAFF).values("pk")
     return Membership.objects.filter(branch__in=branches)
 
 
 def managed_users(actor: AnyUser) -> QuerySet[User]:
     """The people ``actor`` may look up: everyone for ADMINs, else the members of the
-    branches where ``actor`` manages staff."""
+    branches where ``actor`` manages staff.
+
+    Raises NotPermitted for someone who manages no one.
+    """
     if is_admin(actor):
         return User.objects.all()
+    _require_managing_someone(actor)
     branches = branches_where(actor, Action.MANAGE_STAFF).values("pk")
     return User.objects.filter(pk__in=Membership.objects.filter(branch__in=branches).values("user"))
+
+
+def _require_managing_someone(actor: AnyUser) -> None:
+    if not branches_where(actor, Action.MANAGE_STAFF).exists():
+        raise deny(actor, "You do not manage anyone's access.")
 
 
 def may_change_account(actor: AnyUser, user: User) -> bool:

@@ -310,10 +310,9 @@ def _visible_membership(actor: AnyUser, membership_id: uuid.UUID | str) -> Membe
 
 
 def _lock_visible_user(actor: AnyUser, user_id: uuid.UUID | str) -> User:
-    if not permissions.may_manage_people(actor):
-        raise permissions.deny(actor, "You do not manage anyone's access.")
+    managed = permissions.managed_users(actor)
     try:
-        exists = permissions.managed_users(actor).filter(pk=user_id).exists()
+        exists = managed.filter(pk=user_id).exists()
     except (ValidationError, ValueError):
         exists = False
     if not exists:
