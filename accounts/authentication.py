@@ -2,10 +2,8 @@
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
-from ipware import get_client_ip
 from knox.auth import TokenAuthentication
 
 from accounts.models import ApiToken
@@ -39,11 +37,3 @@ def attempted_email(request: HttpRequest, credentials: dict | None) -> str:
     if value is None:
         value = request.POST.get("username", "")
     return str(value).strip().lower()
-
-
-def client_address(request: HttpRequest) -> str | None:
-    """The client's address as sign-in throttling sees it (X-Real-IP behind our nginx)."""
-    address, _ = get_client_ip(
-        request, request_header_order=settings.AXES_IPWARE_META_PRECEDENCE_ORDER
-    )
-    return address

@@ -2,12 +2,12 @@
 
 import logging
 
+from axes.helpers import get_client_ip_address
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from accounts import permissions
-from accounts.authentication import client_address
 from inventory_project.errors import Conflict, DomainError, InvalidInput, NotFound, NotPermitted
 
 logger = logging.getLogger("inventory_project.api")
@@ -42,7 +42,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
             request.method,
             request.path,
             permissions.who(request.user),
-            client_address(request),
+            get_client_ip_address(request),
             response.status_code,
             response.data,
         )
