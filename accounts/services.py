@@ -106,13 +106,16 @@ def create_user(
         raise InvalidInput("Give both a branch and a role, or neither.")
     if branch_id is None and not permissions.is_admin(actor):
         raise permissions.deny(actor, "Name the branch and role of the new staff member.")
+    # Who may do this is settled before the input is judged, so that a refusal says nothing
+    # about the input.
+    branch = (
+        None if branch_id is None else _membership_branch(actor, branch_id=branch_id, role=role)
+    )
     email = _clean_email(email)
     user = User(email=email, full_name=full_name.strip(), is_superuser=is_admin)
     _check_password(password, user)
     user.set_password(password)
     with transaction.atomic():
-        if branch_id is not None:
-            branch = _membership_branch(actor, branch_id=branch_id, role=role)
         if User.objects.filter(email__iexact=email).exists():
             raise Conflict(f"A user with the e-mail address {email} already exists.")
         try:
@@ -120,7 +123,7 @@ def create_user(
                 user.save()
         except IntegrityError:
             raise Conflict(f"A user with the e-mail address {email} already exists.") from None
-        if branch_id is not None:
+        if branch is not None:
             Membership.objects.create(user=user, branch=branch, role=role)
             sync_branch_permissions(user=user)
     return user

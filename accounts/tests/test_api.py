@@ -128,6 +128,24 @@ def test_a_weak_password_is_refused_with_the_reasons(manager):
     assert "too short" in response.json()["detail"]
 
 
+def test_staff_are_refused_before_their_input_is_judged():
+    staff = MembershipFactory(role=Role.STAFF)
+
+    response = client_for(staff.user).post(
+        reverse("api-users"),
+        {
+            "email": "x@example.com",
+            "password": "1",
+            "branch": str(staff.branch.pk),
+            "role": "STAFF",
+        },
+        format="json",
+    )
+
+    assert response.status_code == 403
+    assert response.json()["detail"] == f"You may not manage staff at {staff.branch.code}."
+
+
 def test_an_email_address_is_used_once_whatever_its_case(manager):
     UserFactory(email="taken@example.com")
 
