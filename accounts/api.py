@@ -8,7 +8,6 @@ from django.contrib.auth import authenticate, user_logged_in, user_logged_out
 from django.db.models import Prefetch
 from rest_framework import exceptions, status
 from rest_framework.generics import get_object_or_404
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -27,6 +26,7 @@ from accounts.serializers import (
     UserSerializer,
     UserUpdateSerializer,
 )
+from inventory_project.api import Pagination
 
 # Tokens -----------------------------------------------------------------------------------
 
@@ -206,7 +206,7 @@ def _valid(serializer_class: type, request: Request) -> dict:
 
 
 def _page(request: Request, view: APIView, queryset, serializer_class: type) -> Response:
-    paginator = LimitOffsetPagination()
+    paginator = Pagination()
     page = paginator.paginate_queryset(queryset, request, view=view)
     return paginator.get_paginated_response(serializer_class(page, many=True).data)
 

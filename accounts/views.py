@@ -5,11 +5,12 @@ import math
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts import selectors, services
+from inventory_project.api import json_error
 from inventory_project.errors import NotFound
 
 
@@ -55,7 +56,7 @@ def locked_out(
         f"Try again in {minutes} minute{'s' if minutes != 1 else ''}."
     )
     if request.path.startswith("/api/"):
-        response = JsonResponse({"detail": message, "code": "locked_out"}, status=429)
+        response = json_error("locked_out", message, 429)
     else:
         response = render(request, "registration/locked_out.html", {"message": message}, status=429)
     response["Retry-After"] = str(seconds)

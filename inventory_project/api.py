@@ -1,14 +1,33 @@
-"""What every API endpoint shares: domain errors as HTTP answers, and strict input."""
+"""What every API endpoint shares: one error shape, strict input, pagination and throttling.
+
+Every 4xx and 5xx answer of the API has the same body, ``{"code", "message", "fields"}``:
+``code`` is stable and machine-readable, ``message`` is for people, and ``fields`` maps each
+offending input field (dotted for nested ones, ``lines.2.quantity``) to its messages.
+"""
 
 import logging
 
 from axes.helpers import get_client_ip_address
+from django.conf import settings
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, serializers, status
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from accounts import permissions
-from inventory_project.errors import Conflict, DomainError, InvalidInput, NotFound, NotPermitted
+from inventory_project.db import TransientConflict, is_transient
+from inventory_project.errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    NotPermitted,
+    Unavailable,
+    Unprocessable,
+)
 
 logger = logging.getLogger("inventory_project.api")
 
@@ -19,25 +38,38 @@ DOMAIN_STATUS = {
     NotPermitted: status.HTTP_403_FORBIDDEN,
     InvalidInput: status.HTTP_400_BAD_REQUEST,
     Conflict: status.HTTP_409_CONFLICT,
+    Unprocessable: status.HTTP_422_UNPROCESSABLE_ENTITY,
+    Unavailable: status.HTTP_503_SERVICE_UNAVAILABLE,
 }
 
 
+def error_body(code: str, message: str, fields: dict[str, list[str]] | None = None) -> dict:
+    return {"code": code, "message": message, "fields": fields or {}}
+
+
 def exception_handler(exc: Exception, context: dict) -> Response | None:
-    """Answer a DomainError with its status and ``{"detail", "code"}``, and log every
-    refusal once, with who asked: refused access and refused fields at WARNING."""
+    """Answer every refusal with the one error body, and log it once with who asked:
+    refused access and refused fields at WARNING, other input errors at INFO."""
+    if is_transient(exc):
+        exc = TransientConflict()
     if isinstance(exc, DomainError):
-        code = next(
-            (answer for kind, answer in DOMAIN_STATUS.items() if isinstance(exc, kind)),
-            status.HTTP_400_BAD_REQUEST,
-        )
-        response = Response({"detail": exc.message, "code": exc.code}, status=code)
+        response = _domain_response(exc)
     else:
+        if isinstance(exc, Http404):
+            exc = exceptions.NotFound()
+        elif isinstance(exc, DjangoPermissionDenied):
+            exc = exceptions.PermissionDenied()
         response = drf_exception_handler(exc, context)
-    if response is not None and not getattr(exc, "logged", False):
+        if response is None:
+            return None
+        response.data = _api_error_body(exc, response)
+    if isinstance(exc, Unavailable):
+        response["Retry-After"] = str(exc.retry_after)
+    if not getattr(exc, "logged", False):
         request = context["request"]
         refused = response.status_code in {401, 403, 404} or _names_refused_fields(exc)
         logger.log(
-            logging.WARNING if refused else logging.INFO,
+            logging.WARNING if refused or response.status_code >= 500 else logging.INFO,
             "Refused %s %s for %s from %s (%s): %s",
             request.method,
             request.path,
@@ -49,6 +81,57 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     return response
 
 
+def _domain_response(exc: DomainError) -> Response:
+    code = next(
+        (answer for kind, answer in DOMAIN_STATUS.items() if isinstance(exc, kind)),
+        status.HTTP_400_BAD_REQUEST,
+    )
+    fields = {exc.field: [exc.message]} if exc.field else None
+    return Response(error_body(exc.code, exc.message, fields), status=code)
+
+
+def _api_error_body(exc: Exception, response: Response) -> dict:
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten(exc.detail)
+        general = fields.pop("non_field_errors", None) or fields.pop("", None)
+        code = NOT_ACCEPTED if _names_refused_fields(exc) else "invalid"
+        if general:
+            message = general[0]
+        else:
+            first, messages = next(iter(fields.items()))
+            more = len(fields) - 1
+            message = f"{first}: {messages[0]}" + (f" (and {more} more)" if more else "")
+        return error_body(code, message, fields)
+    if isinstance(exc, exceptions.APIException):
+        detail = exc.detail
+        if isinstance(detail, dict):
+            message = str(next(iter(detail.values()), exc.default_detail))
+        elif isinstance(detail, list):
+            message = str(detail[0]) if detail else str(exc.default_detail)
+        else:
+            message = str(detail)
+        code = exc.get_codes()
+        return error_body(code if isinstance(code, str) else exc.default_code, message)
+    return error_body("error", str(response.data))
+
+
+def _flatten(detail: object, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested error detail as ``{"lines.2.quantity": ["..."]}``."""
+    if isinstance(detail, dict):
+        flat: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+        return flat
+    if isinstance(detail, list):
+        if all(not isinstance(item, dict | list) for item in detail):
+            return {prefix: [str(item) for item in detail]} if detail else {}
+        flat = {}
+        for index, item in enumerate(detail):
+            flat.update(_flatten(item, f"{prefix}.{index}" if prefix else str(index)))
+        return flat
+    return {prefix: [str(detail)]}
+
+
 def _names_refused_fields(exc: Exception) -> bool:
     if not isinstance(exc, exceptions.ValidationError):
         return False
@@ -58,9 +141,24 @@ def _names_refused_fields(exc: Exception) -> bool:
     ]
 
 
+# Answers given outside DRF's views (unknown URLs, bodies too large, crashes) --------------
+
+
+def is_api_request(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def json_error(code: str, message: str, status_code: int) -> JsonResponse:
+    return JsonResponse(error_body(code, message), status=status_code)
+
+
+# Input ----------------------------------------------------------------------------------
+
+
 class StrictSerializer(serializers.Serializer):
     """Refuses fields it does not know instead of silently dropping them, so that a client
-    sending ``is_admin`` or ``role`` where they are not accepted learns it was not applied."""
+    sending ``on_hand``, ``is_admin`` or ``role`` where they are not accepted learns that
+    nothing of it was applied."""
 
     def to_internal_value(self, data: object) -> dict:
         if hasattr(data, "keys"):
@@ -72,3 +170,69 @@ class StrictSerializer(serializers.Serializer):
                     code=NOT_ACCEPTED,
                 )
         return super().to_internal_value(data)
+
+
+class ApiErrorSerializer(serializers.Serializer):
+    """The body of every error answer."""
+
+    code = serializers.CharField(help_text="Stable, machine-readable, e.g. insufficient_stock.")
+    message = serializers.CharField(help_text="What went wrong, for people.")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Messages per offending input field; nested fields are dotted "
+        "(lines.2.quantity). Empty when the error concerns no field.",
+    )
+
+
+# Pagination -----------------------------------------------------------------------------
+
+
+class Pagination(LimitOffsetPagination):
+    """``limit``/``offset`` pages with a total ``count``; ``limit`` is capped.
+
+    The total costs a COUNT query only when the page is full: a short page (the last one,
+    or a list smaller than a page) already tells how many rows there are.
+    """
+
+    default_limit = 50
+    max_limit = 200
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        self.limit = self.get_limit(request)
+        self.offset = self.get_offset(request)
+        page = list(queryset[self.offset : self.offset + self.limit])
+        if len(page) < self.limit and (page or self.offset == 0):
+            self.count = self.offset + len(page)
+        else:
+            self.count = self.get_count(queryset)
+        return page
+
+    def get_limit(self, request) -> int:
+        limit = super().get_limit(request)
+        return self.default_limit if limit is None else limit
+
+
+# Throttling -----------------------------------------------------------------------------
+
+
+class _SettingsRate:
+    """Reads the rate from ``settings.API_THROTTLE_RATES`` on each request, so that it is
+    configured in one place and can be changed without re-importing the class."""
+
+    scope: str
+
+    def get_rate(self) -> str | None:
+        return settings.API_THROTTLE_RATES.get(self.scope)
+
+
+class UserThrottle(_SettingsRate, UserRateThrottle):
+    """Requests per signed-in user (``API_USER_RATE``)."""
+
+
+class AnonymousThrottle(_SettingsRate, AnonRateThrottle):
+    """Requests per client address without credentials (``API_ANON_RATE``)."""
+
+    def get_ident(self, request) -> str:
+        # The same client address as the sign-in lockout: X-Real-IP only behind our proxy.
+        return get_client_ip_address(request._request) or "unknown"

@@ -1,7 +1,8 @@
 """The one base class of the domain's errors.
 
 Services raise these; every interface (HTML form, API, websocket, admin) turns them into its
-own clear answer. ``code`` is stable and machine-readable; the message is for people.
+own clear answer. ``code`` is stable and machine-readable; the message is for people;
+``field`` names the input at fault when there is one (``quantity``, ``lines.2.quantity``).
 """
 
 
@@ -10,9 +11,10 @@ class DomainError(Exception):
     # Set by whoever already logged this refusal, so that interfaces do not log it twice.
     logged = False
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.field = field
 
 
 class NotFound(DomainError):
@@ -29,3 +31,16 @@ class NotPermitted(DomainError):
 
 class Conflict(DomainError):
     code = "conflict"
+
+
+class Unprocessable(DomainError):
+    """Well-formed, but contradicts what the server already holds (a reused request key)."""
+
+    code = "unprocessable"
+
+
+class Unavailable(DomainError):
+    """Not done now, worth retrying later; ``retry_after`` says when, in seconds."""
+
+    code = "unavailable"
+    retry_after = 1

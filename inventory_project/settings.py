@@ -49,6 +49,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "knox",
     "guardian",
     "axes",
@@ -66,6 +69,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "inventory_project.middleware.ApiBodyLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into a 429 answer.
@@ -139,6 +143,18 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# Throttling counters: shared by every process through Redis, per process without it.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "inventory",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -205,9 +221,44 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
-    "PAGE_SIZE": 50,
+    "DEFAULT_PAGINATION_CLASS": "inventory_project.api.Pagination",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "inventory_project.api.UserThrottle",
+        "inventory_project.api.AnonymousThrottle",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "inventory_project.schema.AutoSchema",
     "EXCEPTION_HANDLER": "inventory_project.api.exception_handler",
+    "COERCE_DECIMAL_TO_STRING": True,
+}
+# Requests per user and per anonymous client address, e.g. "1200/min"; empty for no limit.
+API_THROTTLE_RATES = {
+    "user": env.str("API_USER_RATE", default="1200/min") or None,
+    "anon": env.str("API_ANON_RATE", default="120/min") or None,
+}
+# Larger API request bodies are refused (413) before they are read.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
+# How long an Idempotency-Key keeps its answer; a retry within it is answered from storage.
+IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=48)
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Inventory API",
+    "DESCRIPTION": (
+        "Stock of every branch, its ledger, and the people who move it.\n\n"
+        "Sign a device in with `POST /api/v1/auth/token/` and send "
+        "`Authorization: Token <token>`; in a browser the session works too (with CSRF). "
+        "Every error answers `{code, message, fields}`. Stock-changing POSTs accept an "
+        "`Idempotency-Key` header: a retry with the same key and body gets the first answer."
+    ),
+    "VERSION": "1",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Served from drf-spectacular-sidecar's static files, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 KNOX_TOKEN_MODEL = "accounts.ApiToken"

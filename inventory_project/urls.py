@@ -1,14 +1,34 @@
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from accounts.urls import api_urlpatterns as accounts_api
+from branches.urls import api_urlpatterns as branches_api
+from catalog.urls import api_urlpatterns as catalog_api
 from inventory_project import views
+from stock.urls import api_urlpatterns as stock_api
 
 urlpatterns = [
     path("", include("accounts.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", views.ApiRoot.as_view(), name="api-root"),
     path("api/v1/", include(accounts_api)),
+    path("api/v1/", include(branches_api)),
+    path("api/v1/", include(catalog_api)),
+    path("api/v1/", include(stock_api)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path(
+        "api/schema/swagger-ui/",
+        SpectacularSwaggerView.as_view(url_name="api-schema"),
+        name="api-docs",
+    ),
+    path(
+        "api/schema/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"
+    ),
     path("api/auth/", include("rest_framework.urls")),
     path("healthz", views.health, name="health"),
 ]
+
+handler400 = views.bad_request
+handler404 = views.not_found
+handler500 = views.server_error

@@ -1,9 +1,12 @@
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
+
+from inventory_project.api import is_api_request, json_error
 
 
 def health(request: HttpRequest) -> JsonResponse:
@@ -35,3 +38,24 @@ class ApiRoot(APIView):
                 "memberships": link("api-memberships"),
             }
         )
+
+
+# Django's own error pages, answered in the API's error shape under /api/.
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if is_api_request(request):
+        return json_error("bad_request", "The request could not be understood.", 400)
+    return defaults.bad_request(request, exception)
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if is_api_request(request):
+        return json_error("not_found", "There is nothing at this address.", 404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if is_api_request(request):
+        return json_error("server_error", "Something went wrong on our side; it is logged.", 500)
+    return defaults.server_error(request)

@@ -62,8 +62,9 @@ def test_the_token_endpoint_locks_out_after_repeated_failures():
 
     assert response.status_code == 429
     assert response.json() == {
-        "detail": "Too many failed sign-in attempts. Try again in 15 minutes.",
         "code": "locked_out",
+        "message": "Too many failed sign-in attempts. Try again in 15 minutes.",
+        "fields": {},
     }
     assert response["Retry-After"] == "900"
     assert not ApiToken.objects.exists()

@@ -78,7 +78,7 @@ def test_a_wrong_password_gets_no_token(api):
     response = sign_in(api, user, password="not the password")
 
     assert response.status_code == 401
-    assert response.json()["detail"] == "The e-mail address or password is wrong."
+    assert response.json()["message"] == "The e-mail address or password is wrong."
     assert not ApiToken.objects.exists()
 
 
@@ -97,7 +97,7 @@ def test_signing_in_needs_a_device_name(api):
     )
 
     assert response.status_code == 400
-    assert "device" in response.json()
+    assert response.json()["fields"] == {"device": ["This field is required."]}
 
 
 def test_an_expired_token_is_refused_and_removed(api):
@@ -107,7 +107,7 @@ def test_an_expired_token_is_refused_and_removed(api):
     response = with_token(token).get(reverse("api-me"))
 
     assert response.status_code == 401
-    assert response.json()["detail"] == "Invalid token."
+    assert response.json()["message"] == "Invalid token."
     assert not ApiToken.objects.exists()
 
 
@@ -202,7 +202,7 @@ def test_a_token_of_a_user_switched_off_elsewhere_is_refused(api):
     response = with_token(token).get(reverse("api-me"))
 
     assert response.status_code == 401
-    assert response.json()["detail"] == "User inactive or deleted."
+    assert response.json()["message"] == "User inactive or deleted."
 
 
 def test_a_device_limit_is_kept(api, settings):
@@ -214,7 +214,7 @@ def test_a_device_limit_is_kept(api, settings):
     response = sign_in(api, user, device="Three")
 
     assert response.status_code == 409
-    assert "sign one out first" in response.json()["detail"]
+    assert "sign one out first" in response.json()["message"]
 
 
 def test_token_requests_are_not_subject_to_csrf():
@@ -233,7 +233,7 @@ def test_session_requests_to_the_api_need_the_csrf_token():
     response = client.post(reverse("api-logout-all"))
 
     assert response.status_code == 403
-    assert "CSRF" in response.json()["detail"]
+    assert "CSRF" in response.json()["message"]
 
 
 def test_the_api_refuses_anonymous_callers(api):
