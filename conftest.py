@@ -33,3 +33,10 @@ def postgres(db):
 def fast_password_hashing(settings):
     # The production hasher is deliberately slow; tests only need a working one.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def no_request_throttling(settings):
+    # Every test client comes from 127.0.0.1 and the counters live in the shared Redis;
+    # the throttling tests set their own rates.
+    settings.API_THROTTLE_RATES = {"user": None, "anon": None}
