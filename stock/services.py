@@ -7,16 +7,21 @@ updates ``on_hand`` and ``version``, appends one movement to the ledger and send
 """
 
 import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
 from accounts import permissions
 from accounts.models import User
 from accounts.permissions import Action
 from branches.models import Branch
 from catalog.models import MAX_QUANTITY, Product
-from inventory_project.errors import InvalidInput
+from inventory_project.errors import DomainError, InvalidInput
 from stock.errors import (
     InactiveBranch,
     InactiveProduct,
@@ -32,6 +37,42 @@ from stock.signals import stock_level_changed
 NOTE_MAX_LENGTH = StockMovement._meta.get_field("note").max_length
 
 
+@dataclass(frozen=True)
+class MovementLine:
+    """One line of a stock write: a product and an amount, read according to the kind.
+
+    ``quantity`` is the amount received or issued (> 0), the signed change of an adjustment
+    (non-zero) or the quantity counted (>= 0). ``reason`` is for adjustments only.
+    """
+
+    product_id: uuid.UUID | str
+    quantity: Quantity
+    reason: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class _KindRule:
+    action: Action
+    # How the amount is named in messages, and the input field it comes from.
+    label: str
+    field: str
+    # parse_quantity's sign: 1 > 0, 0 non-zero, None >= 0.
+    sign: int | None
+
+
+_RULES = {
+    MovementKind.RECEIPT: _KindRule(Action.RECEIVE_STOCK, "Quantity", "quantity", 1),
+    MovementKind.ISSUE: _KindRule(Action.ISSUE_STOCK, "Quantity", "quantity", 1),
+    MovementKind.ADJUSTMENT: _KindRule(Action.ADJUST_STOCK, "Adjustment", "delta", 0),
+    MovementKind.COUNT: _KindRule(Action.COUNT_STOCK, "Counted quantity", "counted", None),
+}
+
+# Kinds written by record_stock_batch; transfers write theirs through their own services.
+BATCH_KINDS = tuple(_RULES)
+MAX_BATCH_LINES = 500
+
+
 def receive_stock(
     *,
     actor: User,
@@ -41,19 +82,8 @@ def receive_stock(
     note: str = "",
 ) -> StockMovement:
     """Record goods arriving at a branch (RECEIPT): on hand grows by ``quantity`` (> 0)."""
-    amount = parse_quantity(quantity, name="Quantity", sign=1)
-    note = _clean_note(note)
-    with transaction.atomic():
-        permissions.check(actor, Action.RECEIVE_STOCK, branch_id)
-        level = _lock_level(branch_id=branch_id, product_id=product_id)
-        if not level.product.is_active:
-            raise InactiveProduct(
-                f"Product {level.product.sku} is inactive; it cannot be received."
-            )
-        check_unit(amount, level.product, name="Quantity")
-        return _record_movement(
-            level=level, kind=MovementKind.RECEIPT, delta=amount, actor=actor, note=note
-        )
+    line = MovementLine(product_id=product_id, quantity=quantity, note=note)
+    return _record(actor=actor, branch_id=branch_id, kind=MovementKind.RECEIPT, lines=[line])[0]
 
 
 def issue_stock(
@@ -68,15 +98,8 @@ def issue_stock(
 
     Raises InsufficientStock, changing nothing, when the branch holds less than that.
     """
-    amount = parse_quantity(quantity, name="Quantity", sign=1)
-    note = _clean_note(note)
-    with transaction.atomic():
-        permissions.check(actor, Action.ISSUE_STOCK, branch_id)
-        level = _lock_level(branch_id=branch_id, product_id=product_id)
-        check_unit(amount, level.product, name="Quantity")
-        return _record_movement(
-            level=level, kind=MovementKind.ISSUE, delta=-amount, actor=actor, note=note
-        )
+    line = MovementLine(product_id=product_id, quantity=quantity, note=note)
+    return _record(actor=actor, branch_id=branch_id, kind=MovementKind.ISSUE, lines=[line])[0]
 
 
 def adjust_stock(
@@ -92,25 +115,8 @@ def adjust_stock(
 
     ``reason`` is an AdjustmentReason; OTHER needs a note saying what happened.
     """
-    change = parse_quantity(delta, name="Adjustment", sign=0)
-    note = _clean_note(note)
-    if reason not in AdjustmentReason.values:
-        choices = ", ".join(AdjustmentReason.values)
-        raise InvalidInput(f"Reason {reason!r} is not one of: {choices}.")
-    if reason == AdjustmentReason.OTHER and not note:
-        raise InvalidInput("An adjustment for another reason needs a note explaining it.")
-    with transaction.atomic():
-        permissions.check(actor, Action.ADJUST_STOCK, branch_id)
-        level = _lock_level(branch_id=branch_id, product_id=product_id)
-        check_unit(change, level.product, name="Adjustment")
-        return _record_movement(
-            level=level,
-            kind=MovementKind.ADJUSTMENT,
-            delta=change,
-            actor=actor,
-            reason=reason,
-            note=note,
-        )
+    line = MovementLine(product_id=product_id, quantity=delta, reason=reason, note=note)
+    return _record(actor=actor, branch_id=branch_id, kind=MovementKind.ADJUSTMENT, lines=[line])[0]
 
 
 def count_stock(
@@ -125,19 +131,33 @@ def count_stock(
 
     A count that confirms the books is recorded too (delta 0): it proves the shelf was checked.
     """
-    amount = parse_quantity(counted, name="Counted quantity", sign=None)
-    note = _clean_note(note)
-    with transaction.atomic():
-        permissions.check(actor, Action.COUNT_STOCK, branch_id)
-        level = _lock_level(branch_id=branch_id, product_id=product_id)
-        check_unit(amount, level.product, name="Counted quantity")
-        return _record_movement(
-            level=level,
-            kind=MovementKind.COUNT,
-            delta=amount - level.on_hand,
-            actor=actor,
-            note=note,
+    line = MovementLine(product_id=product_id, quantity=counted, note=note)
+    return _record(actor=actor, branch_id=branch_id, kind=MovementKind.COUNT, lines=[line])[0]
+
+
+def record_stock_batch(
+    *,
+    actor: User,
+    branch_id: uuid.UUID | str,
+    kind: MovementKind | str,
+    lines: Sequence[MovementLine],
+) -> list[StockMovement]:
+    """Apply several lines of one kind at one branch, all or nothing (a scanner session).
+
+    Each line is checked as its single form would be (receive_stock, issue_stock,
+    adjust_stock, count_stock); the first line that breaks a rule raises, naming the line,
+    and nothing is written. A product may appear only once.
+    """
+    if kind not in BATCH_KINDS:
+        choices = ", ".join(BATCH_KINDS)
+        raise InvalidInput(f"Kind {kind!r} is not one of: {choices}.", field="kind")
+    if not lines:
+        raise InvalidInput("A batch needs at least one line.", field="lines")
+    if len(lines) > MAX_BATCH_LINES:
+        raise InvalidInput(
+            f"A batch takes at most {MAX_BATCH_LINES} lines; split it.", field="lines"
         )
+    return _record(actor=actor, branch_id=branch_id, kind=MovementKind(kind), lines=lines)
 
 
 def set_low_stock_threshold(
@@ -160,9 +180,76 @@ def set_low_stock_threshold(
         return level
 
 
-def _record_movement(
-    *, level: StockLevel, kind: str, delta: Decimal, actor: User, reason: str = "", note: str = ""
+def _record(
+    *, actor: User, branch_id: uuid.UUID | str, kind: MovementKind, lines: Sequence[MovementLine]
+) -> list[StockMovement]:
+    rule = _RULES[kind]
+    batch = len(lines) > 1
+    parsed = [_parse_line(line, index, rule, kind, batch=batch) for index, line in enumerate(lines)]
+    with transaction.atomic():
+        permissions.check(actor, rule.action, branch_id)
+        levels = _lock_levels(branch_id=branch_id, product_ids=[p for p, _, _ in parsed])
+        now = timezone.now()
+        movements = []
+        for index, (product_id, amount, line) in enumerate(parsed):
+            level = levels[product_id]
+            with _at_line(index, rule.field, batch=batch):
+                delta = _delta(level, kind, amount, rule)
+                movements.append(
+                    _move(level, kind=kind, delta=delta, actor=actor, line=line, now=now)
+                )
+        StockLevel.objects.bulk_update(levels.values(), ["on_hand", "version", "updated_at"])
+        StockMovement.objects.bulk_create(movements)
+        for movement in movements:
+            stock_level_changed.send(
+                sender=StockLevel, level=levels[movement.product_id], movement=movement
+            )
+        return movements
+
+
+def _parse_line(
+    line: MovementLine, index: int, rule: _KindRule, kind: MovementKind, *, batch: bool
+) -> tuple[uuid.UUID, Decimal, MovementLine]:
+    """Everything about a line that needs no database: amounts, reasons, notes, ids."""
+    with _at_line(index, "product", batch=batch):
+        product_id = _as_uuid(line.product_id, UnknownProduct, "product")
+    with _at_line(index, rule.field, batch=batch):
+        amount = parse_quantity(line.quantity, name=rule.label, sign=rule.sign)
+    with _at_line(index, "note", batch=batch):
+        note = _clean_note(line.note)
+    with _at_line(index, "reason", batch=batch):
+        if kind == MovementKind.ADJUSTMENT:
+            if line.reason not in AdjustmentReason.values:
+                choices = ", ".join(AdjustmentReason.values)
+                raise InvalidInput(f"Reason {line.reason!r} is not one of: {choices}.")
+            if line.reason == AdjustmentReason.OTHER and not note:
+                raise InvalidInput("An adjustment for another reason needs a note explaining it.")
+        elif line.reason:
+            raise InvalidInput("Only adjustments take a reason.")
+    return product_id, amount, replace(line, note=note)
+
+
+def _delta(level: StockLevel, kind: MovementKind, amount: Decimal, rule: _KindRule) -> Decimal:
+    if kind == MovementKind.RECEIPT and not level.product.is_active:
+        raise InactiveProduct(f"Product {level.product.sku} is inactive; it cannot be received.")
+    check_unit(amount, level.product, name=rule.label)
+    if kind == MovementKind.ISSUE:
+        return -amount
+    if kind == MovementKind.COUNT:
+        return amount - level.on_hand
+    return amount
+
+
+def _move(
+    level: StockLevel,
+    *,
+    kind: MovementKind,
+    delta: Decimal,
+    actor: User,
+    line: MovementLine,
+    now: datetime,
 ) -> StockMovement:
+    """Apply ``delta`` to the locked ``level`` in memory and return the unsaved movement."""
     on_hand_after = level.on_hand + delta
     if on_hand_after < 0:
         raise InsufficientStock(
@@ -173,8 +260,8 @@ def _record_movement(
         raise InvalidQuantity(f"On hand would exceed the largest quantity held ({MAX_QUANTITY}).")
     level.on_hand = on_hand_after
     level.version += 1
-    level.save(update_fields=["on_hand", "version", "updated_at"])
-    movement = StockMovement.objects.create(
+    level.updated_at = now
+    return StockMovement(
         stock_level=level,
         branch_id=level.branch_id,
         product_id=level.product_id,
@@ -183,34 +270,90 @@ def _record_movement(
         on_hand_after=on_hand_after,
         version=level.version,
         actor=actor,
-        reason=reason,
-        note=note,
+        reason=line.reason,
+        note=line.note,
     )
-    stock_level_changed.send(sender=StockLevel, level=level, movement=movement)
-    return movement
+
+
+@contextmanager
+def _at_line(index: int, field: str, *, batch: bool) -> Iterator[None]:
+    """Name the input at fault in a DomainError: ``quantity``, or ``lines.2.quantity`` and
+    "Line 3: ..." in a batch."""
+    try:
+        yield
+    except DomainError as error:
+        if error.field is None:
+            error.field = f"lines.{index}.{field}" if batch else field
+            if batch:
+                error.message = f"Line {index + 1}: {error.message}"
+                error.args = (error.message,)
+        raise
 
 
 def _lock_level(*, branch_id: uuid.UUID | str, product_id: uuid.UUID | str) -> StockLevel:
     """Return the (branch, product) level locked for update, creating it if it is new."""
-    branch_uuid = _as_uuid(branch_id, UnknownBranch, "branch")
     product_uuid = _as_uuid(product_id, UnknownProduct, "product")
-    locked = StockLevel.objects.select_for_update(of=("self",)).select_related("branch", "product")
-    try:
-        level = locked.get(branch_id=branch_uuid, product_id=product_uuid)
-    except StockLevel.DoesNotExist:
-        if not Branch.objects.filter(pk=branch_uuid).exists():
-            raise UnknownBranch(f"No branch with id {branch_uuid}.") from None
-        if not Product.objects.filter(pk=product_uuid).exists():
-            raise UnknownProduct(f"No product with id {product_uuid}.") from None
-        # Two first movements may race to create the row: one inserts, the other waits
-        # for it and then locks the same row.
-        StockLevel.objects.bulk_create(
-            [StockLevel(branch_id=branch_uuid, product_id=product_uuid)], ignore_conflicts=True
+    return _lock_levels(branch_id=branch_id, product_ids=[product_uuid])[product_uuid]
+
+
+def _lock_levels(
+    *, branch_id: uuid.UUID | str, product_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, StockLevel]:
+    """Lock the branch's levels of ``product_ids`` for update, creating missing ones.
+
+    Rows are locked in primary-key order, so that two writers touching the same levels
+    queue instead of deadlocking. Levels created here are locked after the others; should
+    two first movements still deadlock, the database aborts one and the caller's retry runs
+    it again.
+    """
+    branch_uuid = _as_uuid(branch_id, UnknownBranch, "branch")
+    if len(set(product_ids)) != len(product_ids):
+        first, second = _first_repeat(product_ids)
+        raise InvalidInput(
+            f"Lines {first + 1} and {second + 1} are for the same product; combine them.",
+            field=f"lines.{second}.product",
         )
-        level = locked.get(branch_id=branch_uuid, product_id=product_uuid)
-    if not level.branch.is_active:
-        raise InactiveBranch(f"Branch {level.branch.code} is inactive; its stock cannot change.")
-    return level
+    levels = _locked(branch_uuid, product_ids)
+    missing = [p for p in product_ids if p not in levels]
+    if missing:
+        if not Branch.objects.filter(pk=branch_uuid).exists():
+            raise UnknownBranch(f"No branch with id {branch_uuid}.")
+        known = set(Product.objects.filter(pk__in=missing).values_list("pk", flat=True))
+        for product_id in missing:
+            if product_id not in known:
+                index = product_ids.index(product_id)
+                field = f"lines.{index}.product" if len(product_ids) > 1 else "product"
+                raise UnknownProduct(f"No product with id {product_id}.", field=field)
+        # Two first movements may race to create a row: one inserts, the other waits for it
+        # and then locks the same row. Sorted, so that concurrent inserts queue in one order.
+        StockLevel.objects.bulk_create(
+            [StockLevel(branch_id=branch_uuid, product_id=p) for p in sorted(missing)],
+            ignore_conflicts=True,
+        )
+        levels |= _locked(branch_uuid, missing)
+    branch = next(iter(levels.values())).branch
+    if not branch.is_active:
+        raise InactiveBranch(f"Branch {branch.code} is inactive; its stock cannot change.")
+    return {p: levels[p] for p in product_ids}
+
+
+def _locked(branch_id: uuid.UUID, product_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, StockLevel]:
+    rows = (
+        StockLevel.objects.select_for_update(of=("self",))
+        .select_related("branch", "product")
+        .filter(branch_id=branch_id, product_id__in=product_ids)
+        .order_by("pk")
+    )
+    return {level.product_id: level for level in rows}
+
+
+def _first_repeat(values: Sequence[uuid.UUID]) -> tuple[int, int]:
+    seen: dict[uuid.UUID, int] = {}
+    for index, value in enumerate(values):
+        if value in seen:
+            return seen[value], index
+        seen[value] = index
+    raise ValueError("no repeat")
 
 
 def _as_uuid(value: uuid.UUID | str, error: type[Exception], what: str) -> uuid.UUID:
