@@ -6,6 +6,8 @@ Views parse, call a service or selector, and render; who may do what is decided 
 
 from django.contrib.auth import authenticate, user_logged_in, user_logged_out
 from django.db.models import Prefetch
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import AllowAny
@@ -21,12 +23,23 @@ from accounts.serializers import (
     MembershipSerializer,
     MembershipUpdateSerializer,
     MeSerializer,
+    RevokedTokensSerializer,
+    SignedInDeviceSerializer,
     TokenLoginSerializer,
     UserCreateSerializer,
     UserSerializer,
     UserUpdateSerializer,
 )
 from inventory_project.api import Pagination
+
+
+def _id_parameter(name: str, what: str) -> OpenApiParameter:
+    return OpenApiParameter(name, OpenApiTypes.UUID, OpenApiParameter.PATH, description=what)
+
+
+TOKEN_ID = _id_parameter("token_id", "The id of one of the caller's devices (tokens).")
+USER_ID = _id_parameter("user_id", "The id of a person the caller manages.")
+MEMBERSHIP_ID = _id_parameter("membership_id", "The id of a role at a branch the caller manages.")
 
 # Tokens -----------------------------------------------------------------------------------
 
@@ -43,6 +56,15 @@ class TokenLoginApi(APIView):
     def get_authenticate_header(self, request: Request) -> str:
         return "Token"
 
+    @extend_schema(
+        operation_id="auth_token_create",
+        summary="Sign a device in",
+        description="Answers a new token for the device, shown only this once. Wrong "
+        "credentials answer 401; repeated failures lock the address out for a while (429).",
+        request=TokenLoginSerializer,
+        responses={201: SignedInDeviceSerializer},
+        auth=[],
+    )
     def post(self, request: Request) -> Response:
         data = _valid(TokenLoginSerializer, request)
         # The plain HttpRequest: django-axes flags a lockout on it for its middleware.
@@ -65,6 +87,13 @@ class TokenLoginApi(APIView):
 class TokenListApi(APIView):
     """The caller's signed-in devices."""
 
+    @extend_schema(
+        operation_id="auth_tokens_list",
+        summary="List the caller's signed-in devices",
+        description="Every unexpired token of the caller, the one of this request marked "
+        "`current`. Not paginated: a user holds only a few.",
+        responses={200: ApiTokenSerializer(many=True)},
+    )
     def get(self, request: Request) -> Response:
         tokens = selectors.active_api_tokens(request.user)
         return Response(ApiTokenSerializer(tokens, many=True, context={"request": request}).data)
@@ -73,6 +102,14 @@ class TokenListApi(APIView):
 class TokenDetailApi(APIView):
     """Sign one of the caller's devices out."""
 
+    @extend_schema(
+        operation_id="auth_tokens_destroy",
+        summary="Sign one of the caller's devices out",
+        description="Revokes the token at once. Another user's token answers 404.",
+        parameters=[TOKEN_ID],
+        request=None,
+        responses={204: None},
+    )
     def delete(self, request: Request, token_id: str) -> Response:
         services.revoke_api_token(actor=request.user, token_id=token_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -81,6 +118,14 @@ class TokenDetailApi(APIView):
 class LogoutApi(APIView):
     """Sign out the device this request came from (revokes its token)."""
 
+    @extend_schema(
+        operation_id="auth_logout_create",
+        summary="Sign this device out",
+        description="Revokes the token the request is sent with. A request without a token "
+        "(a browser session) answers 400.",
+        request=None,
+        responses={204: None},
+    )
     def post(self, request: Request) -> Response:
         if not isinstance(request.auth, ApiToken):
             raise exceptions.ValidationError(
@@ -94,6 +139,13 @@ class LogoutApi(APIView):
 class LogoutAllApi(APIView):
     """Sign every one of the caller's devices out."""
 
+    @extend_schema(
+        operation_id="auth_logout_all_create",
+        summary="Sign every device of the caller out",
+        description="Revokes all of the caller's tokens, this request's included.",
+        request=None,
+        responses={200: RevokedTokensSerializer},
+    )
     def post(self, request: Request) -> Response:
         revoked = services.revoke_all_api_tokens(actor=request.user)
         user_logged_out.send(sender=User, request=request._request, user=request.user)
@@ -103,6 +155,11 @@ class LogoutAllApi(APIView):
 class MeApi(APIView):
     """Who the caller is, which branches they see, their role and what they may do there."""
 
+    @extend_schema(
+        operation_id="me_retrieve",
+        summary="Who the caller is and what they may do where",
+        responses={200: MeSerializer},
+    )
     def get(self, request: Request) -> Response:
         return Response(MeSerializer(_me(request.user)).data)
 
@@ -114,10 +171,28 @@ class UserListApi(APIView):
     """People the caller manages. ADMINs create anyone; MANAGERs create STAFF of their
     branch (``branch`` and ``role: "STAFF"`` required)."""
 
+    pagination_class = Pagination
+
+    @extend_schema(
+        operation_id="users_list",
+        summary="List the people the caller manages",
+        description="ADMINs see everyone; MANAGERs the members of the branches where they "
+        "manage staff. Ordered by e-mail address. Others answer 403.",
+        responses={200: UserSerializer(many=True)},
+    )
     def get(self, request: Request) -> Response:
         users = _managed_users(request).order_by("email")
         return _page(request, self, users, UserSerializer)
 
+    @extend_schema(
+        operation_id="users_create",
+        summary="Create an account",
+        description="ADMINs create anyone, administrators included; MANAGERs create STAFF of "
+        "a branch they manage (`branch` and `role: STAFF` required). A used e-mail address "
+        "answers 409.",
+        request=UserCreateSerializer,
+        responses={201: UserSerializer},
+    )
     def post(self, request: Request) -> Response:
         data = _valid(UserCreateSerializer, request)
         user = services.create_user(
@@ -136,9 +211,23 @@ class UserListApi(APIView):
 class UserDetailApi(APIView):
     """One person; ADMINs change e-mail address, name and administrator status."""
 
+    @extend_schema(
+        operation_id="users_retrieve",
+        summary="One person the caller manages",
+        parameters=[USER_ID],
+        responses={200: UserSerializer},
+    )
     def get(self, request: Request, user_id: str) -> Response:
         return Response(UserSerializer(_managed_user(request, user_id)).data)
 
+    @extend_schema(
+        operation_id="users_partial_update",
+        summary="Change an account (ADMINs)",
+        description="Changes only the fields given. A used e-mail address answers 409.",
+        parameters=[USER_ID],
+        request=UserUpdateSerializer,
+        responses={200: UserSerializer},
+    )
     def patch(self, request: Request, user_id: str) -> Response:
         data = _valid(UserUpdateSerializer, request)
         services.update_user(
@@ -154,12 +243,31 @@ class UserDetailApi(APIView):
 class UserDeactivateApi(APIView):
     """Switch an account off at once: its sessions and API tokens stop working."""
 
+    @extend_schema(
+        operation_id="users_deactivate",
+        summary="Deactivate an account",
+        description="Its sessions and API tokens stop working at once. MANAGERs may only "
+        "switch off people who are STAFF of their branches and nothing else.",
+        parameters=[USER_ID],
+        request=None,
+        responses={200: UserSerializer},
+    )
     def post(self, request: Request, user_id: str) -> Response:
         services.deactivate_user(actor=request.user, user_id=user_id)
         return Response(UserSerializer(_managed_user(request, user_id)).data)
 
 
 class UserReactivateApi(APIView):
+    """Let a deactivated account sign in again."""
+
+    @extend_schema(
+        operation_id="users_reactivate",
+        summary="Reactivate an account",
+        description="It may sign in again; sessions and tokens from before stay revoked.",
+        parameters=[USER_ID],
+        request=None,
+        responses={200: UserSerializer},
+    )
     def post(self, request: Request, user_id: str) -> Response:
         services.reactivate_user(actor=request.user, user_id=user_id)
         return Response(UserSerializer(_managed_user(request, user_id)).data)
@@ -168,10 +276,27 @@ class UserReactivateApi(APIView):
 class MembershipListApi(APIView):
     """Roles at the branches the caller manages; add someone by e-mail address."""
 
+    pagination_class = Pagination
+
+    @extend_schema(
+        operation_id="memberships_list",
+        summary="List roles at the branches the caller manages",
+        description="Ordered by branch code, then e-mail address. Someone who manages no one "
+        "gets 403.",
+        responses={200: MembershipSerializer(many=True)},
+    )
     def get(self, request: Request) -> Response:
         memberships = _managed_memberships(request).order_by("branch__code", "user__email")
         return _page(request, self, memberships, MembershipSerializer)
 
+    @extend_schema(
+        operation_id="memberships_create",
+        summary="Give someone a role at a branch",
+        description="By e-mail address. ADMINs give any role; MANAGERs give STAFF at their "
+        "branches. Someone who already has a role there answers 409.",
+        request=MembershipCreateSerializer,
+        responses={201: MembershipSerializer},
+    )
     def post(self, request: Request) -> Response:
         data = _valid(MembershipCreateSerializer, request)
         membership = services.add_membership(
@@ -182,10 +307,26 @@ class MembershipListApi(APIView):
 
 
 class MembershipDetailApi(APIView):
+    """One role at a branch: look it up, change it, or take it away."""
+
+    @extend_schema(
+        operation_id="memberships_retrieve",
+        summary="One role at a branch the caller manages",
+        parameters=[MEMBERSHIP_ID],
+        responses={200: MembershipSerializer},
+    )
     def get(self, request: Request, membership_id: str) -> Response:
         membership = get_object_or_404(_managed_memberships(request), pk=membership_id)
         return Response(MembershipSerializer(membership).data)
 
+    @extend_schema(
+        operation_id="memberships_partial_update",
+        summary="Change a role",
+        description="Both the old and the new role must be the caller's to give.",
+        parameters=[MEMBERSHIP_ID],
+        request=MembershipUpdateSerializer,
+        responses={200: MembershipSerializer},
+    )
     def patch(self, request: Request, membership_id: str) -> Response:
         data = _valid(MembershipUpdateSerializer, request)
         services.change_membership_role(
@@ -194,6 +335,14 @@ class MembershipDetailApi(APIView):
         membership = get_object_or_404(_managed_memberships(request), pk=membership_id)
         return Response(MembershipSerializer(membership).data)
 
+    @extend_schema(
+        operation_id="memberships_destroy",
+        summary="Take a role away",
+        description="The person's permissions at the branch go with it.",
+        parameters=[MEMBERSHIP_ID],
+        request=None,
+        responses={204: None},
+    )
     def delete(self, request: Request, membership_id: str) -> Response:
         services.remove_membership(actor=request.user, membership_id=membership_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -206,7 +355,7 @@ def _valid(serializer_class: type, request: Request) -> dict:
 
 
 def _page(request: Request, view: APIView, queryset, serializer_class: type) -> Response:
-    paginator = Pagination()
+    paginator = view.pagination_class()
     page = paginator.paginate_queryset(queryset, request, view=view)
     return paginator.get_paginated_response(serializer_class(page, many=True).data)
 

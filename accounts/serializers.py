@@ -86,6 +86,10 @@ class ApiTokenSerializer(serializers.ModelSerializer):
         return token.pk == getattr(self.context["request"].auth, "pk", None)
 
 
+class RevokedTokensSerializer(serializers.Serializer):
+    revoked = serializers.IntegerField(help_text="How many devices were signed out.")
+
+
 class BranchAccessSerializer(serializers.Serializer):
     """One branch a user may see, their role there and what they may do."""
 
@@ -102,3 +106,21 @@ class MeSerializer(serializers.Serializer):
     full_name = serializers.CharField()
     is_admin = serializers.BooleanField()
     branches = BranchAccessSerializer(many=True)
+
+
+class SignedInDeviceSerializer(ApiTokenSerializer):
+    """The answer to a device sign-in: its token, shown only this once, and who signed in.
+
+    Describes the answer in the schema; ``TokenLoginApi`` builds it from the same serializers.
+    """
+
+    token = serializers.CharField(
+        read_only=True,
+        help_text="Send as `Authorization: Token <token>`. Shown only this once; "
+        "the server keeps just a digest of it.",
+    )
+    user = MeSerializer(read_only=True)
+
+    class Meta(ApiTokenSerializer.Meta):
+        fields = ["token", *ApiTokenSerializer.Meta.fields, "user"]
+        read_only_fields = fields

@@ -1,6 +1,7 @@
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
+from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
@@ -23,6 +24,8 @@ class ApiRoot(APIView):
     """The inventory API. Sign a device in at `auth/token/` and send
     `Authorization: Token <token>`; in a browser, your session works too."""
 
+    # A page of links for the browsable API; the schema itself is the index for clients.
+    @extend_schema(exclude=True)
     def get(self, request: Request) -> Response:
         def link(name: str) -> str:
             return reverse(name, request=request)
