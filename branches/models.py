@@ -53,6 +53,7 @@ class Branch(models.Model):
             ("acknowledge_alerts", "Acknowledge low-stock alerts"),
             ("manage_staff", "Add, deactivate and reactivate staff"),
         ]
+        indexes = [models.Index(fields=["is_active"], name="branch_active_idx")]
         constraints = [
             models.UniqueConstraint(Lower("name"), name="branch_name_unique_ci"),
         ]

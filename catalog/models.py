@@ -3,7 +3,7 @@ from decimal import Decimal
 
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Upper
 
 # Quantities are exact decimals: up to 11 integer digits and 3 decimals (grams, millimetres).
 QUANTITY_MAX_DIGITS = 14
@@ -92,8 +92,15 @@ class Product(models.Model):
 
     class Meta:
         ordering = ["name"]
-        indexes = [models.Index(fields=["name"], name="product_name_idx")]
+        indexes = [
+            models.Index(fields=["name"], name="product_name_idx"),
+            models.Index(fields=["is_active"], name="product_active_idx"),
+            models.Index(fields=["updated_at"], name="product_updated_idx"),
+        ]
         constraints = [
+            # Upper, as Django's case-insensitive lookups compare: this also serves
+            # sku__iexact (the scanner lookup).
+            models.UniqueConstraint(Upper("sku"), name="product_sku_unique_ci"),
             models.CheckConstraint(
                 condition=models.Q(cost_price__gte=0) & models.Q(sale_price__gte=0),
                 name="product_prices_not_negative",

@@ -17,6 +17,13 @@ def test_skus_are_unique():
         ProductFactory(sku="ABC-1")
 
 
+def test_skus_are_unique_whatever_their_case():
+    ProductFactory(sku="ABC-1")
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ProductFactory(sku="abc-1")
+
+
 def test_barcodes_are_unique_when_given():
     ProductFactory(barcode="4006381333931")
 

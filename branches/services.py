@@ -1,0 +1,106 @@
+"""Every change to branches goes through these functions.
+
+Who may call them is decided by the interfaces (ADMINs only, asked of
+``accounts.permissions``): this module sits below accounts and does not import it.
+"""
+
+import uuid
+from typing import Any
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models.deletion import ProtectedError, RestrictedError
+
+from branches.errors import UnknownBranch
+from branches.models import Branch
+from inventory_project.errors import Conflict, InvalidInput
+
+EDITABLE_FIELDS = frozenset({"code", "name", "address", "timezone", "is_active"})
+
+
+def create_branch(*, code: str, name: str, address: str = "", timezone: str = "UTC") -> Branch:
+    """Open a branch. Its code and its name (whatever their case) must be unused."""
+    branch = Branch(code=code, name=name, address=address, timezone=timezone)
+    with transaction.atomic():
+        _validate(branch)
+        _save(branch)
+    return branch
+
+
+def update_branch(*, branch_id: uuid.UUID | str, **changes: Any) -> Branch:
+    """Change any of ``code``, ``name``, ``address``, ``timezone`` and ``is_active``.
+
+    Deactivating a branch keeps its stock and history; it takes no more movements.
+    """
+    unknown = set(changes) - EDITABLE_FIELDS
+    if unknown:
+        raise TypeError(f"update_branch() cannot change {', '.join(sorted(unknown))}")
+    with transaction.atomic():
+        branch = _lock(branch_id)
+        for name, value in changes.items():
+            setattr(branch, name, value)
+        _validate(branch)
+        _save(branch)
+    return branch
+
+
+def delete_branch(*, branch_id: uuid.UUID | str) -> None:
+    """Remove a branch that never held stock and has no staff.
+
+    Raises Conflict otherwise: its history must stay, so deactivate it instead.
+    """
+    with transaction.atomic():
+        # The row lock also holds off new stock levels and memberships (their foreign keys
+        # need a share lock on it) until this transaction ends.
+        branch = _lock(branch_id)
+        refusal = Conflict(
+            f"Branch {branch.code} has stock, stock history or staff; deactivate it instead."
+        )
+        # Reverse relations from stock and accounts, named without importing those apps.
+        if any(
+            related.exists()
+            for related in (branch.stock_levels, branch.stock_movements, branch.memberships)
+        ):
+            raise refusal
+        try:
+            branch.delete()
+        except (ProtectedError, RestrictedError):
+            # Anything else that keeps a branch from going.
+            raise refusal from None
+
+
+def _lock(branch_id: uuid.UUID | str) -> Branch:
+    try:
+        return Branch.objects.select_for_update().get(pk=branch_id)
+    except (Branch.DoesNotExist, ValidationError, ValueError):
+        raise UnknownBranch(f"No branch with id {branch_id}.") from None
+
+
+def _validate(branch: Branch) -> None:
+    """The model's own validators, then the unique code and case-insensitive name."""
+    try:
+        branch.full_clean(validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        raise _invalid(error) from None
+    others = Branch.objects.exclude(pk=branch.pk)
+    if others.filter(code__iexact=branch.code).exists():
+        raise InvalidInput(f"A branch with the code {branch.code} already exists.", field="code")
+    if others.filter(name__iexact=branch.name).exists():
+        raise InvalidInput(f"A branch named {branch.name} already exists.", field="name")
+
+
+def _save(branch: Branch) -> None:
+    try:
+        with transaction.atomic():
+            branch.save()
+    except IntegrityError:
+        # A concurrent request took the code or the name after _validate looked: its
+        # transaction has committed by now, so looking again names the field.
+        _validate(branch)
+        raise
+
+
+def _invalid(error: ValidationError) -> InvalidInput:
+    """The first problem of a model's ValidationError, naming its field."""
+    field, messages = next(iter(error.message_dict.items()))
+    return InvalidInput(messages[0], field=None if field == NON_FIELD_ERRORS else field)

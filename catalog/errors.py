@@ -1,0 +1,9 @@
+from inventory_project.errors import NotFound
+
+
+class UnknownProduct(NotFound):
+    code = "unknown_product"
+
+
+class UnknownCategory(NotFound):
+    code = "unknown_category"

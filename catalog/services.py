@@ -1,0 +1,226 @@
+"""Every change to categories and products goes through these functions.
+
+Who may call them is decided by the interfaces (ADMINs only, asked of
+``accounts.permissions``): this module sits below accounts and does not import it.
+"""
+
+import uuid
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Model
+from django.db.models.deletion import ProtectedError, RestrictedError
+
+from catalog.errors import UnknownCategory, UnknownProduct
+from catalog.models import Category, Product, Unit
+from inventory_project.errors import Conflict, InvalidInput
+
+CATEGORY_FIELDS = frozenset({"name", "description"})
+PRODUCT_FIELDS = frozenset(
+    {
+        "sku",
+        "barcode",
+        "name",
+        "category_id",
+        "unit",
+        "cost_price",
+        "sale_price",
+        "low_stock_threshold",
+        "is_active",
+    }
+)
+
+# Categories -------------------------------------------------------------------------------
+
+
+def create_category(*, name: str, description: str = "") -> Category:
+    """Add a category; its name must be unused whatever its case."""
+    category = Category(name=name, description=description)
+    with transaction.atomic():
+        _save(category, _validate_category)
+    return category
+
+
+def update_category(*, category_id: uuid.UUID | str, **changes: Any) -> Category:
+    """Change a category's ``name`` or ``description``."""
+    _check_editable("update_category", changes, CATEGORY_FIELDS)
+    with transaction.atomic():
+        category = _lock_category(category_id)
+        for name, value in changes.items():
+            setattr(category, name, value)
+        _save(category, _validate_category)
+    return category
+
+
+def delete_category(*, category_id: uuid.UUID | str) -> None:
+    """Remove a category that holds no products (active or not); Conflict otherwise."""
+    with transaction.atomic():
+        # The row lock holds off products being filed under it until this transaction ends.
+        category = _lock_category(category_id)
+        count = category.products.count()
+        if count:
+            raise Conflict(
+                f"Category {category.name} still has {count} "
+                f"product{'s' if count != 1 else ''}; move them to another category first."
+            )
+        category.delete()
+
+
+def _lock_category(category_id: uuid.UUID | str) -> Category:
+    try:
+        return Category.objects.select_for_update().get(pk=category_id)
+    except (Category.DoesNotExist, ValidationError, ValueError):
+        raise UnknownCategory(f"No category with id {category_id}.") from None
+
+
+def _validate_category(category: Category) -> None:
+    _full_clean(category)
+    if Category.objects.exclude(pk=category.pk).filter(name__iexact=category.name).exists():
+        raise InvalidInput(f"A category named {category.name} already exists.", field="name")
+
+
+# Products ---------------------------------------------------------------------------------
+
+
+def create_product(
+    *,
+    sku: str,
+    name: str,
+    barcode: str | None = None,
+    category_id: uuid.UUID | str | None = None,
+    unit: str = Unit.PIECE,
+    cost_price: Decimal = Decimal("0"),
+    sale_price: Decimal = Decimal("0"),
+    low_stock_threshold: Decimal = Decimal("0"),
+    is_active: bool = True,
+) -> Product:
+    """Add a product. Its SKU (whatever its case) and its barcode must be unused; a blank
+    barcode means none."""
+    product = Product(
+        sku=sku,
+        name=name,
+        barcode=_clean_barcode(barcode),
+        category_id=category_id,
+        unit=unit,
+        cost_price=cost_price,
+        sale_price=sale_price,
+        low_stock_threshold=low_stock_threshold,
+        is_active=is_active,
+    )
+    with transaction.atomic():
+        _save(product, _validate_product)
+    return product
+
+
+def update_product(*, product_id: uuid.UUID | str, **changes: Any) -> Product:
+    """Change any of ``sku``, ``barcode``, ``name``, ``category_id``, ``unit``, the prices,
+    ``low_stock_threshold`` and ``is_active``.
+
+    The unit of a product with stock history stays: changing it would change what every
+    recorded quantity means (Conflict). Deactivate the product and add a new one instead.
+    """
+    _check_editable("update_product", changes, PRODUCT_FIELDS)
+    if "barcode" in changes:
+        changes["barcode"] = _clean_barcode(changes["barcode"])
+    with transaction.atomic():
+        product = _lock_product(product_id)
+        if "unit" in changes and changes["unit"] != product.unit and _has_stock(product):
+            raise Conflict(
+                f"Product {product.sku} has stock history; its unit cannot change. "
+                "Deactivate it and add a new product instead.",
+                field="unit",
+            )
+        for name, value in changes.items():
+            setattr(product, name, value)
+        _save(product, _validate_product)
+    return product
+
+
+def delete_product(*, product_id: uuid.UUID | str) -> None:
+    """Remove a product that no branch ever held; Conflict otherwise: its history must
+    stay, so deactivate it instead."""
+    with transaction.atomic():
+        # The row lock holds off new stock levels of it until this transaction ends.
+        product = _lock_product(product_id)
+        refusal = Conflict(f"Product {product.sku} has stock history; deactivate it instead.")
+        if _has_stock(product):
+            raise refusal
+        try:
+            product.delete()
+        except (ProtectedError, RestrictedError):
+            # Anything else that keeps a product from going.
+            raise refusal from None
+
+
+def _has_stock(product: Product) -> bool:
+    # Reverse relations from stock, named without importing it.
+    return product.stock_levels.exists() or product.stock_movements.exists()
+
+
+def _lock_product(product_id: uuid.UUID | str) -> Product:
+    try:
+        return Product.objects.select_for_update().get(pk=product_id)
+    except (Product.DoesNotExist, ValidationError, ValueError):
+        raise UnknownProduct(f"No product with id {product_id}.") from None
+
+
+def _clean_barcode(barcode: str | None) -> str | None:
+    # Blank means no barcode: NULL, so that any number of products may have none.
+    return (barcode or "").strip() or None
+
+
+def _validate_product(product: Product) -> None:
+    if product.category_id is not None and not _category_exists(product.category_id):
+        raise InvalidInput(f"No category with id {product.category_id}.", field="category")
+    _full_clean(product, exclude=["category"])  # looked up above, with a clearer message
+    others = Product.objects.exclude(pk=product.pk)
+    if others.filter(sku__iexact=product.sku).exists():
+        raise InvalidInput(f"A product with the SKU {product.sku} already exists.", field="sku")
+    if product.barcode is not None and others.filter(barcode=product.barcode).exists():
+        raise InvalidInput(
+            f"A product with the barcode {product.barcode} already exists.", field="barcode"
+        )
+
+
+def _category_exists(category_id: uuid.UUID | str) -> bool:
+    try:
+        return Category.objects.filter(pk=category_id).exists()
+    except (ValidationError, ValueError):
+        return False
+
+
+# Shared -----------------------------------------------------------------------------------
+
+
+def _check_editable(function: str, changes: dict[str, Any], editable: frozenset[str]) -> None:
+    unknown = set(changes) - editable
+    if unknown:
+        raise TypeError(f"{function}() cannot change {', '.join(sorted(unknown))}")
+
+
+def _full_clean(instance: Model, exclude: Iterable[str] = ()) -> None:
+    """The model's own validators; uniqueness is checked by the callers, naming the field."""
+    try:
+        instance.full_clean(
+            exclude=list(exclude), validate_unique=False, validate_constraints=False
+        )
+    except ValidationError as error:
+        field, messages = next(iter(error.message_dict.items()))
+        raise InvalidInput(
+            messages[0], field=None if field == NON_FIELD_ERRORS else field
+        ) from None
+
+
+def _save[M: Model](instance: M, validate: Callable[[M], None]) -> None:
+    validate(instance)
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError:
+        # A concurrent request took the name, SKU or barcode after ``validate`` looked: its
+        # transaction has committed by now, so looking again names the field.
+        validate(instance)
+        raise
