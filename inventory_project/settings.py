@@ -162,6 +162,12 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {
+    "purge-expired-idempotent-requests": {
+        "task": "stock.tasks.purge_expired_idempotent_requests",
+        "schedule": 60 * 60 * 24,
+    },
+}
 
 # Authentication ---------------------------------------------------------------------------
 

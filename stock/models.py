@@ -2,8 +2,10 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from branches.models import Branch
 from catalog.models import QUANTITY_DECIMAL_PLACES, QUANTITY_MAX_DIGITS, Product
@@ -60,6 +62,11 @@ class StockLevel(models.Model):
     objects = StockLevelQuerySet.as_manager()
 
     class Meta:
+        indexes = [
+            # The list's sort orders and quantity filter within a branch.
+            models.Index(fields=["branch", "on_hand"], name="stock_level_branch_on_hand_idx"),
+            models.Index(fields=["branch", "-updated_at"], name="stock_level_branch_updated_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["branch", "product"], name="stock_level_unique"),
             models.CheckConstraint(
@@ -136,13 +143,18 @@ class StockMovement(models.Model):
     branch = models.ForeignKey(
         Branch, on_delete=models.PROTECT, related_name="stock_movements", db_index=False
     )
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="stock_movements")
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="stock_movements", db_index=False
+    )
     kind = models.CharField(max_length=16, choices=MovementKind.choices)
     delta = quantity_field(help_text="Signed change of on-hand quantity.")
     on_hand_after = quantity_field("on hand after")
     version = models.PositiveBigIntegerField()
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="stock_movements"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="stock_movements",
+        db_index=False,
     )
     reason = models.CharField(max_length=16, choices=AdjustmentReason.choices, blank=True)
     note = models.CharField(max_length=500, blank=True)
@@ -152,8 +164,15 @@ class StockMovement(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-version"]
+        # The ledger is read newest first, filtered by any of these.
         indexes = [
+            models.Index(fields=["-created_at"], name="movement_time_idx"),
             models.Index(fields=["branch", "-created_at"], name="movement_branch_time_idx"),
+            models.Index(
+                fields=["branch", "kind", "-created_at"], name="movement_branch_kind_time_idx"
+            ),
+            models.Index(fields=["product", "-created_at"], name="movement_product_time_idx"),
+            models.Index(fields=["actor", "-created_at"], name="movement_actor_time_idx"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -174,3 +193,33 @@ class StockMovement(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ImmutableLedgerError("Stock movements cannot be deleted.")
+
+
+class IdempotentRequest(models.Model):
+    """The answer given to a stock-changing request sent with an ``Idempotency-Key``.
+
+    A retry with the same key (per user) is answered from here instead of being applied
+    again. The row is written in the same transaction as the change it answers, so it exists
+    exactly when the change does; the unique key makes a concurrent duplicate wait for the
+    first and then find its answer.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(
+        max_length=64, help_text="SHA-256 of the method, path and body of the request."
+    )
+    status_code = models.PositiveSmallIntegerField(null=True)
+    response = models.JSONField(encoder=DjangoJSONEncoder, null=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotent_request_unique_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.status_code})"

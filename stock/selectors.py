@@ -3,8 +3,10 @@ from decimal import Decimal
 from django.db.models import Count, DecimalField, F, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
+from accounts import permissions
+from accounts.permissions import AnyUser
 from catalog.models import QUANTITY_DECIMAL_PLACES
-from stock.models import StockLevel
+from stock.models import StockLevel, StockMovement
 
 
 def ledger_discrepancies() -> QuerySet[StockLevel]:
@@ -26,3 +28,17 @@ def ledger_discrepancies() -> QuerySet[StockLevel]:
         .exclude(on_hand=F("ledger_total"), version=F("movement_count"))
         .order_by("branch__code", "product__sku")
     )
+
+
+def stock_levels(user: AnyUser) -> QuerySet[StockLevel]:
+    """The levels of every branch ``user`` may see, with what a list shows of each."""
+    levels = StockLevel.objects.select_related("branch", "product").with_effective_threshold()
+    return permissions.scope(levels, user)
+
+
+def movements(user: AnyUser) -> QuerySet[StockMovement]:
+    """The ledger of every branch ``user`` may see, newest first."""
+    ledger = StockMovement.objects.select_related("branch", "product", "actor").order_by(
+        "-created_at", "-id"
+    )
+    return permissions.scope(ledger, user)

@@ -157,7 +157,9 @@ def record_stock_batch(
         raise InvalidInput(
             f"A batch takes at most {MAX_BATCH_LINES} lines; split it.", field="lines"
         )
-    return _record(actor=actor, branch_id=branch_id, kind=MovementKind(kind), lines=lines)
+    return _record(
+        actor=actor, branch_id=branch_id, kind=MovementKind(kind), lines=lines, batch=True
+    )
 
 
 def set_low_stock_threshold(
@@ -181,19 +183,43 @@ def set_low_stock_threshold(
 
 
 def _record(
-    *, actor: User, branch_id: uuid.UUID | str, kind: MovementKind, lines: Sequence[MovementLine]
+    *,
+    actor: User,
+    branch_id: uuid.UUID | str,
+    kind: MovementKind,
+    lines: Sequence[MovementLine],
+    batch: bool = False,
 ) -> list[StockMovement]:
     rule = _RULES[kind]
-    batch = len(lines) > 1
-    parsed = [_parse_line(line, index, rule, kind, batch=batch) for index, line in enumerate(lines)]
+    # A single write names its amount as its own field does (quantity, delta, counted);
+    # every batch line calls it quantity.
+    amount_field = "quantity" if batch else rule.field
+    parsed = [
+        _parse_line(line, index, rule, kind, amount_field=amount_field, batch=batch)
+        for index, line in enumerate(lines)
+    ]
+    product_ids = [product_id for product_id, _, _ in parsed]
+    first_line: dict[uuid.UUID, int] = {}
+    for index, product_id in enumerate(product_ids):
+        if product_id in first_line:
+            with _at_line(index, "product", batch=batch):
+                raise InvalidInput(
+                    f"Line {first_line[product_id]} is for the same product; combine them."
+                )
+        first_line[product_id] = index + 1
     with transaction.atomic():
         permissions.check(actor, rule.action, branch_id)
-        levels = _lock_levels(branch_id=branch_id, product_ids=[p for p, _, _ in parsed])
+        levels = _lock_levels(branch_id=branch_id, product_ids=product_ids, batch=batch)
         now = timezone.now()
         movements = []
         for index, (product_id, amount, line) in enumerate(parsed):
             level = levels[product_id]
-            with _at_line(index, rule.field, batch=batch):
+            with _at_line(index, "product", batch=batch):
+                if kind == MovementKind.RECEIPT and not level.product.is_active:
+                    raise InactiveProduct(
+                        f"Product {level.product.sku} is inactive; it cannot be received."
+                    )
+            with _at_line(index, amount_field, batch=batch):
                 delta = _delta(level, kind, amount, rule)
                 movements.append(
                     _move(level, kind=kind, delta=delta, actor=actor, line=line, now=now)
@@ -208,30 +234,34 @@ def _record(
 
 
 def _parse_line(
-    line: MovementLine, index: int, rule: _KindRule, kind: MovementKind, *, batch: bool
+    line: MovementLine,
+    index: int,
+    rule: _KindRule,
+    kind: MovementKind,
+    *,
+    amount_field: str,
+    batch: bool,
 ) -> tuple[uuid.UUID, Decimal, MovementLine]:
     """Everything about a line that needs no database: amounts, reasons, notes, ids."""
     with _at_line(index, "product", batch=batch):
         product_id = _as_uuid(line.product_id, UnknownProduct, "product")
-    with _at_line(index, rule.field, batch=batch):
+    with _at_line(index, amount_field, batch=batch):
         amount = parse_quantity(line.quantity, name=rule.label, sign=rule.sign)
     with _at_line(index, "note", batch=batch):
         note = _clean_note(line.note)
     with _at_line(index, "reason", batch=batch):
-        if kind == MovementKind.ADJUSTMENT:
-            if line.reason not in AdjustmentReason.values:
-                choices = ", ".join(AdjustmentReason.values)
-                raise InvalidInput(f"Reason {line.reason!r} is not one of: {choices}.")
-            if line.reason == AdjustmentReason.OTHER and not note:
-                raise InvalidInput("An adjustment for another reason needs a note explaining it.")
-        elif line.reason:
+        if kind != MovementKind.ADJUSTMENT and line.reason:
             raise InvalidInput("Only adjustments take a reason.")
+        if kind == MovementKind.ADJUSTMENT and line.reason not in AdjustmentReason.values:
+            choices = ", ".join(AdjustmentReason.values)
+            raise InvalidInput(f"Reason {line.reason!r} is not one of: {choices}.")
+    with _at_line(index, "note", batch=batch):
+        if line.reason == AdjustmentReason.OTHER and not note:
+            raise InvalidInput("An adjustment for another reason needs a note explaining it.")
     return product_id, amount, replace(line, note=note)
 
 
 def _delta(level: StockLevel, kind: MovementKind, amount: Decimal, rule: _KindRule) -> Decimal:
-    if kind == MovementKind.RECEIPT and not level.product.is_active:
-        raise InactiveProduct(f"Product {level.product.sku} is inactive; it cannot be received.")
     check_unit(amount, level.product, name=rule.label)
     if kind == MovementKind.ISSUE:
         return -amount
@@ -297,7 +327,7 @@ def _lock_level(*, branch_id: uuid.UUID | str, product_id: uuid.UUID | str) -> S
 
 
 def _lock_levels(
-    *, branch_id: uuid.UUID | str, product_ids: Sequence[uuid.UUID]
+    *, branch_id: uuid.UUID | str, product_ids: Sequence[uuid.UUID], batch: bool = False
 ) -> dict[uuid.UUID, StockLevel]:
     """Lock the branch's levels of ``product_ids`` for update, creating missing ones.
 
@@ -307,23 +337,16 @@ def _lock_levels(
     it again.
     """
     branch_uuid = _as_uuid(branch_id, UnknownBranch, "branch")
-    if len(set(product_ids)) != len(product_ids):
-        first, second = _first_repeat(product_ids)
-        raise InvalidInput(
-            f"Lines {first + 1} and {second + 1} are for the same product; combine them.",
-            field=f"lines.{second}.product",
-        )
     levels = _locked(branch_uuid, product_ids)
     missing = [p for p in product_ids if p not in levels]
     if missing:
         if not Branch.objects.filter(pk=branch_uuid).exists():
             raise UnknownBranch(f"No branch with id {branch_uuid}.")
         known = set(Product.objects.filter(pk__in=missing).values_list("pk", flat=True))
-        for product_id in missing:
-            if product_id not in known:
-                index = product_ids.index(product_id)
-                field = f"lines.{index}.product" if len(product_ids) > 1 else "product"
-                raise UnknownProduct(f"No product with id {product_id}.", field=field)
+        for index, product_id in enumerate(product_ids):
+            if product_id in missing and product_id not in known:
+                with _at_line(index, "product", batch=batch):
+                    raise UnknownProduct(f"No product with id {product_id}.")
         # Two first movements may race to create a row: one inserts, the other waits for it
         # and then locks the same row. Sorted, so that concurrent inserts queue in one order.
         StockLevel.objects.bulk_create(
@@ -345,15 +368,6 @@ def _locked(branch_id: uuid.UUID, product_ids: Sequence[uuid.UUID]) -> dict[uuid
         .order_by("pk")
     )
     return {level.product_id: level for level in rows}
-
-
-def _first_repeat(values: Sequence[uuid.UUID]) -> tuple[int, int]:
-    seen: dict[uuid.UUID, int] = {}
-    for index, value in enumerate(values):
-        if value in seen:
-            return seen[value], index
-        seen[value] = index
-    raise ValueError("no repeat")
 
 
 def _as_uuid(value: uuid.UUID | str, error: type[Exception], what: str) -> uuid.UUID:

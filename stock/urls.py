@@ -1,4 +1,17 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-# Mounted under /api/v1/.
-api_urlpatterns = []
+from stock import api
+
+# Mounted under /api/v1/. Ids are matched as plain strings so that a malformed one gets the
+# API's JSON 404, not the HTML one.
+api_urlpatterns = [
+    path("stock-levels/", api.StockLevelListApi.as_view(), name="api-stock-levels"),
+    path("stock-levels/<str:level_id>/", api.StockLevelDetailApi.as_view(), name="api-stock-level"),
+    path("movements/", api.MovementListApi.as_view(), name="api-movements"),
+    path("movements/receive/", api.ReceiveApi.as_view(), name="api-stock-receive"),
+    path("movements/issue/", api.IssueApi.as_view(), name="api-stock-issue"),
+    path("movements/adjust/", api.AdjustApi.as_view(), name="api-stock-adjust"),
+    path("movements/count/", api.CountApi.as_view(), name="api-stock-count"),
+    path("movements/batch/", api.BatchApi.as_view(), name="api-stock-batch"),
+    path("movements/<str:movement_id>/", api.MovementDetailApi.as_view(), name="api-movement"),
+]

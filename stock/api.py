@@ -1,0 +1,287 @@
+"""Stock levels, the ledger, and the writes that change stock.
+
+Views parse, call a service or selector, and render. Every write accepts an
+``Idempotency-Key`` (see ``stock.idempotency``) and is retried after a transient database
+conflict; who may do what is decided by the services through ``accounts.permissions``.
+"""
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema, extend_schema_view
+from rest_framework import generics, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from stock import selectors, services
+from stock.filters import MovementFilter, StockLevelFilter
+from stock.idempotency import run_idempotent
+from stock.models import StockMovement
+from stock.serializers import (
+    AdjustSerializer,
+    BatchResultSerializer,
+    BatchSerializer,
+    CountSerializer,
+    IssueSerializer,
+    MovementSerializer,
+    ReceiveSerializer,
+    StockLevelSerializer,
+    ThresholdSerializer,
+)
+
+LEVEL_ID = OpenApiParameter("level_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
+MOVEMENT_ID = OpenApiParameter("movement_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
+
+
+# Levels -----------------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="stock_levels_list",
+        summary="List stock levels",
+        description="What each branch the caller may see holds of each product it has held. "
+        "Searchable, filterable and sortable; paginated with a total.",
+    )
+)
+class StockLevelListApi(generics.ListAPIView):
+    serializer_class = StockLevelSerializer
+    filterset_class = StockLevelFilter
+
+    def get_queryset(self):
+        return selectors.stock_levels(self.request.user)
+
+
+class StockLevelDetailApi(generics.RetrieveAPIView):
+    serializer_class = StockLevelSerializer
+    lookup_url_kwarg = "level_id"
+
+    def get_queryset(self):
+        return selectors.stock_levels(self.request.user)
+
+    @extend_schema(
+        operation_id="stock_levels_retrieve", summary="One stock level", parameters=[LEVEL_ID]
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        operation_id="stock_levels_set_threshold",
+        summary="Set a level's low-stock threshold",
+        parameters=[LEVEL_ID],
+        description="ADMINs and the branch's MANAGERs. Only `low_stock_threshold` is "
+        "accepted; null makes the level inherit the product's default.",
+        request=ThresholdSerializer,
+        responses={200: StockLevelSerializer},
+    )
+    def patch(self, request: Request, level_id: str) -> Response:
+        level = self.get_object()
+        data = _valid(ThresholdSerializer, request)
+        services.set_low_stock_threshold(
+            actor=request.user,
+            branch_id=level.branch_id,
+            product_id=level.product_id,
+            threshold=data["low_stock_threshold"],
+        )
+        return Response(self.get_serializer(self.get_object()).data)
+
+
+# Ledger -----------------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="movements_list",
+        summary="The stock ledger",
+        description="Movements of the branches the caller may see, newest first.",
+    )
+)
+class MovementListApi(generics.ListAPIView):
+    serializer_class = MovementSerializer
+    filterset_class = MovementFilter
+
+    def get_queryset(self):
+        return selectors.movements(self.request.user)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="movements_retrieve", summary="One movement", parameters=[MOVEMENT_ID]
+    )
+)
+class MovementDetailApi(generics.RetrieveAPIView):
+    serializer_class = MovementSerializer
+    lookup_url_kwarg = "movement_id"
+
+    def get_queryset(self):
+        return selectors.movements(self.request.user)
+
+
+# Writes -----------------------------------------------------------------------------------
+
+
+class _StockWriteApi(APIView):
+    """Parse the body, apply it once per Idempotency-Key, answer 201 with what was written."""
+
+    idempotent = True
+    input_serializer: type
+
+    def post(self, request: Request) -> Response:
+        data = _valid(self.input_serializer, request)
+        return run_idempotent(request, lambda: self.apply(request, data))
+
+    def apply(self, request: Request, data: dict) -> Response:
+        raise NotImplementedError
+
+
+def _written(movement: StockMovement) -> Response:
+    return Response(MovementSerializer(movement).data, status=status.HTTP_201_CREATED)
+
+
+_WRITE_NOTE = (
+    " Send an `Idempotency-Key` to make retries safe. Answers the movement written; its "
+    "`on_hand_after` is the level's new on hand."
+)
+
+
+class ReceiveApi(_StockWriteApi):
+    input_serializer = ReceiveSerializer
+
+    @extend_schema(
+        operation_id="stock_receive",
+        summary="Receive stock",
+        description="Goods arrived at a branch: on hand grows." + _WRITE_NOTE,
+        request=ReceiveSerializer,
+        responses={201: MovementSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        return super().post(request)
+
+    def apply(self, request: Request, data: dict) -> Response:
+        return _written(
+            services.receive_stock(
+                actor=request.user,
+                branch_id=data["branch"],
+                product_id=data["product"],
+                quantity=data["quantity"],
+                note=data["note"],
+            )
+        )
+
+
+class IssueApi(_StockWriteApi):
+    input_serializer = IssueSerializer
+
+    @extend_schema(
+        operation_id="stock_issue",
+        summary="Issue stock",
+        description="Goods left a branch: on hand shrinks; refused (409 insufficient_stock) "
+        "when the branch holds less." + _WRITE_NOTE,
+        request=IssueSerializer,
+        responses={201: MovementSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        return super().post(request)
+
+    def apply(self, request: Request, data: dict) -> Response:
+        return _written(
+            services.issue_stock(
+                actor=request.user,
+                branch_id=data["branch"],
+                product_id=data["product"],
+                quantity=data["quantity"],
+                note=data["note"],
+            )
+        )
+
+
+class AdjustApi(_StockWriteApi):
+    input_serializer = AdjustSerializer
+
+    @extend_schema(
+        operation_id="stock_adjust",
+        summary="Adjust stock",
+        description="Correct on hand by a signed amount for a stated reason; OTHER needs a "
+        "note." + _WRITE_NOTE,
+        request=AdjustSerializer,
+        responses={201: MovementSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        return super().post(request)
+
+    def apply(self, request: Request, data: dict) -> Response:
+        return _written(
+            services.adjust_stock(
+                actor=request.user,
+                branch_id=data["branch"],
+                product_id=data["product"],
+                delta=data["delta"],
+                reason=data["reason"],
+                note=data["note"],
+            )
+        )
+
+
+class CountApi(_StockWriteApi):
+    input_serializer = CountSerializer
+
+    @extend_schema(
+        operation_id="stock_count",
+        summary="Count stock",
+        description="A stocktake: on hand becomes the counted quantity; the movement holds "
+        "the difference (zero when the books were right)." + _WRITE_NOTE,
+        request=CountSerializer,
+        responses={201: MovementSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        return super().post(request)
+
+    def apply(self, request: Request, data: dict) -> Response:
+        return _written(
+            services.count_stock(
+                actor=request.user,
+                branch_id=data["branch"],
+                product_id=data["product"],
+                counted=data["counted"],
+                note=data["note"],
+            )
+        )
+
+
+class BatchApi(_StockWriteApi):
+    input_serializer = BatchSerializer
+
+    @extend_schema(
+        operation_id="stock_batch",
+        summary="Apply several lines at once",
+        description="A scanner session: up to 500 lines of one kind at one branch, applied all "
+        "or nothing. An error names the line (`fields` key `lines.<index>.<field>`, message "
+        "`Line <n>: ...`); nothing is written then. A product may appear once."
+        " Send an `Idempotency-Key` to make retries safe.",
+        request=BatchSerializer,
+        responses={201: BatchResultSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        return super().post(request)
+
+    def apply(self, request: Request, data: dict) -> Response:
+        movements = services.record_stock_batch(
+            actor=request.user,
+            branch_id=data["branch"],
+            kind=data["kind"],
+            lines=[
+                services.MovementLine(
+                    product_id=line["product"],
+                    quantity=line["quantity"],
+                    reason=line["reason"],
+                    note=line["note"],
+                )
+                for line in data["lines"]
+            ],
+        )
+        body = BatchResultSerializer({"movements": movements}).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+def _valid(serializer_class: type, request: Request) -> dict:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data

@@ -1,0 +1,117 @@
+"""Safe retries of stock-changing requests: the ``Idempotency-Key`` header.
+
+A handheld scanner on a shaky network cannot tell a lost request from a lost answer, so it
+sends the same request again with the same key. The first request claims the key by
+inserting an IdempotentRequest row as the first statement of its transaction and stores its
+answer in that row before committing. Then:
+
+- a retry after the commit finds the row and gets the stored answer; nothing is applied;
+- a concurrent duplicate blocks on the row's unique index until the first commits, then
+  finds the row the same way; if the first failed and rolled back, the duplicate is applied
+  as if it came first;
+- the same key with another method, path or body is refused (422);
+- only successful answers are stored: a refused request changed nothing and may be retried
+  with the same key.
+"""
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.models import User
+from inventory_project.db import retry_transient
+from inventory_project.errors import InvalidInput, Unprocessable
+from stock.models import IdempotentRequest
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+
+
+class KeyReused(Unprocessable):
+    code = "idempotency_key_reused"
+
+
+def run_idempotent(request: Request, apply: Callable[[], Response]) -> Response:
+    """Answer ``request`` by calling ``apply`` once per Idempotency-Key (when one is sent).
+
+    ``apply`` makes the change (through a service) and returns the response; it and the key
+    share one transaction, retried as a whole after a deadlock or serialization failure.
+    """
+    key = request.headers.get(HEADER)
+    if key is None:
+        return retry_transient(apply)()
+    if not _KEY.fullmatch(key):
+        raise InvalidInput(
+            f"{HEADER} must be 1 to 255 printable characters without spaces.", field=HEADER
+        )
+    fingerprint = _fingerprint(request)
+    stored = _stored(request.user, key)
+    if stored is not None:
+        return _replay(stored, fingerprint)
+    try:
+        return retry_transient(_claim_and_apply)(request.user, key, fingerprint, apply)
+    except IntegrityError as error:
+        stored = _stored(request.user, key)
+        if stored is None:
+            # Not the key's uniqueness: some other rule of the database refused the write.
+            raise error
+        return _replay(stored, fingerprint)
+
+
+def purge_expired_requests() -> int:
+    """Forget answers older than the retention period; returns how many were removed."""
+    deleted, _ = IdempotentRequest.objects.filter(created_at__lt=_oldest_kept()).delete()
+    return deleted
+
+
+def _claim_and_apply(
+    user: User, key: str, fingerprint: str, apply: Callable[[], Response]
+) -> Response:
+    with transaction.atomic():
+        record = IdempotentRequest.objects.create(user=user, key=key, fingerprint=fingerprint)
+        response = apply()
+        if not 200 <= response.status_code < 300:
+            transaction.set_rollback(True)
+            return response
+        record.status_code = response.status_code
+        record.response = response.data
+        record.save(update_fields=["status_code", "response"])
+        return response
+
+
+def _stored(user: User, key: str) -> IdempotentRequest | None:
+    record = IdempotentRequest.objects.filter(user=user, key=key).first()
+    if record is not None and record.created_at < _oldest_kept():
+        record.delete()
+        return None
+    return record
+
+
+def _replay(record: IdempotentRequest, fingerprint: str) -> Response:
+    if record.fingerprint != fingerprint:
+        raise KeyReused(
+            f"This {HEADER} was used for a different request; use a new key for a new request."
+        )
+    return Response(record.response, status=record.status_code, headers={REPLAYED_HEADER: "true"})
+
+
+def _fingerprint(request: Request) -> str:
+    data = request.data
+    if hasattr(data, "lists"):
+        data = {name: values for name, values in data.lists() if name != "csrfmiddlewaretoken"}
+    body = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    digest = hashlib.sha256(f"{request.method} {request.path}\n{body}".encode())
+    return digest.hexdigest()
+
+
+def _oldest_kept() -> datetime:
+    return timezone.now() - timedelta(hours=settings.IDEMPOTENCY_KEY_HOURS)

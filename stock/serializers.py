@@ -1,0 +1,162 @@
+from rest_framework import serializers
+
+from catalog.models import QUANTITY_DECIMAL_PLACES, QUANTITY_MAX_DIGITS
+from inventory_project.api import StrictSerializer
+from stock.models import AdjustmentReason, MovementKind, StockLevel, StockMovement
+from stock.services import BATCH_KINDS, MAX_BATCH_LINES, NOTE_MAX_LENGTH
+
+
+def quantity(**kwargs) -> serializers.DecimalField:
+    return serializers.DecimalField(
+        max_digits=QUANTITY_MAX_DIGITS, decimal_places=QUANTITY_DECIMAL_PLACES, **kwargs
+    )
+
+
+def note() -> serializers.CharField:
+    return serializers.CharField(
+        max_length=NOTE_MAX_LENGTH, required=False, default="", allow_blank=True
+    )
+
+
+# Input ------------------------------------------------------------------------------------
+
+
+class ThresholdSerializer(StrictSerializer):
+    low_stock_threshold = quantity(
+        allow_null=True,
+        help_text="The branch's own threshold; null inherits the product's default.",
+    )
+
+
+class ReceiveSerializer(StrictSerializer):
+    branch = serializers.UUIDField()
+    product = serializers.UUIDField()
+    quantity = quantity(help_text="How much arrived; greater than zero.")
+    note = note()
+
+
+class IssueSerializer(StrictSerializer):
+    branch = serializers.UUIDField()
+    product = serializers.UUIDField()
+    quantity = quantity(help_text="How much left; greater than zero and at most on hand.")
+    note = note()
+
+
+class AdjustSerializer(StrictSerializer):
+    branch = serializers.UUIDField()
+    product = serializers.UUIDField()
+    delta = quantity(help_text="The signed correction of on hand; not zero.")
+    reason = serializers.ChoiceField(choices=AdjustmentReason.choices)
+    note = note()
+
+
+class CountSerializer(StrictSerializer):
+    branch = serializers.UUIDField()
+    product = serializers.UUIDField()
+    counted = quantity(help_text="How much is on the shelf; on hand becomes this.")
+    note = note()
+
+
+class BatchLineSerializer(StrictSerializer):
+    product = serializers.UUIDField()
+    quantity = quantity(
+        help_text="RECEIPT and ISSUE: how much (> 0); ADJUSTMENT: the signed change (not zero); "
+        "COUNT: how much was counted (>= 0)."
+    )
+    reason = serializers.ChoiceField(
+        choices=AdjustmentReason.choices,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="Required for ADJUSTMENT lines, refused for the others.",
+    )
+    note = note()
+
+
+class BatchSerializer(StrictSerializer):
+    kind = serializers.ChoiceField(
+        choices=[(kind, MovementKind(kind).label) for kind in BATCH_KINDS]
+    )
+    branch = serializers.UUIDField()
+    lines = serializers.ListField(
+        child=BatchLineSerializer(), min_length=1, max_length=MAX_BATCH_LINES
+    )
+
+
+# Output -----------------------------------------------------------------------------------
+
+
+class StockLevelSerializer(serializers.ModelSerializer):
+    branch_code = serializers.CharField(source="branch.code")
+    sku = serializers.CharField(source="product.sku")
+    product_name = serializers.CharField(source="product.name")
+    barcode = serializers.CharField(source="product.barcode", allow_null=True)
+    unit = serializers.CharField(source="product.unit")
+    category = serializers.UUIDField(source="product.category_id", allow_null=True)
+    product_active = serializers.BooleanField(source="product.is_active")
+    threshold = quantity(
+        source="effective_threshold",
+        help_text="The threshold in force: the branch's own, else the product's default.",
+    )
+    is_low = serializers.SerializerMethodField(help_text="on_hand is below the threshold.")
+
+    class Meta:
+        model = StockLevel
+        fields = [
+            "id",
+            "branch",
+            "branch_code",
+            "product",
+            "sku",
+            "product_name",
+            "barcode",
+            "unit",
+            "category",
+            "product_active",
+            "on_hand",
+            "low_stock_threshold",
+            "threshold",
+            "is_low",
+            "version",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_is_low(self, level: StockLevel) -> bool:
+        return level.on_hand < level.effective_threshold
+
+
+class MovementSerializer(serializers.ModelSerializer):
+    branch_code = serializers.CharField(source="branch.code")
+    sku = serializers.CharField(source="product.sku")
+    product_name = serializers.CharField(source="product.name")
+    actor_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = StockMovement
+        fields = [
+            "id",
+            "kind",
+            "branch",
+            "branch_code",
+            "product",
+            "sku",
+            "product_name",
+            "stock_level",
+            "delta",
+            "on_hand_after",
+            "version",
+            "actor",
+            "actor_name",
+            "reason",
+            "note",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_actor_name(self, movement: StockMovement) -> str:
+        return movement.actor.full_name or movement.actor.email
+
+
+class BatchResultSerializer(serializers.Serializer):
+    movements = MovementSerializer(many=True)
