@@ -21,6 +21,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.request import Request
@@ -83,7 +84,7 @@ def _claim_and_apply(
             transaction.set_rollback(True)
             return response
         record.status_code = response.status_code
-        record.response = response.data
+        record.response = json.dumps(response.data, cls=DjangoJSONEncoder)
         record.save(update_fields=["status_code", "response"])
         return response
 
@@ -101,7 +102,11 @@ def _replay(record: IdempotentRequest, fingerprint: str) -> Response:
         raise KeyReused(
             f"This {HEADER} was used for a different request; use a new key for a new request."
         )
-    return Response(record.response, status=record.status_code, headers={REPLAYED_HEADER: "true"})
+    return Response(
+        json.loads(record.response),
+        status=record.status_code,
+        headers={REPLAYED_HEADER: "true"},
+    )
 
 
 def _fingerprint(request: Request) -> str:

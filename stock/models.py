@@ -2,7 +2,6 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -213,7 +212,8 @@ class IdempotentRequest(models.Model):
         max_length=64, help_text="SHA-256 of the method, path and body of the request."
     )
     status_code = models.PositiveSmallIntegerField(null=True)
-    response = models.JSONField(encoder=DjangoJSONEncoder, null=True)
+    # As text, not jsonb: a replay answers the same bytes, keys in the same order.
+    response = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
