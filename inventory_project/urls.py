@@ -6,6 +6,7 @@ from accounts.urls import api_urlpatterns as accounts_api
 from branches.urls import api_urlpatterns as branches_api
 from catalog.urls import api_urlpatterns as catalog_api
 from inventory_project import views
+from inventory_project.dashboard import DashboardApi
 from stock.urls import api_urlpatterns as stock_api
 
 urlpatterns = [
@@ -16,6 +17,7 @@ urlpatterns = [
     path("api/v1/", include(branches_api)),
     path("api/v1/", include(catalog_api)),
     path("api/v1/", include(stock_api)),
+    path("api/v1/dashboard/", DashboardApi.as_view(), name="api-dashboard"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
         "api/schema/swagger-ui/",

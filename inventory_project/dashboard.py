@@ -1,0 +1,222 @@
+"""The dashboard: what each branch a user may see holds, runs low on, and did today.
+
+Every figure is one aggregate query grouped by branch, whatever the number of branches and
+products; the totals are added up from the branches' figures, except the number of distinct
+products, which one more query counts (a product stocked at two branches is one product).
+"""
+
+import functools
+import operator
+import uuid
+from collections import defaultdict
+from datetime import datetime, time
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, DecimalField, Q, Sum
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import permissions
+from accounts.permissions import AnyUser
+from alerts.models import AlertStatus, LowStockAlert
+from branches.errors import UnknownBranch
+from branches.models import Branch
+from catalog.models import QUANTITY_DECIMAL_PLACES
+from inventory_project.api import ApiErrorSerializer
+from inventory_project.schema import ERRORS
+from stock.models import StockLevel, StockMovement
+
+FIGURES = ("products", "units_on_hand", "low_stock", "open_alerts", "movements_today")
+
+# Wide enough for the sum of every level's on hand.
+_UNITS = DecimalField(max_digits=30, decimal_places=QUANTITY_DECIMAL_PLACES)
+_NO_UNITS = Decimal(0).quantize(Decimal(1).scaleb(-QUANTITY_DECIMAL_PLACES))
+
+
+def dashboard(user: AnyUser, *, branch_id: uuid.UUID | None = None) -> dict:
+    """The figures of every branch ``user`` may see (all of them for ADMINs), and their totals.
+
+    Per branch: ``products`` (stock levels with something on hand), ``units_on_hand`` (their
+    sum), ``low_stock`` (levels below their effective threshold), ``open_alerts`` (alerts not
+    resolved) and ``movements_today`` (ledger entries since midnight in the branch's own time
+    zone). ``totals`` holds the same figures over all those branches; its ``products`` counts
+    each product once, however many branches hold it.
+
+    Inactive branches are included, flagged ``is_active: false``: they take no movements, but
+    they may still hold stock and have open alerts, and leaving them out would make the totals
+    disagree with the stock lists.
+
+    ``branch_id`` narrows everything to that branch; one the user may not see raises
+    UnknownBranch, exactly as one that does not exist.
+    """
+    branches = permissions.scope(Branch.objects.order_by("code"), user, via="pk")
+    if branch_id is not None:
+        branches = branches.filter(pk=branch_id)
+    branches = list(branches.only("id", "code", "name", "timezone", "is_active"))
+    if branch_id is not None and not branches:
+        raise UnknownBranch(f"No branch with id {branch_id}.")
+    figures = _figures_by_branch(branches)
+    totals = _no_figures()
+    for name in FIGURES[1:]:
+        totals[name] = sum((f[name] for f in figures.values()), start=totals[name])
+    totals["products"] = _distinct_products(branches)
+    return {
+        "totals": totals,
+        "branches": [
+            {
+                "id": branch.pk,
+                "code": branch.code,
+                "name": branch.name,
+                "timezone": branch.timezone,
+                "is_active": branch.is_active,
+                **figures[branch.pk],
+            }
+            for branch in branches
+        ],
+    }
+
+
+def _figures_by_branch(branches: list[Branch]) -> dict[uuid.UUID, dict]:
+    figures = {branch.pk: _no_figures() for branch in branches}
+    if not branches:
+        return figures
+    ids = list(figures)
+    holdings = (
+        StockLevel.objects.filter(branch__in=ids, on_hand__gt=0)
+        .order_by()
+        .values("branch")
+        .annotate(products=Count("pk"), units_on_hand=Sum("on_hand", output_field=_UNITS))
+    )
+    for row in holdings:
+        figures[row["branch"]].update(products=row["products"], units_on_hand=row["units_on_hand"])
+    counts = {
+        "low_stock": StockLevel.objects.below_threshold().filter(branch__in=ids),
+        "open_alerts": LowStockAlert.objects.filter(
+            branch__in=ids, status__in=[AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED]
+        ),
+        "movements_today": StockMovement.objects.filter(_since_local_midnight(branches)),
+    }
+    for name, rows in counts.items():
+        for branch_id, count in (
+            rows.order_by().values("branch").annotate(n=Count("pk")).values_list("branch", "n")
+        ):
+            figures[branch_id][name] = count
+    return figures
+
+
+def _no_figures() -> dict:
+    return {
+        "products": 0,
+        "units_on_hand": _NO_UNITS,
+        "low_stock": 0,
+        "open_alerts": 0,
+        "movements_today": 0,
+    }
+
+
+def _distinct_products(branches: list[Branch]) -> int:
+    if not branches:
+        return 0
+    stocked = StockLevel.objects.filter(branch__in=[b.pk for b in branches], on_hand__gt=0)
+    return stocked.aggregate(n=Count("product", distinct=True))["n"]
+
+
+def _since_local_midnight(branches: list[Branch]) -> Q:
+    """Rows of each branch made since midnight where the branch is: one condition per time
+    zone, however many branches share it."""
+    now = timezone.now()
+    by_zone: dict[str, list[uuid.UUID]] = defaultdict(list)
+    for branch in branches:
+        by_zone[branch.timezone].append(branch.pk)
+    return functools.reduce(
+        operator.or_,
+        (
+            Q(branch__in=ids, created_at__gte=_local_midnight(now, zone))
+            for zone, ids in by_zone.items()
+        ),
+    )
+
+
+def _local_midnight(now: datetime, zone: str) -> datetime:
+    """When today began in ``zone``. On a day whose midnight a clock change skips or repeats,
+    the earliest moment of the day."""
+    tz = ZoneInfo(zone)
+    return datetime.combine(now.astimezone(tz).date(), time.min, tzinfo=tz)
+
+
+# API ------------------------------------------------------------------------------------
+
+
+class DashboardFiguresSerializer(serializers.Serializer):
+    products = serializers.IntegerField(
+        help_text="Products with something on hand (each counted once in the totals)."
+    )
+    units_on_hand = serializers.DecimalField(
+        max_digits=None,
+        decimal_places=QUANTITY_DECIMAL_PLACES,
+        help_text="Sum of on-hand quantities, whatever their units.",
+    )
+    low_stock = serializers.IntegerField(
+        help_text="Stock levels below their threshold (the branch's own, else the product's)."
+    )
+    open_alerts = serializers.IntegerField(help_text="Low-stock alerts open or acknowledged.")
+    movements_today = serializers.IntegerField(
+        help_text="Ledger entries since midnight in the branch's time zone."
+    )
+
+
+class _BranchSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    timezone = serializers.CharField(help_text="The time zone that decides when today began.")
+    is_active = serializers.BooleanField(help_text="Inactive branches are listed too.")
+
+
+class DashboardBranchSerializer(_BranchSerializer, DashboardFiguresSerializer):
+    """A branch and its figures."""
+
+
+class DashboardSerializer(serializers.Serializer):
+    totals = DashboardFiguresSerializer(help_text="The figures over all the listed branches.")
+    branches = DashboardBranchSerializer(many=True, help_text="Ordered by code.")
+
+
+class DashboardQuerySerializer(serializers.Serializer):
+    branch = serializers.UUIDField(required=False)
+
+
+class DashboardApi(APIView):
+    """Stock, low stock, open alerts and today's movements of every branch the caller may
+    see (every branch for ADMINs), with totals; ``branch`` narrows it to one."""
+
+    @extend_schema(
+        summary="Figures per branch and in total",
+        parameters=[
+            OpenApiParameter(
+                "branch",
+                OpenApiTypes.UUID,
+                OpenApiParameter.QUERY,
+                required=False,
+                description="Only this branch. One you may not see answers 404, like one that "
+                "does not exist; a value that is not a UUID answers 400.",
+            )
+        ],
+        responses={
+            200: OpenApiResponse(
+                DashboardSerializer, description="The figures of each branch and their totals."
+            ),
+            400: OpenApiResponse(ApiErrorSerializer, description=ERRORS["400"]),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        query = DashboardQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = dashboard(request.user, branch_id=query.validated_data.get("branch"))
+        return Response(DashboardSerializer(data).data)
