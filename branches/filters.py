@@ -1,0 +1,18 @@
+from django.db.models import Q, QuerySet
+from django_filters import rest_framework as filters
+
+from branches.models import Branch
+
+
+class BranchFilter(filters.FilterSet):
+    is_active = filters.BooleanFilter(help_text="Only active (true) or inactive (false) ones.")
+    q = filters.CharFilter(
+        method="search", help_text="Code or name contains this, whatever its case."
+    )
+
+    class Meta:
+        model = Branch
+        fields = ["is_active", "q"]
+
+    def search(self, queryset: QuerySet[Branch], name: str, value: str) -> QuerySet[Branch]:
+        return queryset.filter(Q(code__icontains=value) | Q(name__icontains=value))
