@@ -8,13 +8,11 @@ offending input field (dotted for nested ones, ``lines.2.quantity``) to its mess
 import logging
 
 from axes.helpers import get_client_ip_address
-from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from accounts import permissions
@@ -211,28 +209,3 @@ class Pagination(LimitOffsetPagination):
     def get_limit(self, request) -> int:
         limit = super().get_limit(request)
         return self.default_limit if limit is None else limit
-
-
-# Throttling -----------------------------------------------------------------------------
-
-
-class _SettingsRate:
-    """Reads the rate from ``settings.API_THROTTLE_RATES`` on each request, so that it is
-    configured in one place and can be changed without re-importing the class."""
-
-    scope: str
-
-    def get_rate(self) -> str | None:
-        return settings.API_THROTTLE_RATES.get(self.scope)
-
-
-class UserThrottle(_SettingsRate, UserRateThrottle):
-    """Requests per signed-in user (``API_USER_RATE``)."""
-
-
-class AnonymousThrottle(_SettingsRate, AnonRateThrottle):
-    """Requests per client address without credentials (``API_ANON_RATE``)."""
-
-    def get_ident(self, request) -> str:
-        # The same client address as the sign-in lockout: X-Real-IP only behind our proxy.
-        return get_client_ip_address(request._request) or "unknown"

@@ -230,8 +230,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "inventory_project.api.Pagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_THROTTLE_CLASSES": [
-        "inventory_project.api.UserThrottle",
-        "inventory_project.api.AnonymousThrottle",
+        "inventory_project.throttling.UserThrottle",
+        "inventory_project.throttling.AnonymousThrottle",
     ],
     "DEFAULT_SCHEMA_CLASS": "inventory_project.schema.AutoSchema",
     "EXCEPTION_HANDLER": "inventory_project.api.exception_handler",
