@@ -37,8 +37,23 @@ class ApiRoot(APIView):
                 "tokens": link("api-tokens"),
                 "logout": link("api-logout"),
                 "logout_all": link("api-logout-all"),
+                "dashboard": link("api-dashboard"),
+                "branches": link("api-branches"),
+                "categories": link("api-categories"),
+                "products": link("api-products"),
+                "product_lookup": link("api-product-lookup"),
+                "stock_levels": link("api-stock-levels"),
+                "movements": link("api-movements"),
+                "receive": link("api-stock-receive"),
+                "issue": link("api-stock-issue"),
+                "adjust": link("api-stock-adjust"),
+                "count": link("api-stock-count"),
+                "batch": link("api-stock-batch"),
                 "users": link("api-users"),
                 "memberships": link("api-memberships"),
+                "schema": link("api-schema"),
+                "docs": link("api-docs"),
+                "redoc": link("api-redoc"),
             }
         )
 

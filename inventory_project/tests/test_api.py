@@ -290,3 +290,13 @@ def test_the_browsable_api_works_with_a_session_and_csrf(branch, product):
     )
     assert accepted.status_code == 201
     assert StockMovement.objects.count() == 1
+
+
+def test_the_api_root_links_every_resource(actor):
+    response = api_client(actor).get(reverse("api-root"))
+
+    assert response.status_code == 200
+    links = response.json()
+    assert {"stock_levels", "movements", "batch", "products", "dashboard", "docs"} <= set(links)
+    for url in links.values():
+        assert url.startswith("http://testserver/api/")
