@@ -8,9 +8,10 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
+from catalog.tests.factories import ProductFactory
 from stock import services
 from stock.errors import InsufficientStock
-from stock.models import StockLevel, StockMovement
+from stock.models import MovementKind, StockLevel, StockMovement
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -70,4 +71,28 @@ def test_concurrent_first_receipts_create_one_level(postgres, actor, branch, pro
     level = StockLevel.objects.get()
     assert level.on_hand == Decimal(2 * THREADS)
     assert sorted(level.movements.values_list("version", flat=True)) == list(range(1, THREADS + 1))
+    call_command("verify_ledger")
+
+
+def test_batches_in_opposite_orders_never_deadlock(postgres, actor, branch):
+    """Half the threads list the products one way, half the other way; levels are locked in
+    primary-key order whatever the order of the lines, so no one waits in a cycle."""
+    products = ProductFactory.create_batch(4)
+    for product in products:
+        services.receive_stock(actor=actor, branch_id=branch.id, product_id=product.id, quantity=1)
+    orders = [products, products[::-1]]
+    turn = iter(range(THREADS * 10))
+
+    def receive_all() -> str:
+        lines = [services.MovementLine(product_id=p.id, quantity=1) for p in orders[next(turn) % 2]]
+        services.record_stock_batch(
+            actor=actor, branch_id=branch.id, kind=MovementKind.RECEIPT, lines=lines
+        )
+        return "received"
+
+    outcomes = run_in_threads(receive_all, per_thread=5)
+
+    assert outcomes.count("received") == THREADS * 5
+    for level in StockLevel.objects.all():
+        assert level.on_hand == 1 + THREADS * 5
     call_command("verify_ledger")

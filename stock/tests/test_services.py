@@ -460,3 +460,138 @@ def test_a_failing_listener_rolls_the_movement_back(actor, branch, product):
         stock_level_changed.disconnect(broken)
 
     assert_untouched(branch, product, 0, 0)
+
+
+# record_stock_batch ------------------------------------------------------------------------
+
+
+def batch(actor, branch, kind, lines):
+    return services.record_stock_batch(
+        actor=actor,
+        branch_id=branch.id,
+        kind=kind,
+        lines=[services.MovementLine(**line) for line in lines],
+    )
+
+
+def test_a_batch_writes_one_movement_per_line_in_order(actor, branch):
+    products = ProductFactory.create_batch(3)
+
+    movements = batch(
+        actor,
+        branch,
+        MovementKind.RECEIPT,
+        [{"product_id": p.id, "quantity": n + 1} for n, p in enumerate(products)],
+    )
+
+    assert [m.product_id for m in movements] == [p.id for p in products]
+    assert [level_of(branch, p).on_hand for p in products] == [1, 2, 3]
+    assert all(level_of(branch, p).version == 1 for p in products)
+
+
+def test_a_batch_count_sets_each_level(actor, branch):
+    first, second = ProductFactory.create_batch(2)
+    receive(actor, branch, first, 10)
+
+    movements = batch(
+        actor,
+        branch,
+        MovementKind.COUNT,
+        [{"product_id": first.id, "quantity": 7}, {"product_id": second.id, "quantity": 2}],
+    )
+
+    assert [m.delta for m in movements] == [Decimal("-3"), Decimal("2")]
+    assert level_of(branch, first).on_hand == 7
+    assert level_of(branch, second).on_hand == 2
+
+
+def test_a_batch_fails_whole_when_one_line_lacks_stock(actor, branch):
+    first, second = ProductFactory.create_batch(2)
+    receive(actor, branch, first, 5)
+
+    with pytest.raises(InsufficientStock, match=r"^Line 2: ") as raised:
+        batch(
+            actor,
+            branch,
+            MovementKind.ISSUE,
+            [{"product_id": first.id, "quantity": 5}, {"product_id": second.id, "quantity": 1}],
+        )
+
+    assert raised.value.field == "lines.1.quantity"
+    assert_untouched(branch, first, 5, 1)
+    assert_untouched(branch, second, 0, 0)
+
+
+def test_a_batch_names_an_unknown_product_by_line(actor, branch, product):
+    with pytest.raises(UnknownProduct) as raised:
+        batch(
+            actor,
+            branch,
+            MovementKind.RECEIPT,
+            [
+                {"product_id": product.id, "quantity": 1},
+                {"product_id": uuid.uuid4(), "quantity": 1},
+            ],
+        )
+
+    assert raised.value.field == "lines.1.product"
+    assert not StockLevel.objects.exists()
+
+
+def test_a_batch_refuses_a_product_twice(actor, branch, product):
+    with pytest.raises(InvalidInput, match="Line 1 is for the same product") as raised:
+        batch(
+            actor,
+            branch,
+            MovementKind.RECEIPT,
+            [{"product_id": product.id, "quantity": 1}, {"product_id": product.id, "quantity": 2}],
+        )
+
+    assert raised.value.field == "lines.1.product"
+
+
+def test_a_batch_refuses_reasons_outside_adjustments(actor, branch, product):
+    with pytest.raises(InvalidInput, match="Only adjustments take a reason"):
+        batch(
+            actor,
+            branch,
+            MovementKind.RECEIPT,
+            [{"product_id": product.id, "quantity": 1, "reason": AdjustmentReason.FOUND}],
+        )
+
+
+@pytest.mark.parametrize("kind", [MovementKind.TRANSFER_IN, MovementKind.TRANSFER_OUT, "GIFT"])
+def test_a_batch_takes_only_the_four_stock_kinds(actor, branch, product, kind):
+    with pytest.raises(InvalidInput, match="is not one of") as raised:
+        batch(actor, branch, kind, [{"product_id": product.id, "quantity": 1}])
+
+    assert raised.value.field == "kind"
+
+
+def test_a_batch_needs_lines_and_has_a_limit(actor, branch, product):
+    with pytest.raises(InvalidInput, match="at least one line"):
+        batch(actor, branch, MovementKind.RECEIPT, [])
+    too_many = [{"product_id": uuid.uuid4(), "quantity": 1}] * (services.MAX_BATCH_LINES + 1)
+    with pytest.raises(InvalidInput, match="at most"):
+        batch(actor, branch, MovementKind.RECEIPT, too_many)
+
+
+def test_a_batch_announces_every_change(actor, branch):
+    products = ProductFactory.create_batch(2)
+    seen = []
+
+    def listener(sender, level, movement, **kwargs):
+        seen.append((level.product_id, movement.on_hand_after))
+
+    stock_level_changed.connect(listener)
+    try:
+        batch(
+            actor,
+            branch,
+            MovementKind.RECEIPT,
+            [{"product_id": p.id, "quantity": 2} for p in products],
+        )
+    finally:
+        stock_level_changed.disconnect(listener)
+
+    assert seen == [(p.id, Decimal("2")) for p in products]
