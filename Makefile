@@ -48,6 +48,7 @@ lint: install
 checks: install
 	$(PY) manage.py check --fail-level WARNING
 	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
 
 services:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || { \

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from catalog.models import Category, Product, Unit
 from catalog.tests.factories import ProductFactory
@@ -77,3 +77,16 @@ def test_an_empty_barcode_in_a_form_is_stored_as_none():
 )
 def test_only_pieces_boxes_and_packs_are_countable(unit, countable):
     assert ProductFactory.build(unit=unit).is_countable is countable
+
+
+@pytest.mark.parametrize("column", ["name", "sku", "barcode"])
+def test_partial_search_is_served_by_a_trigram_index(postgres, column):
+    search = Product.objects.filter(**{f"{column}__icontains": "wid"})
+    with connection.cursor() as cursor:
+        # Empty test tables make a sequential scan cheapest; ask what else the planner has.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        sql, params = search.query.sql_with_params()
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    assert f"product_{column}_trgm_idx" in plan
