@@ -30,7 +30,7 @@ from accounts.serializers import (
     UserSerializer,
     UserUpdateSerializer,
 )
-from inventory_project.api import Pagination
+from inventory_project.api import Pagination, valid_input
 
 
 def _id_parameter(name: str, what: str) -> OpenApiParameter:
@@ -66,7 +66,7 @@ class TokenLoginApi(APIView):
         auth=[],
     )
     def post(self, request: Request) -> Response:
-        data = _valid(TokenLoginSerializer, request)
+        data = valid_input(TokenLoginSerializer, request)
         # The plain HttpRequest: django-axes flags a lockout on it for its middleware.
         user = authenticate(request._request, username=data["email"], password=data["password"])
         if user is None:
@@ -194,7 +194,7 @@ class UserListApi(APIView):
         responses={201: UserSerializer},
     )
     def post(self, request: Request) -> Response:
-        data = _valid(UserCreateSerializer, request)
+        data = valid_input(UserCreateSerializer, request)
         user = services.create_user(
             actor=request.user,
             email=data["email"],
@@ -229,7 +229,7 @@ class UserDetailApi(APIView):
         responses={200: UserSerializer},
     )
     def patch(self, request: Request, user_id: str) -> Response:
-        data = _valid(UserUpdateSerializer, request)
+        data = valid_input(UserUpdateSerializer, request)
         services.update_user(
             actor=request.user,
             user_id=user_id,
@@ -298,7 +298,7 @@ class MembershipListApi(APIView):
         responses={201: MembershipSerializer},
     )
     def post(self, request: Request) -> Response:
-        data = _valid(MembershipCreateSerializer, request)
+        data = valid_input(MembershipCreateSerializer, request)
         membership = services.add_membership(
             actor=request.user, email=data["email"], branch_id=data["branch"], role=data["role"]
         )
@@ -328,7 +328,7 @@ class MembershipDetailApi(APIView):
         responses={200: MembershipSerializer},
     )
     def patch(self, request: Request, membership_id: str) -> Response:
-        data = _valid(MembershipUpdateSerializer, request)
+        data = valid_input(MembershipUpdateSerializer, request)
         services.change_membership_role(
             actor=request.user, membership_id=membership_id, role=data["role"]
         )
@@ -346,12 +346,6 @@ class MembershipDetailApi(APIView):
     def delete(self, request: Request, membership_id: str) -> Response:
         services.remove_membership(actor=request.user, membership_id=membership_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-def _valid(serializer_class: type, request: Request) -> dict:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def _page(request: Request, view: APIView, queryset, serializer_class: type) -> Response:

@@ -21,7 +21,7 @@ from branches.errors import UnknownBranch
 from branches.filters import BranchFilter
 from branches.models import Branch
 from branches.serializers import BranchCreateSerializer, BranchSerializer, BranchUpdateSerializer
-from inventory_project.api import Pagination
+from inventory_project.api import Pagination, valid_input
 
 BRANCH_ID = OpenApiParameter(
     "branch_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The branch's id."
@@ -58,7 +58,7 @@ class BranchListApi(generics.ListAPIView):
     )
     def post(self, request: Request) -> Response:
         _require_admin(request.user, "Only an administrator can open branches.")
-        data = _valid(BranchCreateSerializer, request)
+        data = valid_input(BranchCreateSerializer, request)
         branch = services.create_branch(**data)
         return Response(BranchSerializer(branch).data, status=status.HTTP_201_CREATED)
 
@@ -88,7 +88,7 @@ class BranchDetailApi(APIView):
     def patch(self, request: Request, branch_id: str) -> Response:
         branch = _visible_branch(request.user, branch_id)
         _require_admin(request.user, f"Only an administrator can change branch {branch.code}.")
-        changes = _valid(BranchUpdateSerializer, request)
+        changes = valid_input(BranchUpdateSerializer, request)
         branch = services.update_branch(branch_id=branch.pk, **changes)
         return Response(BranchSerializer(branch).data)
 
@@ -123,9 +123,3 @@ def _visible_branch(user: User, branch_id: str) -> Branch:
 def _require_admin(user: User, message: str) -> None:
     if not permissions.is_admin(user):
         raise permissions.deny(user, message)
-
-
-def _valid(serializer_class: type, request: Request) -> dict:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data

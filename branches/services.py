@@ -7,13 +7,14 @@ Who may call them is decided by the interfaces (ADMINs only, asked of
 import uuid
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import IntegrityError, transaction
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models.deletion import ProtectedError, RestrictedError
 
 from branches.errors import UnknownBranch
 from branches.models import Branch
 from inventory_project.errors import Conflict, InvalidInput
+from inventory_project.validation import full_clean, save_validated
 
 EDITABLE_FIELDS = frozenset({"code", "name", "address", "timezone", "is_active"})
 
@@ -22,8 +23,7 @@ def create_branch(*, code: str, name: str, address: str = "", timezone: str = "U
     """Open a branch. Its code and its name (whatever their case) must be unused."""
     branch = Branch(code=code, name=name, address=address, timezone=timezone)
     with transaction.atomic():
-        _validate(branch)
-        _save(branch)
+        save_validated(branch, _validate)
     return branch
 
 
@@ -39,8 +39,7 @@ def update_branch(*, branch_id: uuid.UUID | str, **changes: Any) -> Branch:
         branch = _lock(branch_id)
         for name, value in changes.items():
             setattr(branch, name, value)
-        _validate(branch)
-        _save(branch)
+        save_validated(branch, _validate)
     return branch
 
 
@@ -78,29 +77,9 @@ def _lock(branch_id: uuid.UUID | str) -> Branch:
 
 def _validate(branch: Branch) -> None:
     """The model's own validators, then the unique code and case-insensitive name."""
-    try:
-        branch.full_clean(validate_unique=False, validate_constraints=False)
-    except ValidationError as error:
-        raise _invalid(error) from None
+    full_clean(branch)
     others = Branch.objects.exclude(pk=branch.pk)
     if others.filter(code__iexact=branch.code).exists():
         raise InvalidInput(f"A branch with the code {branch.code} already exists.", field="code")
     if others.filter(name__iexact=branch.name).exists():
         raise InvalidInput(f"A branch named {branch.name} already exists.", field="name")
-
-
-def _save(branch: Branch) -> None:
-    try:
-        with transaction.atomic():
-            branch.save()
-    except IntegrityError:
-        # A concurrent request took the code or the name after _validate looked: its
-        # transaction has committed by now, so looking again names the field.
-        _validate(branch)
-        raise
-
-
-def _invalid(error: ValidationError) -> InvalidInput:
-    """The first problem of a model's ValidationError, naming its field."""
-    field, messages = next(iter(error.message_dict.items()))
-    return InvalidInput(messages[0], field=None if field == NON_FIELD_ERRORS else field)

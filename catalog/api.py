@@ -26,7 +26,7 @@ from catalog.serializers import (
     ProductSerializer,
     ProductUpdateSerializer,
 )
-from inventory_project.api import Pagination
+from inventory_project.api import Pagination, valid_input
 
 CATEGORY_ID = OpenApiParameter(
     "category_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The category's id."
@@ -62,7 +62,7 @@ class CategoryListApi(generics.ListAPIView):
     )
     def post(self, request: Request) -> Response:
         _require_admin(request.user, "Only an administrator can add categories.")
-        data = _valid(CategoryCreateSerializer, request)
+        data = valid_input(CategoryCreateSerializer, request)
         category = services.create_category(**data)
         return Response(CategorySerializer(category).data, status=status.HTTP_201_CREATED)
 
@@ -89,7 +89,7 @@ class CategoryDetailApi(APIView):
     )
     def patch(self, request: Request, category_id: str) -> Response:
         _require_admin(request.user, "Only an administrator can change categories.")
-        changes = _valid(CategoryUpdateSerializer, request)
+        changes = valid_input(CategoryUpdateSerializer, request)
         category = services.update_category(category_id=category_id, **changes)
         return Response(CategorySerializer(category).data)
 
@@ -135,7 +135,7 @@ class ProductListApi(generics.ListAPIView):
     )
     def post(self, request: Request) -> Response:
         _require_admin(request.user, "Only an administrator can add products.")
-        data = _valid(ProductCreateSerializer, request)
+        data = valid_input(ProductCreateSerializer, request)
         product = services.create_product(category_id=data.pop("category"), **data)
         return Response(
             ProductSerializer(selectors.get_product(product_id=product.pk)).data,
@@ -166,7 +166,7 @@ class ProductDetailApi(APIView):
     )
     def patch(self, request: Request, product_id: str) -> Response:
         _require_admin(request.user, "Only an administrator can change products.")
-        changes = _valid(ProductUpdateSerializer, request)
+        changes = valid_input(ProductUpdateSerializer, request)
         if "category" in changes:
             changes["category_id"] = changes.pop("category")
         product = services.update_product(product_id=product_id, **changes)
@@ -207,9 +207,3 @@ class ProductLookupApi(APIView):
 def _require_admin(user: User, message: str) -> None:
     if not permissions.is_admin(user):
         raise permissions.deny(user, message)
-
-
-def _valid(serializer_class: type, request: Request) -> dict:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data

@@ -5,18 +5,17 @@ Who may call them is decided by the interfaces (ADMINs only, asked of
 """
 
 import uuid
-from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Model
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models.deletion import ProtectedError, RestrictedError
 
 from catalog.errors import UnknownCategory, UnknownProduct
 from catalog.models import Category, Product, Unit
 from inventory_project.errors import Conflict, InvalidInput
+from inventory_project.validation import full_clean, save_validated
 
 CATEGORY_FIELDS = frozenset({"name", "description"})
 PRODUCT_FIELDS = frozenset(
@@ -40,7 +39,7 @@ def create_category(*, name: str, description: str = "") -> Category:
     """Add a category; its name must be unused whatever its case."""
     category = Category(name=name, description=description)
     with transaction.atomic():
-        _save(category, _validate_category)
+        save_validated(category, _validate_category)
     return category
 
 
@@ -51,7 +50,7 @@ def update_category(*, category_id: uuid.UUID | str, **changes: Any) -> Category
         category = _lock_category(category_id)
         for name, value in changes.items():
             setattr(category, name, value)
-        _save(category, _validate_category)
+        save_validated(category, _validate_category)
     return category
 
 
@@ -77,7 +76,7 @@ def _lock_category(category_id: uuid.UUID | str) -> Category:
 
 
 def _validate_category(category: Category) -> None:
-    _full_clean(category)
+    full_clean(category)
     if Category.objects.exclude(pk=category.pk).filter(name__iexact=category.name).exists():
         raise InvalidInput(f"A category named {category.name} already exists.", field="name")
 
@@ -111,7 +110,7 @@ def create_product(
         is_active=is_active,
     )
     with transaction.atomic():
-        _save(product, _validate_product)
+        save_validated(product, _validate_product)
     return product
 
 
@@ -135,7 +134,7 @@ def update_product(*, product_id: uuid.UUID | str, **changes: Any) -> Product:
             )
         for name, value in changes.items():
             setattr(product, name, value)
-        _save(product, _validate_product)
+        save_validated(product, _validate_product)
     return product
 
 
@@ -175,7 +174,7 @@ def _clean_barcode(barcode: str | None) -> str | None:
 def _validate_product(product: Product) -> None:
     if product.category_id is not None and not _category_exists(product.category_id):
         raise InvalidInput(f"No category with id {product.category_id}.", field="category")
-    _full_clean(product, exclude=["category"])  # looked up above, with a clearer message
+    full_clean(product, exclude=["category"])  # looked up above, with a clearer message
     others = Product.objects.exclude(pk=product.pk)
     if others.filter(sku__iexact=product.sku).exists():
         raise InvalidInput(f"A product with the SKU {product.sku} already exists.", field="sku")
@@ -199,28 +198,3 @@ def _check_editable(function: str, changes: dict[str, Any], editable: frozenset[
     unknown = set(changes) - editable
     if unknown:
         raise TypeError(f"{function}() cannot change {', '.join(sorted(unknown))}")
-
-
-def _full_clean(instance: Model, exclude: Iterable[str] = ()) -> None:
-    """The model's own validators; uniqueness is checked by the callers, naming the field."""
-    try:
-        instance.full_clean(
-            exclude=list(exclude), validate_unique=False, validate_constraints=False
-        )
-    except ValidationError as error:
-        field, messages = next(iter(error.message_dict.items()))
-        raise InvalidInput(
-            messages[0], field=None if field == NON_FIELD_ERRORS else field
-        ) from None
-
-
-def _save[M: Model](instance: M, validate: Callable[[M], None]) -> None:
-    validate(instance)
-    try:
-        with transaction.atomic():
-            instance.save()
-    except IntegrityError:
-        # A concurrent request took the name, SKU or barcode after ``validate`` looked: its
-        # transaction has committed by now, so looking again names the field.
-        validate(instance)
-        raise

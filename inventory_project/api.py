@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -180,6 +181,13 @@ class ApiErrorSerializer(serializers.Serializer):
         help_text="Messages per offending input field; nested fields are dotted "
         "(lines.2.quantity). Empty when the error concerns no field.",
     )
+
+
+def valid_input(serializer_class: type[serializers.Serializer], request: Request) -> dict:
+    """The request body, checked by ``serializer_class``; a ValidationError (400) otherwise."""
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
 
 
 # Pagination -----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from inventory_project.api import valid_input
 from stock import selectors, services
 from stock.filters import MovementFilter, StockLevelFilter
 from stock.idempotency import run_idempotent
@@ -74,7 +75,7 @@ class StockLevelDetailApi(generics.RetrieveAPIView):
     )
     def patch(self, request: Request, level_id: str) -> Response:
         level = self.get_object()
-        data = _valid(ThresholdSerializer, request)
+        data = valid_input(ThresholdSerializer, request)
         services.set_low_stock_threshold(
             actor=request.user,
             branch_id=level.branch_id,
@@ -125,7 +126,7 @@ class _StockWriteApi(APIView):
     input_serializer: type
 
     def post(self, request: Request) -> Response:
-        data = _valid(self.input_serializer, request)
+        data = valid_input(self.input_serializer, request)
         return run_idempotent(request, lambda: self.apply(request, data))
 
     def apply(self, request: Request, data: dict) -> Response:
@@ -279,9 +280,3 @@ class BatchApi(_StockWriteApi):
         )
         body = BatchResultSerializer({"movements": movements}).data
         return Response(body, status=status.HTTP_201_CREATED)
-
-
-def _valid(serializer_class: type, request: Request) -> dict:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data

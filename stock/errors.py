@@ -1,5 +1,6 @@
 from branches.errors import UnknownBranch
-from inventory_project.errors import Conflict, InvalidInput, NotFound
+from catalog.errors import UnknownProduct
+from inventory_project.errors import Conflict, InvalidInput
 
 __all__ = [
     "InactiveBranch",
@@ -17,10 +18,6 @@ class InsufficientStock(Conflict):
 
 class InvalidQuantity(InvalidInput):
     code = "invalid_quantity"
-
-
-class UnknownProduct(NotFound):
-    code = "unknown_product"
 
 
 class InactiveBranch(Conflict):
