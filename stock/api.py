@@ -15,7 +15,6 @@ from inventory_project.api import valid_input
 from stock import selectors, services
 from stock.filters import MovementFilter, StockLevelFilter
 from stock.idempotency import run_idempotent
-from stock.models import StockMovement
 from stock.serializers import (
     AdjustSerializer,
     BatchResultSerializer,
@@ -130,127 +129,69 @@ class _StockWriteApi(APIView):
         return run_idempotent(request, lambda: self.apply(request, data))
 
     def apply(self, request: Request, data: dict) -> Response:
-        raise NotImplementedError
+        movement = self.service(actor=request.user, **data)
+        return Response(MovementSerializer(movement).data, status=status.HTTP_201_CREATED)
 
 
-def _written(movement: StockMovement) -> Response:
-    return Response(MovementSerializer(movement).data, status=status.HTTP_201_CREATED)
+def _single_write(operation_id: str, summary: str, description: str, serializer: type):
+    return extend_schema_view(
+        post=extend_schema(
+            operation_id=operation_id,
+            summary=summary,
+            description=description
+            + " Send an `Idempotency-Key` to make retries safe. Answers the movement written;"
+            " its `on_hand_after` is the level's new on hand.",
+            request=serializer,
+            responses={201: MovementSerializer},
+        )
+    )
 
 
-_WRITE_NOTE = (
-    " Send an `Idempotency-Key` to make retries safe. Answers the movement written; its "
-    "`on_hand_after` is the level's new on hand."
+@_single_write(
+    "stock_receive", "Receive stock", "Goods arrived at a branch: on hand grows.", ReceiveSerializer
 )
-
-
 class ReceiveApi(_StockWriteApi):
     input_serializer = ReceiveSerializer
-
-    @extend_schema(
-        operation_id="stock_receive",
-        summary="Receive stock",
-        description="Goods arrived at a branch: on hand grows." + _WRITE_NOTE,
-        request=ReceiveSerializer,
-        responses={201: MovementSerializer},
-    )
-    def post(self, request: Request) -> Response:
-        return super().post(request)
-
-    def apply(self, request: Request, data: dict) -> Response:
-        return _written(
-            services.receive_stock(
-                actor=request.user,
-                branch_id=data["branch"],
-                product_id=data["product"],
-                quantity=data["quantity"],
-                note=data["note"],
-            )
-        )
+    service = staticmethod(services.receive_stock)
 
 
+@_single_write(
+    "stock_issue",
+    "Issue stock",
+    "Goods left a branch: on hand shrinks; refused (409 insufficient_stock) when the branch "
+    "holds less.",
+    IssueSerializer,
+)
 class IssueApi(_StockWriteApi):
     input_serializer = IssueSerializer
-
-    @extend_schema(
-        operation_id="stock_issue",
-        summary="Issue stock",
-        description="Goods left a branch: on hand shrinks; refused (409 insufficient_stock) "
-        "when the branch holds less." + _WRITE_NOTE,
-        request=IssueSerializer,
-        responses={201: MovementSerializer},
-    )
-    def post(self, request: Request) -> Response:
-        return super().post(request)
-
-    def apply(self, request: Request, data: dict) -> Response:
-        return _written(
-            services.issue_stock(
-                actor=request.user,
-                branch_id=data["branch"],
-                product_id=data["product"],
-                quantity=data["quantity"],
-                note=data["note"],
-            )
-        )
+    service = staticmethod(services.issue_stock)
 
 
+@_single_write(
+    "stock_adjust",
+    "Adjust stock",
+    "Correct on hand by a signed amount for a stated reason; OTHER needs a note.",
+    AdjustSerializer,
+)
 class AdjustApi(_StockWriteApi):
     input_serializer = AdjustSerializer
-
-    @extend_schema(
-        operation_id="stock_adjust",
-        summary="Adjust stock",
-        description="Correct on hand by a signed amount for a stated reason; OTHER needs a "
-        "note." + _WRITE_NOTE,
-        request=AdjustSerializer,
-        responses={201: MovementSerializer},
-    )
-    def post(self, request: Request) -> Response:
-        return super().post(request)
-
-    def apply(self, request: Request, data: dict) -> Response:
-        return _written(
-            services.adjust_stock(
-                actor=request.user,
-                branch_id=data["branch"],
-                product_id=data["product"],
-                delta=data["delta"],
-                reason=data["reason"],
-                note=data["note"],
-            )
-        )
+    service = staticmethod(services.adjust_stock)
 
 
+@_single_write(
+    "stock_count",
+    "Count stock",
+    "A stocktake: on hand becomes the counted quantity; the movement holds the difference "
+    "(zero when the books were right).",
+    CountSerializer,
+)
 class CountApi(_StockWriteApi):
     input_serializer = CountSerializer
-
-    @extend_schema(
-        operation_id="stock_count",
-        summary="Count stock",
-        description="A stocktake: on hand becomes the counted quantity; the movement holds "
-        "the difference (zero when the books were right)." + _WRITE_NOTE,
-        request=CountSerializer,
-        responses={201: MovementSerializer},
-    )
-    def post(self, request: Request) -> Response:
-        return super().post(request)
-
-    def apply(self, request: Request, data: dict) -> Response:
-        return _written(
-            services.count_stock(
-                actor=request.user,
-                branch_id=data["branch"],
-                product_id=data["product"],
-                counted=data["counted"],
-                note=data["note"],
-            )
-        )
+    service = staticmethod(services.count_stock)
 
 
-class BatchApi(_StockWriteApi):
-    input_serializer = BatchSerializer
-
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         operation_id="stock_batch",
         summary="Apply several lines at once",
         description="A scanner session: up to 500 lines of one kind at one branch, applied all "
@@ -260,23 +201,16 @@ class BatchApi(_StockWriteApi):
         request=BatchSerializer,
         responses={201: BatchResultSerializer},
     )
-    def post(self, request: Request) -> Response:
-        return super().post(request)
+)
+class BatchApi(_StockWriteApi):
+    input_serializer = BatchSerializer
 
     def apply(self, request: Request, data: dict) -> Response:
         movements = services.record_stock_batch(
             actor=request.user,
-            branch_id=data["branch"],
+            branch_id=data["branch_id"],
             kind=data["kind"],
-            lines=[
-                services.MovementLine(
-                    product_id=line["product"],
-                    quantity=line["quantity"],
-                    reason=line["reason"],
-                    note=line["note"],
-                )
-                for line in data["lines"]
-            ],
+            lines=[services.MovementLine(**line) for line in data["lines"]],
         )
         body = BatchResultSerializer({"movements": movements}).data
         return Response(body, status=status.HTTP_201_CREATED)

@@ -29,36 +29,36 @@ class ThresholdSerializer(StrictSerializer):
 
 
 class ReceiveSerializer(StrictSerializer):
-    branch = serializers.UUIDField()
-    product = serializers.UUIDField()
+    branch = serializers.UUIDField(source="branch_id")
+    product = serializers.UUIDField(source="product_id")
     quantity = quantity(help_text="How much arrived; greater than zero.")
     note = note()
 
 
 class IssueSerializer(StrictSerializer):
-    branch = serializers.UUIDField()
-    product = serializers.UUIDField()
+    branch = serializers.UUIDField(source="branch_id")
+    product = serializers.UUIDField(source="product_id")
     quantity = quantity(help_text="How much left; greater than zero and at most on hand.")
     note = note()
 
 
 class AdjustSerializer(StrictSerializer):
-    branch = serializers.UUIDField()
-    product = serializers.UUIDField()
+    branch = serializers.UUIDField(source="branch_id")
+    product = serializers.UUIDField(source="product_id")
     delta = quantity(help_text="The signed correction of on hand; not zero.")
     reason = serializers.ChoiceField(choices=AdjustmentReason.choices)
     note = note()
 
 
 class CountSerializer(StrictSerializer):
-    branch = serializers.UUIDField()
-    product = serializers.UUIDField()
+    branch = serializers.UUIDField(source="branch_id")
+    product = serializers.UUIDField(source="product_id")
     counted = quantity(help_text="How much is on the shelf; on hand becomes this.")
     note = note()
 
 
 class BatchLineSerializer(StrictSerializer):
-    product = serializers.UUIDField()
+    product = serializers.UUIDField(source="product_id")
     quantity = quantity(
         help_text="RECEIPT and ISSUE: how much (> 0); ADJUSTMENT: the signed change (not zero); "
         "COUNT: how much was counted (>= 0)."
@@ -77,7 +77,7 @@ class BatchSerializer(StrictSerializer):
     kind = serializers.ChoiceField(
         choices=[(kind, MovementKind(kind).label) for kind in BATCH_KINDS]
     )
-    branch = serializers.UUIDField()
+    branch = serializers.UUIDField(source="branch_id")
     lines = serializers.ListField(
         child=BatchLineSerializer(), min_length=1, max_length=MAX_BATCH_LINES
     )
