@@ -75,6 +75,12 @@ def is_admin(user: AnyUser) -> bool:
     return bool(user.is_authenticated and user.is_active and user.is_superuser)
 
 
+def require_admin(user: AnyUser, message: str) -> None:
+    """Raise NotPermitted, saying ``message``, unless ``user`` is an ADMIN."""
+    if not is_admin(user):
+        raise deny(user, message)
+
+
 def visible_branches(user: AnyUser) -> QuerySet[Branch]:
     """The branches whose stock, ledger, alerts and transfers ``user`` may see."""
     return branches_where(user, Action.VIEW)

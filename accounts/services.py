@@ -138,8 +138,7 @@ def update_user(
     is_admin: bool | None = None,
 ) -> User:
     """Change a user's e-mail address, name or ADMIN status (ADMINs only)."""
-    if not permissions.is_admin(actor):
-        raise permissions.deny(actor, "Only an administrator can change accounts.")
+    permissions.require_admin(actor, "Only an administrator can change accounts.")
     with transaction.atomic():
         user = _lock_user(user_id)
         if email is not None:

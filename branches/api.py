@@ -57,7 +57,7 @@ class BranchListApi(generics.ListAPIView):
         responses={201: BranchSerializer},
     )
     def post(self, request: Request) -> Response:
-        _require_admin(request.user, "Only an administrator can open branches.")
+        permissions.require_admin(request.user, "Only an administrator can open branches.")
         data = valid_input(BranchCreateSerializer, request)
         branch = services.create_branch(**data)
         return Response(BranchSerializer(branch).data, status=status.HTTP_201_CREATED)
@@ -87,7 +87,9 @@ class BranchDetailApi(APIView):
     )
     def patch(self, request: Request, branch_id: str) -> Response:
         branch = _visible_branch(request.user, branch_id)
-        _require_admin(request.user, f"Only an administrator can change branch {branch.code}.")
+        permissions.require_admin(
+            request.user, f"Only an administrator can change branch {branch.code}."
+        )
         changes = valid_input(BranchUpdateSerializer, request)
         branch = services.update_branch(branch_id=branch.pk, **changes)
         return Response(BranchSerializer(branch).data)
@@ -103,7 +105,9 @@ class BranchDetailApi(APIView):
     )
     def delete(self, request: Request, branch_id: str) -> Response:
         branch = _visible_branch(request.user, branch_id)
-        _require_admin(request.user, f"Only an administrator can remove branch {branch.code}.")
+        permissions.require_admin(
+            request.user, f"Only an administrator can remove branch {branch.code}."
+        )
         services.delete_branch(branch_id=branch.pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -118,8 +122,3 @@ def _visible_branch(user: User, branch_id: str) -> Branch:
         return _visible(user).get(pk=branch_id)
     except (Branch.DoesNotExist, ValidationError, ValueError):
         raise UnknownBranch(f"No branch with id {branch_id}.") from None
-
-
-def _require_admin(user: User, message: str) -> None:
-    if not permissions.is_admin(user):
-        raise permissions.deny(user, message)

@@ -13,7 +13,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import permissions
-from accounts.models import User
 from catalog import selectors, services
 from catalog.filters import CategoryFilter, ProductFilter
 from catalog.models import Category, Product
@@ -61,7 +60,7 @@ class CategoryListApi(generics.ListAPIView):
         responses={201: CategorySerializer},
     )
     def post(self, request: Request) -> Response:
-        _require_admin(request.user, "Only an administrator can add categories.")
+        permissions.require_admin(request.user, "Only an administrator can add categories.")
         data = valid_input(CategoryCreateSerializer, request)
         category = services.create_category(**data)
         return Response(CategorySerializer(category).data, status=status.HTTP_201_CREATED)
@@ -88,7 +87,7 @@ class CategoryDetailApi(APIView):
         responses={200: CategorySerializer},
     )
     def patch(self, request: Request, category_id: str) -> Response:
-        _require_admin(request.user, "Only an administrator can change categories.")
+        permissions.require_admin(request.user, "Only an administrator can change categories.")
         changes = valid_input(CategoryUpdateSerializer, request)
         category = services.update_category(category_id=category_id, **changes)
         return Response(CategorySerializer(category).data)
@@ -102,7 +101,7 @@ class CategoryDetailApi(APIView):
         responses={204: None},
     )
     def delete(self, request: Request, category_id: str) -> Response:
-        _require_admin(request.user, "Only an administrator can remove categories.")
+        permissions.require_admin(request.user, "Only an administrator can remove categories.")
         services.delete_category(category_id=category_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -134,7 +133,7 @@ class ProductListApi(generics.ListAPIView):
         responses={201: ProductSerializer},
     )
     def post(self, request: Request) -> Response:
-        _require_admin(request.user, "Only an administrator can add products.")
+        permissions.require_admin(request.user, "Only an administrator can add products.")
         data = valid_input(ProductCreateSerializer, request)
         product = services.create_product(category_id=data.pop("category"), **data)
         return Response(
@@ -165,7 +164,7 @@ class ProductDetailApi(APIView):
         responses={200: ProductSerializer},
     )
     def patch(self, request: Request, product_id: str) -> Response:
-        _require_admin(request.user, "Only an administrator can change products.")
+        permissions.require_admin(request.user, "Only an administrator can change products.")
         changes = valid_input(ProductUpdateSerializer, request)
         if "category" in changes:
             changes["category_id"] = changes.pop("category")
@@ -181,7 +180,7 @@ class ProductDetailApi(APIView):
         responses={204: None},
     )
     def delete(self, request: Request, product_id: str) -> Response:
-        _require_admin(request.user, "Only an administrator can remove products.")
+        permissions.require_admin(request.user, "Only an administrator can remove products.")
         services.delete_product(product_id=product_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -202,8 +201,3 @@ class ProductLookupApi(APIView):
         query = ProductLookupSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         return Response(ProductSerializer(selectors.product_by_code(**query.validated_data)).data)
-
-
-def _require_admin(user: User, message: str) -> None:
-    if not permissions.is_admin(user):
-        raise permissions.deny(user, message)
