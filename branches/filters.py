@@ -2,10 +2,11 @@ from django.db.models import Q, QuerySet
 from django_filters import rest_framework as filters
 
 from branches.models import Branch
+from inventory_project.filters import strict_boolean
 
 
 class BranchFilter(filters.FilterSet):
-    is_active = filters.BooleanFilter(help_text="Only active (true) or inactive (false) ones.")
+    is_active = strict_boolean(help_text="Only active (true) or inactive (false) ones.")
     q = filters.CharFilter(
         method="search", help_text="Code or name contains this, whatever its case."
     )

@@ -2,16 +2,7 @@ from django.db.models import Q, QuerySet
 from django_filters import rest_framework as filters
 
 from catalog.models import Category, Product
-
-
-class StableOrderingFilter(filters.OrderingFilter):
-    """Orders by the fields asked for, then by primary key, so that pages of rows with
-    equal values neither overlap nor skip any."""
-
-    def filter(self, qs: QuerySet, value: list[str] | None) -> QuerySet:
-        if not value:
-            return qs
-        return qs.order_by(*(self.get_ordering_value(param) for param in value), "pk")
+from inventory_project.filters import StableOrderingFilter, strict_boolean
 
 
 class CategoryFilter(filters.FilterSet):
@@ -27,7 +18,7 @@ class CategoryFilter(filters.FilterSet):
 
 class ProductFilter(filters.FilterSet):
     category = filters.UUIDFilter(help_text="Only products of this category.")
-    is_active = filters.BooleanFilter(help_text="Only active (true) or inactive (false) ones.")
+    is_active = strict_boolean(help_text="Only active (true) or inactive (false) ones.")
     q = filters.CharFilter(
         method="search", help_text="Name, SKU or barcode contains this, whatever its case."
     )

@@ -3,16 +3,8 @@
 import django_filters
 from django.db.models import F, Q, QuerySet
 
+from inventory_project.filters import StableOrderingFilter, strict_boolean
 from stock.models import MovementKind, StockLevel, StockMovement
-
-
-def strict_boolean(**kwargs) -> django_filters.TypedChoiceFilter:
-    """true or false, and nothing else: an unknown value is an error, not "no filter"."""
-    return django_filters.TypedChoiceFilter(
-        choices=[("true", "true"), ("false", "false")],
-        coerce=lambda value: value == "true",
-        **kwargs,
-    )
 
 
 class StockLevelFilter(django_filters.FilterSet):
@@ -32,7 +24,7 @@ class StockLevelFilter(django_filters.FilterSet):
     active = strict_boolean(
         field_name="product__is_active", help_text="Whether the product is active."
     )
-    ordering = django_filters.OrderingFilter(
+    ordering = StableOrderingFilter(
         fields=(
             ("product__name", "name"),
             ("product__sku", "sku"),
@@ -56,12 +48,6 @@ class StockLevelFilter(django_filters.FilterSet):
     def filter_below_threshold(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
         below = Q(on_hand__lt=F("effective_threshold"))
         return queryset.filter(below if value else ~below)
-
-    @property
-    def qs(self) -> QuerySet:
-        # The primary key last, so that pages never skip or repeat rows of equal sort keys.
-        ordering = list(super().qs.query.order_by) or ["branch__code", "product__name"]
-        return super().qs.order_by(*ordering, "pk")
 
 
 class MovementFilter(django_filters.FilterSet):

@@ -32,7 +32,11 @@ def ledger_discrepancies() -> QuerySet[StockLevel]:
 
 def stock_levels(user: AnyUser) -> QuerySet[StockLevel]:
     """The levels of every branch ``user`` may see, with what a list shows of each."""
-    levels = StockLevel.objects.select_related("branch", "product").with_effective_threshold()
+    levels = (
+        StockLevel.objects.select_related("branch", "product")
+        .with_effective_threshold()
+        .order_by("branch__code", "product__name", "pk")
+    )
     return permissions.scope(levels, user)
 
 

@@ -4,22 +4,16 @@ import logging
 
 import pytest
 from django.urls import reverse
-from rest_framework.test import APIClient
 
 from accounts import permissions
 from accounts.models import Membership, Role, User
 from accounts.permissions import Action
 from accounts.tests.factories import AdminFactory, MembershipFactory, UserFactory
+from inventory_project.tests.helpers import api_client
 
 pytestmark = pytest.mark.django_db
 
 NEW_PASSWORD = "a-long-enough-passphrase"
-
-
-def client_for(user):
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 @pytest.fixture
@@ -28,7 +22,7 @@ def manager():
 
 
 def test_a_manager_adds_staff_to_their_branch(manager):
-    response = client_for(manager.user).post(
+    response = api_client(manager.user).post(
         reverse("api-users"),
         {
             "email": "New.Hire@Example.com",
@@ -73,7 +67,7 @@ def test_a_manager_cannot_grant_more_than_staff(manager, extra, status, message)
         **extra,
     }
 
-    response = client_for(manager.user).post(reverse("api-users"), data, format="json")
+    response = api_client(manager.user).post(reverse("api-users"), data, format="json")
 
     assert response.status_code == status
     if message:
@@ -88,7 +82,7 @@ def test_a_manager_cannot_grant_more_than_staff(manager, extra, status, message)
 def test_a_manager_cannot_add_staff_to_another_branch(manager):
     other = MembershipFactory(role=Role.MANAGER).branch
 
-    response = client_for(manager.user).post(
+    response = api_client(manager.user).post(
         reverse("api-users"),
         {
             "email": "x@example.com",
@@ -109,7 +103,7 @@ def test_a_manager_cannot_add_staff_to_another_branch(manager):
 
 
 def test_a_manager_must_name_the_branch_of_new_staff(manager):
-    response = client_for(manager.user).post(
+    response = api_client(manager.user).post(
         reverse("api-users"), {"email": "x@example.com", "password": NEW_PASSWORD}, format="json"
     )
 
@@ -118,7 +112,7 @@ def test_a_manager_must_name_the_branch_of_new_staff(manager):
 
 
 def test_a_weak_password_is_refused_with_the_reasons(manager):
-    response = client_for(manager.user).post(
+    response = api_client(manager.user).post(
         reverse("api-users"),
         {
             "email": "x@example.com",
@@ -136,7 +130,7 @@ def test_a_weak_password_is_refused_with_the_reasons(manager):
 def test_staff_are_refused_before_their_input_is_judged():
     staff = MembershipFactory(role=Role.STAFF)
 
-    response = client_for(staff.user).post(
+    response = api_client(staff.user).post(
         reverse("api-users"),
         {
             "email": "x@example.com",
@@ -154,7 +148,7 @@ def test_staff_are_refused_before_their_input_is_judged():
 def test_an_email_address_is_used_once_whatever_its_case(manager):
     UserFactory(email="taken@example.com")
 
-    response = client_for(manager.user).post(
+    response = api_client(manager.user).post(
         reverse("api-users"),
         {
             "email": "TAKEN@example.com",
@@ -170,7 +164,7 @@ def test_an_email_address_is_used_once_whatever_its_case(manager):
 
 
 def test_an_admin_creates_an_administrator_without_a_branch():
-    response = client_for(AdminFactory()).post(
+    response = api_client(AdminFactory()).post(
         reverse("api-users"),
         {"email": "boss@example.com", "password": NEW_PASSWORD, "is_admin": True},
         format="json",
@@ -184,7 +178,7 @@ def test_a_manager_lists_the_people_of_their_branch_only(manager):
     colleague = MembershipFactory(branch=manager.branch, role=Role.STAFF).user
     MembershipFactory(role=Role.STAFF)  # someone elsewhere
 
-    response = client_for(manager.user).get(reverse("api-users"))
+    response = api_client(manager.user).get(reverse("api-users"))
 
     assert response.status_code == 200
     emails = [u["email"] for u in response.json()["results"]]
@@ -195,7 +189,7 @@ def test_a_manager_lists_the_people_of_their_branch_only(manager):
 def test_staff_may_not_list_people():
     staff = MembershipFactory(role=Role.STAFF).user
 
-    response = client_for(staff).get(reverse("api-users"))
+    response = api_client(staff).get(reverse("api-users"))
 
     assert response.status_code == 403
     assert response.json()["message"] == "You do not manage anyone's access."
@@ -205,7 +199,7 @@ def test_the_people_list_takes_a_fixed_number_of_queries(django_assert_num_queri
     admin = AdminFactory()
     for _ in range(5):
         MembershipFactory(role=Role.STAFF)
-    client = client_for(admin)
+    client = api_client(admin)
 
     with django_assert_num_queries(3):  # page, count, memberships with their branches
         response = client.get(reverse("api-users"), {"limit": 3})
@@ -220,7 +214,7 @@ def test_the_people_list_takes_a_fixed_number_of_queries(django_assert_num_queri
 def test_a_short_people_page_needs_no_count_query(django_assert_num_queries):
     admin = AdminFactory()
     MembershipFactory(role=Role.STAFF)
-    client = client_for(admin)
+    client = api_client(admin)
 
     with django_assert_num_queries(2):  # page, memberships with their branches
         response = client.get(reverse("api-users"))
@@ -230,7 +224,7 @@ def test_a_short_people_page_needs_no_count_query(django_assert_num_queries):
 
 def test_a_manager_deactivates_and_reactivates_their_staff(manager):
     staff = MembershipFactory(branch=manager.branch, role=Role.STAFF).user
-    client = client_for(manager.user)
+    client = api_client(manager.user)
 
     response = client.post(reverse("api-user-deactivate", args=[staff.pk]))
 
@@ -251,7 +245,7 @@ def test_a_manager_cannot_deactivate_someone_who_also_works_elsewhere(manager, r
     person = MembershipFactory(branch=manager.branch, role=Role.STAFF).user
     MembershipFactory(user=person, role=role_elsewhere)
 
-    response = client_for(manager.user).post(reverse("api-user-deactivate", args=[person.pk]))
+    response = api_client(manager.user).post(reverse("api-user-deactivate", args=[person.pk]))
 
     assert response.status_code == 403
     assert response.json()["message"] == f"You may not deactivate {person.email}."
@@ -261,7 +255,7 @@ def test_a_manager_cannot_deactivate_someone_who_also_works_elsewhere(manager, r
 
 def test_a_manager_cannot_deactivate_a_fellow_manager_or_themselves(manager):
     fellow = MembershipFactory(branch=manager.branch, role=Role.MANAGER).user
-    client = client_for(manager.user)
+    client = api_client(manager.user)
 
     assert client.post(reverse("api-user-deactivate", args=[fellow.pk])).status_code == 403
     assert client.post(reverse("api-user-deactivate", args=[manager.user.pk])).status_code == 403
@@ -270,7 +264,7 @@ def test_a_manager_cannot_deactivate_a_fellow_manager_or_themselves(manager):
 
 def test_a_manager_addressing_someone_of_another_branch_gets_404(manager):
     stranger = MembershipFactory(role=Role.STAFF).user
-    client = client_for(manager.user)
+    client = api_client(manager.user)
 
     assert client.get(reverse("api-user", args=[stranger.pk])).status_code == 404
     assert client.post(reverse("api-user-deactivate", args=[stranger.pk])).status_code == 404
@@ -280,7 +274,7 @@ def test_a_manager_addressing_someone_of_another_branch_gets_404(manager):
 
 
 def test_only_an_admin_changes_an_account(manager):
-    response = client_for(manager.user).patch(
+    response = api_client(manager.user).patch(
         reverse("api-user", args=[manager.user.pk]), {"is_admin": True}, format="json"
     )
 
@@ -293,7 +287,7 @@ def test_only_an_admin_changes_an_account(manager):
 def test_an_admin_changes_name_email_and_admin_status():
     person = UserFactory()
 
-    response = client_for(AdminFactory()).patch(
+    response = api_client(AdminFactory()).patch(
         reverse("api-user", args=[person.pk]),
         {"full_name": "Renamed", "email": "Renamed@Example.com", "is_admin": True},
         format="json",
@@ -312,7 +306,7 @@ def test_an_admin_changes_name_email_and_admin_status():
 def test_an_admin_cannot_take_away_their_own_admin_rights():
     admin = AdminFactory()
 
-    response = client_for(admin).patch(
+    response = api_client(admin).patch(
         reverse("api-user", args=[admin.pk]), {"is_admin": False}, format="json"
     )
 
@@ -324,7 +318,7 @@ def test_an_admin_cannot_take_away_their_own_admin_rights():
 def test_a_manager_adds_an_existing_person_as_staff_by_email(manager):
     person = MembershipFactory(role=Role.STAFF).user  # works at another branch
 
-    response = client_for(manager.user).post(
+    response = api_client(manager.user).post(
         reverse("api-memberships"),
         {"email": person.email.upper(), "branch": str(manager.branch.pk), "role": "STAFF"},
         format="json",
@@ -336,7 +330,7 @@ def test_a_manager_adds_an_existing_person_as_staff_by_email(manager):
 
 
 def test_a_manager_cannot_promote_themselves(manager):
-    client = client_for(manager.user)
+    client = api_client(manager.user)
     other_branch = MembershipFactory(role=Role.STAFF).branch
 
     promote_here = client.patch(
@@ -359,7 +353,7 @@ def test_a_manager_cannot_promote_themselves(manager):
 def test_removing_staff_from_a_branch_takes_their_permissions_there(manager):
     membership = MembershipFactory(branch=manager.branch, role=Role.STAFF)
 
-    response = client_for(manager.user).delete(reverse("api-membership", args=[membership.pk]))
+    response = api_client(manager.user).delete(reverse("api-membership", args=[membership.pk]))
 
     assert response.status_code == 204
     assert not permissions.can(membership.user, Action.VIEW, manager.branch)
@@ -369,7 +363,7 @@ def test_removing_staff_from_a_branch_takes_their_permissions_there(manager):
 def test_an_admin_changes_a_role_and_the_permissions_follow():
     membership = MembershipFactory(role=Role.STAFF)
 
-    response = client_for(AdminFactory()).patch(
+    response = api_client(AdminFactory()).patch(
         reverse("api-membership", args=[membership.pk]), {"role": "MANAGER"}, format="json"
     )
 
@@ -379,7 +373,7 @@ def test_an_admin_changes_a_role_and_the_permissions_follow():
 
 def test_refusals_are_logged_with_who_tried(manager, caplog):
     with caplog.at_level(logging.WARNING, logger="accounts.permissions"):
-        client_for(manager.user).post(
+        api_client(manager.user).post(
             reverse("api-memberships"),
             {"email": manager.user.email, "branch": str(manager.branch.pk), "role": "MANAGER"},
             format="json",
@@ -394,7 +388,7 @@ def test_refusals_are_logged_with_who_tried(manager, caplog):
 def test_me_describes_the_callers_branches_and_actions():
     membership = MembershipFactory(role=Role.STAFF)
 
-    response = client_for(membership.user).get(reverse("api-me"))
+    response = api_client(membership.user).get(reverse("api-me"))
 
     assert response.status_code == 200
     (branch,) = response.json()["branches"]
@@ -404,7 +398,7 @@ def test_me_describes_the_callers_branches_and_actions():
 
 def test_refused_fields_are_logged_with_who_sent_them(manager, caplog):
     with caplog.at_level(logging.WARNING, logger="inventory_project.api"):
-        client_for(manager.user).post(
+        api_client(manager.user).post(
             reverse("api-users"),
             {"email": "x@example.com", "password": NEW_PASSWORD, "is_superuser": True},
             format="json",
@@ -420,7 +414,7 @@ def test_addressing_another_branchs_person_is_logged(manager, caplog):
     stranger = MembershipFactory(role=Role.STAFF).user
 
     with caplog.at_level(logging.WARNING):
-        client_for(manager.user).post(reverse("api-user-deactivate", args=[stranger.pk]))
+        api_client(manager.user).post(reverse("api-user-deactivate", args=[stranger.pk]))
 
     messages = [r.getMessage() for r in caplog.records if r.name == "inventory_project.api"]
     assert len(messages) == 1
@@ -430,7 +424,7 @@ def test_addressing_another_branchs_person_is_logged(manager, caplog):
 
 def test_a_refusal_the_permission_module_logged_is_not_logged_twice(manager, caplog):
     with caplog.at_level(logging.WARNING):
-        client_for(manager.user).post(
+        api_client(manager.user).post(
             reverse("api-memberships"),
             {"email": manager.user.email, "branch": str(manager.branch.pk), "role": "MANAGER"},
             format="json",

@@ -4,22 +4,16 @@ import uuid
 
 import pytest
 from django.urls import reverse
-from rest_framework.test import APIClient
 
 from accounts.models import Role
 from accounts.tests.factories import AdminFactory, MembershipFactory
 from branches.models import Branch
 from branches.tests.factories import BranchFactory
 from catalog.tests.factories import ProductFactory
+from inventory_project.tests.helpers import api_client
 from stock.services import receive_stock
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user):
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def detail(branch_id) -> str:
@@ -49,14 +43,14 @@ def codes(response) -> list[str]:
     ids=["list", "create"],
 )
 def test_anonymous_callers_are_refused(method, url):
-    response = getattr(APIClient(), method)(url, {}, format="json")
+    response = getattr(api_client(), method)(url, {}, format="json")
 
     assert response.status_code == 401
     assert response.json()["code"] == "not_authenticated"
 
 
 def test_anonymous_callers_cannot_read_a_branch():
-    response = APIClient().get(detail(BranchFactory().pk))
+    response = api_client().get(detail(BranchFactory().pk))
 
     assert response.status_code == 401
 
@@ -65,7 +59,7 @@ def test_an_admin_lists_every_branch_by_code(admin):
     BranchFactory(code="MUC-01")
     BranchFactory(code="BER-01")
 
-    response = client_for(admin).get(reverse("api-branches"))
+    response = api_client(admin).get(reverse("api-branches"))
 
     assert response.status_code == 200
     assert response.json()["count"] == 2
@@ -78,7 +72,7 @@ def test_others_list_only_the_branches_where_they_have_a_role(role):
     MembershipFactory(user=membership.user, role=Role.STAFF, branch__code="HAM-01")
     BranchFactory(code="MUC-01")
 
-    response = client_for(membership.user).get(reverse("api-branches"))
+    response = api_client(membership.user).get(reverse("api-branches"))
 
     assert codes(response) == ["BER-01", "HAM-01"]
 
@@ -86,7 +80,7 @@ def test_others_list_only_the_branches_where_they_have_a_role(role):
 def test_branches_are_described_in_full(admin):
     branch = BranchFactory(code="BER-01", name="Berlin", address="Unter den Linden 1")
 
-    response = client_for(admin).get(reverse("api-branches"))
+    response = api_client(admin).get(reverse("api-branches"))
 
     assert response.json()["results"] == [
         {
@@ -105,7 +99,7 @@ def test_branches_are_filtered_by_state(admin):
     BranchFactory(code="BER-01")
     BranchFactory(code="OLD-01", is_active=False)
 
-    client = client_for(admin)
+    client = api_client(admin)
 
     assert codes(client.get(reverse("api-branches"), {"is_active": "false"})) == ["OLD-01"]
     assert codes(client.get(reverse("api-branches"), {"is_active": "true"})) == ["BER-01"]
@@ -116,7 +110,7 @@ def test_branches_are_searched_by_code_or_name_whatever_the_case(admin):
     BranchFactory(code="HAM-01", name="Hamburg Mitte")
     BranchFactory(code="MUC-01", name="München")
 
-    client = client_for(admin)
+    client = api_client(admin)
 
     assert codes(client.get(reverse("api-branches"), {"q": "ber"})) == ["BER-01"]
     assert codes(client.get(reverse("api-branches"), {"q": "MITTE"})) == ["BER-01", "HAM-01"]
@@ -125,7 +119,7 @@ def test_branches_are_searched_by_code_or_name_whatever_the_case(admin):
 def test_the_search_stays_within_the_branches_the_caller_may_see(manager):
     BranchFactory(code="BER-99", name="Elsewhere")
 
-    response = client_for(manager.user).get(reverse("api-branches"), {"q": "BR-"})
+    response = api_client(manager.user).get(reverse("api-branches"), {"q": "BR-"})
 
     assert codes(response) == [manager.branch.code]
 
@@ -133,7 +127,7 @@ def test_the_search_stays_within_the_branches_the_caller_may_see(manager):
 @pytest.mark.parametrize("who", ["admin", "manager"])
 def test_the_branch_list_takes_a_fixed_number_of_queries(who, django_assert_num_queries):
     user = AdminFactory() if who == "admin" else MembershipFactory(role=Role.MANAGER).user
-    client = client_for(user)
+    client = api_client(user)
 
     def add_branches(count):
         for _ in range(count):
@@ -153,7 +147,7 @@ def test_the_branch_list_takes_a_fixed_number_of_queries(who, django_assert_num_
 
 
 def test_a_caller_reads_a_branch_they_may_see(manager):
-    response = client_for(manager.user).get(detail(manager.branch.pk))
+    response = api_client(manager.user).get(detail(manager.branch.pk))
 
     assert response.status_code == 200
     assert response.json()["code"] == manager.branch.code
@@ -162,7 +156,7 @@ def test_a_caller_reads_a_branch_they_may_see(manager):
 def test_a_branch_the_caller_may_not_see_answers_as_one_that_does_not_exist(manager):
     hidden = BranchFactory()
     missing = uuid.uuid4()
-    client = client_for(manager.user)
+    client = api_client(manager.user)
 
     hidden_response = client.get(detail(hidden.pk))
     missing_response = client.get(detail(missing))
@@ -177,7 +171,7 @@ def test_a_branch_the_caller_may_not_see_answers_as_one_that_does_not_exist(mana
 
 
 def test_a_malformed_branch_id_answers_404_in_the_error_shape(admin):
-    response = client_for(admin).get(detail("not-a-uuid"))
+    response = api_client(admin).get(detail("not-a-uuid"))
 
     assert response.status_code == 404
     assert response.json() == {
@@ -191,7 +185,7 @@ def test_a_malformed_branch_id_answers_404_in_the_error_shape(admin):
 
 
 def test_an_admin_opens_a_branch(admin):
-    response = client_for(admin).post(
+    response = api_client(admin).post(
         reverse("api-branches"),
         {"code": "BER-01", "name": "Berlin", "timezone": "Europe/Berlin"},
         format="json",
@@ -207,7 +201,7 @@ def test_an_admin_opens_a_branch(admin):
 def test_only_an_admin_opens_a_branch(role):
     user = MembershipFactory(role=role).user
 
-    response = client_for(user).post(
+    response = api_client(user).post(
         reverse("api-branches"), {"code": "BER-01", "name": "Berlin"}, format="json"
     )
 
@@ -223,7 +217,7 @@ def test_only_an_admin_opens_a_branch(role):
 def test_a_used_code_is_refused_naming_the_field(admin):
     BranchFactory(code="BER-01")
 
-    response = client_for(admin).post(
+    response = api_client(admin).post(
         reverse("api-branches"), {"code": "BER-01", "name": "Berlin"}, format="json"
     )
 
@@ -236,7 +230,7 @@ def test_a_used_code_is_refused_naming_the_field(admin):
 
 
 def test_an_invalid_code_is_refused_naming_the_field(admin):
-    response = client_for(admin).post(
+    response = api_client(admin).post(
         reverse("api-branches"), {"code": "ber 01", "name": "Berlin"}, format="json"
     )
 
@@ -246,7 +240,7 @@ def test_an_invalid_code_is_refused_naming_the_field(admin):
 
 @pytest.mark.parametrize("field", ["id", "created_at", "is_active"])
 def test_fields_that_cannot_be_set_on_opening_are_refused(admin, field):
-    response = client_for(admin).post(
+    response = api_client(admin).post(
         reverse("api-branches"),
         {"code": "BER-01", "name": "Berlin", field: "x"},
         format="json",
@@ -261,7 +255,7 @@ def test_fields_that_cannot_be_set_on_opening_are_refused(admin, field):
 def test_an_admin_changes_and_deactivates_a_branch(admin):
     branch = BranchFactory(code="BER-01", name="Berlin")
 
-    response = client_for(admin).patch(
+    response = api_client(admin).patch(
         detail(branch.pk), {"name": "Berlin Mitte", "is_active": False}, format="json"
     )
 
@@ -275,7 +269,7 @@ def test_a_change_to_a_used_name_is_refused_naming_the_field(admin):
     BranchFactory(name="Hamburg")
     branch = BranchFactory()
 
-    response = client_for(admin).patch(detail(branch.pk), {"name": "HAMBURG"}, format="json")
+    response = api_client(admin).patch(detail(branch.pk), {"name": "HAMBURG"}, format="json")
 
     assert response.status_code == 400
     assert list(response.json()["fields"]) == ["name"]
@@ -284,7 +278,7 @@ def test_a_change_to_a_used_name_is_refused_naming_the_field(admin):
 def test_a_change_to_the_creation_time_is_refused(admin):
     branch = BranchFactory()
 
-    response = client_for(admin).patch(
+    response = api_client(admin).patch(
         detail(branch.pk), {"created_at": "2020-01-01T00:00:00Z"}, format="json"
     )
 
@@ -293,7 +287,7 @@ def test_a_change_to_the_creation_time_is_refused(admin):
 
 
 def test_a_manager_cannot_change_their_own_branch(manager):
-    response = client_for(manager.user).patch(
+    response = api_client(manager.user).patch(
         detail(manager.branch.pk), {"name": "Mine now"}, format="json"
     )
 
@@ -307,7 +301,7 @@ def test_a_manager_cannot_change_their_own_branch(manager):
 def test_a_manager_addressing_another_branch_gets_404(manager, method):
     other = BranchFactory()
 
-    response = getattr(client_for(manager.user), method)(
+    response = getattr(api_client(manager.user), method)(
         detail(other.pk), {"name": "Taken"}, format="json"
     )
 
@@ -318,7 +312,7 @@ def test_a_manager_addressing_another_branch_gets_404(manager, method):
 
 @pytest.mark.parametrize("method", ["patch", "delete"])
 def test_changing_an_unknown_branch_answers_404(admin, method):
-    response = getattr(client_for(admin), method)(detail(uuid.uuid4()), {}, format="json")
+    response = getattr(api_client(admin), method)(detail(uuid.uuid4()), {}, format="json")
 
     assert response.status_code == 404
     assert response.json()["code"] == "unknown_branch"
@@ -327,14 +321,14 @@ def test_changing_an_unknown_branch_answers_404(admin, method):
 def test_an_admin_removes_an_unused_branch(admin):
     branch = BranchFactory()
 
-    response = client_for(admin).delete(detail(branch.pk))
+    response = api_client(admin).delete(detail(branch.pk))
 
     assert response.status_code == 204
     assert not Branch.objects.filter(pk=branch.pk).exists()
 
 
 def test_a_manager_cannot_remove_their_own_branch(manager):
-    response = client_for(manager.user).delete(detail(manager.branch.pk))
+    response = api_client(manager.user).delete(detail(manager.branch.pk))
 
     assert response.status_code == 403
     assert Branch.objects.filter(pk=manager.branch.pk).exists()
@@ -344,7 +338,7 @@ def test_a_branch_with_stock_history_is_not_removed(admin):
     branch = BranchFactory(code="BER-01")
     receive_stock(actor=admin, branch_id=branch.pk, product_id=ProductFactory().pk, quantity="1")
 
-    response = client_for(admin).delete(detail(branch.pk))
+    response = api_client(admin).delete(detail(branch.pk))
 
     assert response.status_code == 409
     assert response.json() == {
@@ -356,7 +350,14 @@ def test_a_branch_with_stock_history_is_not_removed(admin):
 
 
 def test_a_branch_with_staff_is_not_removed(admin, manager):
-    response = client_for(admin).delete(detail(manager.branch.pk))
+    response = api_client(admin).delete(detail(manager.branch.pk))
 
     assert response.status_code == 409
     assert Branch.objects.filter(pk=manager.branch.pk).exists()
+
+
+def test_an_unknown_state_filter_is_refused(admin):
+    response = api_client(admin).get(reverse("api-branches"), {"is_active": "perhaps"})
+
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["is_active"]

@@ -6,22 +6,16 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from accounts.models import Role
 from accounts.tests.factories import AdminFactory, MembershipFactory
 from branches.tests.factories import BranchFactory
 from catalog.models import Category, Product, Unit
 from catalog.tests.factories import CategoryFactory, ProductFactory
+from inventory_project.tests.helpers import api_client
 from stock.services import receive_stock
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user):
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def product_url(product_id) -> str:
@@ -67,7 +61,7 @@ def staff():
     ids=["products", "categories", "lookup", "product", "category"],
 )
 def test_anonymous_callers_are_refused(url):
-    response = APIClient().get(url)
+    response = api_client().get(url)
 
     assert response.status_code == 401
     assert response.json()["code"] == "not_authenticated"
@@ -77,7 +71,7 @@ def test_every_role_reads_every_product(member):
     ProductFactory(sku="A-1")
     ProductFactory(sku="B-1", is_active=False)
 
-    response = client_for(member).get(reverse("api-products"))
+    response = api_client(member).get(reverse("api-products"))
 
     assert response.status_code == 200
     assert response.json()["count"] == 2
@@ -95,7 +89,7 @@ def test_products_are_described_in_full_with_decimals_as_strings(staff):
         low_stock_threshold="2.5",
     )
 
-    body = client_for(staff).get(reverse("api-products")).json()["results"][0]
+    body = api_client(staff).get(reverse("api-products")).json()["results"][0]
 
     assert body == {
         "id": str(product.pk),
@@ -117,7 +111,7 @@ def test_products_are_described_in_full_with_decimals_as_strings(staff):
 def test_a_product_without_category_has_none(staff):
     ProductFactory(category=None)
 
-    body = client_for(staff).get(reverse("api-products")).json()["results"][0]
+    body = api_client(staff).get(reverse("api-products")).json()["results"][0]
 
     assert (body["category"], body["category_name"]) == (None, None)
 
@@ -127,13 +121,13 @@ def test_products_are_filtered_by_category(staff):
     ProductFactory(sku="MILK-1", category=dairy)
     ProductFactory(sku="BREAD-1")
 
-    response = client_for(staff).get(reverse("api-products"), {"category": str(dairy.pk)})
+    response = api_client(staff).get(reverse("api-products"), {"category": str(dairy.pk)})
 
     assert skus(response) == ["MILK-1"]
 
 
 def test_a_malformed_category_filter_is_refused_in_the_error_shape(staff):
-    response = client_for(staff).get(reverse("api-products"), {"category": "dairy"})
+    response = api_client(staff).get(reverse("api-products"), {"category": "dairy"})
 
     assert response.status_code == 400
     assert response.json()["code"] == "invalid"
@@ -144,7 +138,7 @@ def test_products_are_filtered_by_state(staff):
     ProductFactory(sku="MILK-1")
     ProductFactory(sku="OLD-1", is_active=False)
 
-    client = client_for(staff)
+    client = api_client(staff)
 
     assert skus(client.get(reverse("api-products"), {"is_active": "false"})) == ["OLD-1"]
     assert skus(client.get(reverse("api-products"), {"is_active": "true"})) == ["MILK-1"]
@@ -160,7 +154,7 @@ def test_products_are_searched_by_name_sku_or_barcode(staff, q, expected):
     ProductFactory(sku="SKU-B", name="Bread", barcode="XABCX")
     ProductFactory(sku="OAT-1", name="Oats")
 
-    response = client_for(staff).get(reverse("api-products"), {"q": q})
+    response = api_client(staff).get(reverse("api-products"), {"q": q})
 
     assert skus(response) == expected
 
@@ -170,7 +164,7 @@ def test_products_are_ordered_by_name_unless_asked_otherwise(staff):
     ProductFactory(sku="B-1", name="Apples")
     ProductFactory(sku="C-3", name="Milk")
     Product.objects.filter(sku="C-3").update(updated_at=timezone.now() - timedelta(days=1))
-    client = client_for(staff)
+    client = api_client(staff)
 
     def ordered(ordering=None):
         return skus(client.get(reverse("api-products"), {"ordering": ordering} if ordering else {}))
@@ -183,7 +177,7 @@ def test_products_are_ordered_by_name_unless_asked_otherwise(staff):
 
 
 def test_an_unknown_ordering_is_refused(staff):
-    response = client_for(staff).get(reverse("api-products"), {"ordering": "cost_price"})
+    response = api_client(staff).get(reverse("api-products"), {"ordering": "cost_price"})
 
     assert response.status_code == 400
     assert list(response.json()["fields"]) == ["ordering"]
@@ -192,7 +186,7 @@ def test_an_unknown_ordering_is_refused(staff):
 def test_products_with_equal_names_are_paged_without_overlap(staff):
     for _ in range(5):
         ProductFactory(name="Same")
-    client = client_for(staff)
+    client = api_client(staff)
 
     pages = [
         skus(client.get(reverse("api-products"), {"ordering": "name", "limit": 2, "offset": n}))
@@ -205,7 +199,7 @@ def test_products_with_equal_names_are_paged_without_overlap(staff):
 
 def test_the_product_list_takes_a_fixed_number_of_queries(staff, django_assert_num_queries):
     ProductFactory.create_batch(3)
-    client = client_for(staff)
+    client = api_client(staff)
 
     with django_assert_num_queries(2):  # page with categories, count
         response = client.get(reverse("api-products"), {"limit": 2})
@@ -220,7 +214,7 @@ def test_the_product_list_takes_a_fixed_number_of_queries(staff, django_assert_n
 def test_a_caller_reads_a_product(staff):
     product = ProductFactory(sku="MILK-1")
 
-    response = client_for(staff).get(product_url(product.pk))
+    response = api_client(staff).get(product_url(product.pk))
 
     assert response.status_code == 200
     assert response.json()["sku"] == "MILK-1"
@@ -228,7 +222,7 @@ def test_a_caller_reads_a_product(staff):
 
 @pytest.mark.parametrize("product_id", [uuid.uuid4(), "not-a-uuid"], ids=["unknown", "malformed"])
 def test_an_unknown_product_answers_404_in_the_error_shape(staff, product_id):
-    response = client_for(staff).get(product_url(product_id))
+    response = api_client(staff).get(product_url(product_id))
 
     assert response.status_code == 404
     assert response.json() == {
@@ -242,7 +236,7 @@ def test_an_unknown_product_answers_404_in_the_error_shape(staff, product_id):
 
 
 def lookup(user, **query):
-    return client_for(user).get(reverse("api-product-lookup"), query)
+    return api_client(user).get(reverse("api-product-lookup"), query)
 
 
 def test_a_product_is_found_by_its_barcode(staff):
@@ -326,7 +320,7 @@ def test_the_lookup_takes_one_query(staff, django_assert_num_queries):
 def test_an_admin_adds_a_product(admin):
     category = CategoryFactory()
 
-    response = client_for(admin).post(
+    response = api_client(admin).post(
         reverse("api-products"),
         {
             "sku": "MILK-1",
@@ -354,7 +348,7 @@ def test_an_admin_adds_a_product(admin):
 
 
 def test_a_product_needs_only_a_sku_and_a_name(admin):
-    response = client_for(admin).post(
+    response = api_client(admin).post(
         reverse("api-products"), {"sku": "MILK-1", "name": "Milk"}, format="json"
     )
 
@@ -363,7 +357,7 @@ def test_a_product_needs_only_a_sku_and_a_name(admin):
 
 
 def test_only_an_admin_adds_a_product(member):
-    response = client_for(member).post(
+    response = api_client(member).post(
         reverse("api-products"), {"sku": "MILK-1", "name": "Milk"}, format="json"
     )
 
@@ -382,7 +376,7 @@ def test_only_an_admin_adds_a_product(member):
 def test_a_used_sku_or_barcode_is_refused_naming_the_field(admin, field, value):
     ProductFactory(sku="MILK-1", barcode="4006381333931")
 
-    response = client_for(admin).post(
+    response = api_client(admin).post(
         reverse("api-products"), {"sku": "NEW-1", "name": "New", field: value}, format="json"
     )
 
@@ -397,7 +391,7 @@ def test_a_used_sku_or_barcode_is_refused_naming_the_field(admin, field, value):
     [("cost_price", "-1"), ("unit", "crates"), ("sku", "A B"), ("low_stock_threshold", "0.0001")],
 )
 def test_invalid_product_values_are_refused_naming_the_field(admin, field, value):
-    response = client_for(admin).post(
+    response = api_client(admin).post(
         reverse("api-products"), {"sku": "NEW-1", "name": "New", field: value}, format="json"
     )
 
@@ -406,7 +400,7 @@ def test_invalid_product_values_are_refused_naming_the_field(admin, field, value
 
 
 def test_an_unknown_category_is_refused_naming_the_field(admin):
-    response = client_for(admin).post(
+    response = api_client(admin).post(
         reverse("api-products"),
         {"sku": "NEW-1", "name": "New", "category": str(uuid.uuid4())},
         format="json",
@@ -418,7 +412,7 @@ def test_an_unknown_category_is_refused_naming_the_field(admin):
 
 @pytest.mark.parametrize("field", ["id", "on_hand", "created_at", "updated_at"])
 def test_fields_that_cannot_be_set_are_refused(admin, field):
-    response = client_for(admin).post(
+    response = api_client(admin).post(
         reverse("api-products"), {"sku": "NEW-1", "name": "New", field: "1"}, format="json"
     )
 
@@ -431,7 +425,7 @@ def test_fields_that_cannot_be_set_are_refused(admin, field):
 def test_an_admin_changes_a_product(admin):
     product = ProductFactory(barcode="123", is_active=True)
 
-    response = client_for(admin).patch(
+    response = api_client(admin).patch(
         product_url(product.pk),
         {"name": "Renamed", "barcode": None, "category": None, "is_active": False},
         format="json",
@@ -451,7 +445,7 @@ def test_an_admin_changes_a_product(admin):
 def test_a_change_leaves_the_fields_not_given(admin):
     product = ProductFactory(sku="MILK-1", barcode="123")
 
-    client_for(admin).patch(product_url(product.pk), {"name": "Renamed"}, format="json")
+    api_client(admin).patch(product_url(product.pk), {"name": "Renamed"}, format="json")
 
     product.refresh_from_db()
     assert (product.sku, product.barcode) == ("MILK-1", "123")
@@ -460,7 +454,7 @@ def test_a_change_leaves_the_fields_not_given(admin):
 def test_only_an_admin_changes_a_product(member):
     product = ProductFactory(name="Milk")
 
-    response = client_for(member).patch(product_url(product.pk), {"name": "X"}, format="json")
+    response = api_client(member).patch(product_url(product.pk), {"name": "X"}, format="json")
 
     assert response.status_code == 403
     product.refresh_from_db()
@@ -471,7 +465,7 @@ def test_the_unit_of_a_product_with_stock_history_stays(admin):
     product = ProductFactory(unit=Unit.PIECE)
     receive_stock(actor=admin, branch_id=BranchFactory().pk, product_id=product.pk, quantity="1")
 
-    response = client_for(admin).patch(product_url(product.pk), {"unit": "kg"}, format="json")
+    response = api_client(admin).patch(product_url(product.pk), {"unit": "kg"}, format="json")
 
     assert response.status_code == 409
     assert list(response.json()["fields"]) == ["unit"]
@@ -480,7 +474,7 @@ def test_the_unit_of_a_product_with_stock_history_stays(admin):
 @pytest.mark.parametrize("method", ["patch", "delete"])
 @pytest.mark.parametrize("product_id", [uuid.uuid4(), "nope"], ids=["unknown", "malformed"])
 def test_changing_an_unknown_product_answers_404(admin, method, product_id):
-    response = getattr(client_for(admin), method)(product_url(product_id), {}, format="json")
+    response = getattr(api_client(admin), method)(product_url(product_id), {}, format="json")
 
     assert response.status_code == 404
     assert response.json()["code"] == "unknown_product"
@@ -489,7 +483,7 @@ def test_changing_an_unknown_product_answers_404(admin, method, product_id):
 def test_an_admin_removes_a_product_without_history(admin):
     product = ProductFactory()
 
-    response = client_for(admin).delete(product_url(product.pk))
+    response = api_client(admin).delete(product_url(product.pk))
 
     assert response.status_code == 204
     assert not Product.objects.filter(pk=product.pk).exists()
@@ -498,7 +492,7 @@ def test_an_admin_removes_a_product_without_history(admin):
 def test_only_an_admin_removes_a_product(member):
     product = ProductFactory()
 
-    response = client_for(member).delete(product_url(product.pk))
+    response = api_client(member).delete(product_url(product.pk))
 
     assert response.status_code == 403
     assert Product.objects.filter(pk=product.pk).exists()
@@ -508,7 +502,7 @@ def test_a_product_with_stock_history_is_not_removed(admin):
     product = ProductFactory(sku="MILK-1")
     receive_stock(actor=admin, branch_id=BranchFactory().pk, product_id=product.pk, quantity="1")
 
-    response = client_for(admin).delete(product_url(product.pk))
+    response = api_client(admin).delete(product_url(product.pk))
 
     assert response.status_code == 409
     assert response.json() == {
@@ -526,7 +520,7 @@ def test_every_role_lists_categories_by_name(member):
     CategoryFactory(name="Dairy")
     CategoryFactory(name="Bakery")
 
-    response = client_for(member).get(reverse("api-categories"))
+    response = api_client(member).get(reverse("api-categories"))
 
     assert response.status_code == 200
     assert [c["name"] for c in response.json()["results"]] == ["Bakery", "Dairy"]
@@ -536,14 +530,14 @@ def test_categories_are_searched_by_name_whatever_the_case(staff):
     CategoryFactory(name="Dairy")
     CategoryFactory(name="Bakery")
 
-    response = client_for(staff).get(reverse("api-categories"), {"q": "AIR"})
+    response = api_client(staff).get(reverse("api-categories"), {"q": "AIR"})
 
     assert [c["name"] for c in response.json()["results"]] == ["Dairy"]
 
 
 def test_the_category_list_takes_a_fixed_number_of_queries(staff, django_assert_num_queries):
     CategoryFactory.create_batch(3)
-    client = client_for(staff)
+    client = api_client(staff)
 
     with django_assert_num_queries(2):  # page, count
         client.get(reverse("api-categories"), {"limit": 2})
@@ -557,7 +551,7 @@ def test_the_category_list_takes_a_fixed_number_of_queries(staff, django_assert_
 def test_a_caller_reads_a_category(staff):
     category = CategoryFactory(name="Dairy", description="Milk and cheese")
 
-    response = client_for(staff).get(category_url(category.pk))
+    response = api_client(staff).get(category_url(category.pk))
 
     assert response.json() == {
         "id": str(category.pk),
@@ -568,14 +562,14 @@ def test_a_caller_reads_a_category(staff):
 
 @pytest.mark.parametrize("category_id", [uuid.uuid4(), "nope"], ids=["unknown", "malformed"])
 def test_an_unknown_category_answers_404(staff, category_id):
-    response = client_for(staff).get(category_url(category_id))
+    response = api_client(staff).get(category_url(category_id))
 
     assert response.status_code == 404
     assert response.json()["code"] == "unknown_category"
 
 
 def test_an_admin_adds_a_category(admin):
-    response = client_for(admin).post(reverse("api-categories"), {"name": "Dairy"}, format="json")
+    response = api_client(admin).post(reverse("api-categories"), {"name": "Dairy"}, format="json")
 
     assert response.status_code == 201
     assert response.json()["id"] == str(Category.objects.get(name="Dairy").pk)
@@ -583,7 +577,7 @@ def test_an_admin_adds_a_category(admin):
 
 
 def test_only_an_admin_adds_a_category(member):
-    response = client_for(member).post(reverse("api-categories"), {"name": "Dairy"}, format="json")
+    response = api_client(member).post(reverse("api-categories"), {"name": "Dairy"}, format="json")
 
     assert response.status_code == 403
     assert not Category.objects.exists()
@@ -592,14 +586,14 @@ def test_only_an_admin_adds_a_category(member):
 def test_a_used_category_name_is_refused_whatever_its_case(admin):
     CategoryFactory(name="Dairy")
 
-    response = client_for(admin).post(reverse("api-categories"), {"name": "dairy"}, format="json")
+    response = api_client(admin).post(reverse("api-categories"), {"name": "dairy"}, format="json")
 
     assert response.status_code == 400
     assert response.json()["fields"] == {"name": ["A category named dairy already exists."]}
 
 
 def test_a_category_id_cannot_be_chosen(admin):
-    response = client_for(admin).post(
+    response = api_client(admin).post(
         reverse("api-categories"), {"name": "Dairy", "id": str(uuid.uuid4())}, format="json"
     )
 
@@ -610,7 +604,7 @@ def test_a_category_id_cannot_be_chosen(admin):
 def test_an_admin_renames_a_category(admin):
     category = CategoryFactory(name="Dairy")
 
-    response = client_for(admin).patch(
+    response = api_client(admin).patch(
         category_url(category.pk), {"name": "Dairy products"}, format="json"
     )
 
@@ -622,7 +616,7 @@ def test_an_admin_renames_a_category(admin):
 def test_only_an_admin_renames_a_category(member):
     category = CategoryFactory(name="Dairy")
 
-    response = client_for(member).patch(category_url(category.pk), {"name": "X"}, format="json")
+    response = api_client(member).patch(category_url(category.pk), {"name": "X"}, format="json")
 
     assert response.status_code == 403
     category.refresh_from_db()
@@ -632,7 +626,7 @@ def test_only_an_admin_renames_a_category(member):
 def test_an_admin_removes_an_empty_category(admin):
     category = CategoryFactory()
 
-    response = client_for(admin).delete(category_url(category.pk))
+    response = api_client(admin).delete(category_url(category.pk))
 
     assert response.status_code == 204
     assert not Category.objects.filter(pk=category.pk).exists()
@@ -641,7 +635,7 @@ def test_an_admin_removes_an_empty_category(admin):
 def test_only_an_admin_removes_a_category(member):
     category = CategoryFactory()
 
-    response = client_for(member).delete(category_url(category.pk))
+    response = api_client(member).delete(category_url(category.pk))
 
     assert response.status_code == 403
     assert Category.objects.filter(pk=category.pk).exists()
@@ -650,8 +644,15 @@ def test_only_an_admin_removes_a_category(member):
 def test_a_category_with_products_is_not_removed(admin):
     product = ProductFactory()
 
-    response = client_for(admin).delete(category_url(product.category_id))
+    response = api_client(admin).delete(category_url(product.category_id))
 
     assert response.status_code == 409
     assert response.json()["code"] == "conflict"
     assert Category.objects.filter(pk=product.category_id).exists()
+
+
+def test_an_unknown_state_filter_is_refused(staff):
+    response = api_client(staff).get(reverse("api-products"), {"is_active": "perhaps"})
+
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["is_active"]
