@@ -1,7 +1,7 @@
 """The query parameters of the stock lists; each filters or sorts on an indexed column."""
 
 import django_filters
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from inventory_project.filters import StableOrderingFilter, strict_boolean
 from stock.models import MovementKind, StockLevel, StockMovement
@@ -46,8 +46,7 @@ class StockLevelFilter(django_filters.FilterSet):
         )
 
     def filter_below_threshold(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
-        below = Q(on_hand__lt=F("effective_threshold"))
-        return queryset.filter(below if value else ~below)
+        return queryset.below_threshold() if value else queryset.at_or_above_threshold()
 
 
 class MovementFilter(django_filters.FilterSet):

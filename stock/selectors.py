@@ -32,10 +32,9 @@ def ledger_discrepancies() -> QuerySet[StockLevel]:
 
 def stock_levels(user: AnyUser) -> QuerySet[StockLevel]:
     """The levels of every branch ``user`` may see, with what a list shows of each."""
-    levels = (
-        StockLevel.objects.select_related("branch", "product")
-        .with_effective_threshold()
-        .order_by("branch__code", "product__name", "pk")
+    # By product name first: within one branch the product name index can serve the order.
+    levels = StockLevel.objects.select_related("branch", "product").order_by(
+        "product__name", "branch__code", "pk"
     )
     return permissions.scope(levels, user)
 

@@ -95,10 +95,12 @@ class StockLevelSerializer(serializers.ModelSerializer):
     category = serializers.UUIDField(source="product.category_id", allow_null=True)
     product_active = serializers.BooleanField(source="product.is_active")
     threshold = quantity(
-        source="effective_threshold",
+        read_only=True,
         help_text="The threshold in force: the branch's own, else the product's default.",
     )
-    is_low = serializers.SerializerMethodField(help_text="on_hand is below the threshold.")
+    is_low = serializers.BooleanField(
+        read_only=True, help_text="on_hand is below the threshold in force."
+    )
 
     class Meta:
         model = StockLevel
@@ -121,9 +123,6 @@ class StockLevelSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
-
-    def get_is_low(self, level: StockLevel) -> bool:
-        return level.on_hand < level.effective_threshold
 
 
 class MovementSerializer(serializers.ModelSerializer):
