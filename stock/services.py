@@ -293,8 +293,8 @@ def _move(
     level.updated_at = now
     return StockMovement(
         stock_level=level,
-        branch_id=level.branch_id,
-        product_id=level.product_id,
+        branch=level.branch,
+        product=level.product,
         kind=kind,
         delta=delta,
         on_hand_after=on_hand_after,

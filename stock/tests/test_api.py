@@ -655,3 +655,16 @@ def test_a_movement_of_another_branch_is_not_found(staff, admin, product):
     response = api_client(staff).get(reverse("api-movement", args=[movement.pk]))
 
     assert response.status_code == 404
+
+
+def test_a_stock_write_takes_a_fixed_number_of_queries(
+    admin, branch, product, django_assert_num_queries
+):
+    receive(admin, branch, product, 1)
+    ids = {"branch": str(branch.pk), "product": str(product.pk)}
+
+    # savepoint, lock, update level, insert movement, release: nothing more to answer
+    with django_assert_num_queries(5):
+        response = write(admin, "api-stock-receive", {**ids, "quantity": 1})
+
+    assert response.json()["branch_code"] == branch.code
