@@ -73,15 +73,9 @@ class TokenLoginApi(APIView):
             raise exceptions.AuthenticationFailed("The e-mail address or password is wrong.")
         token, key = services.sign_in_device(user=user, device=data["device"])
         user_logged_in.send(sender=User, request=request._request, user=user)
-        return Response(
-            {
-                "token": key,
-                **ApiTokenSerializer(token, context={"request": request}).data,
-                "current": True,
-                "user": MeSerializer(_me(user)).data,
-            },
-            status=status.HTTP_201_CREATED,
-        )
+        token.key, token.me = key, _me(user)
+        body = SignedInDeviceSerializer(token, context={"request": request}).data
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class TokenListApi(APIView):

@@ -111,16 +111,21 @@ class MeSerializer(serializers.Serializer):
 class SignedInDeviceSerializer(ApiTokenSerializer):
     """The answer to a device sign-in: its token, shown only this once, and who signed in.
 
-    Describes the answer in the schema; ``TokenLoginApi`` builds it from the same serializers.
+    Serializes an ApiToken carrying ``key`` (the token itself) and ``me`` (see MeSerializer).
     """
 
     token = serializers.CharField(
+        source="key",
         read_only=True,
         help_text="Send as `Authorization: Token <token>`. Shown only this once; "
         "the server keeps just a digest of it.",
     )
-    user = MeSerializer(read_only=True)
+    user = MeSerializer(source="me", read_only=True)
 
     class Meta(ApiTokenSerializer.Meta):
         fields = ["token", *ApiTokenSerializer.Meta.fields, "user"]
         read_only_fields = fields
+
+    def get_current(self, token: ApiToken) -> bool:
+        # The sign-in request carries no token yet; the one it creates is the device's own.
+        return True
