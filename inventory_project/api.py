@@ -96,6 +96,8 @@ def _api_error_body(exc: Exception, response: Response) -> dict:
         code = NOT_ACCEPTED if _names_refused_fields(exc) else "invalid"
         if general:
             message = general[0]
+        elif not fields:
+            message = "The input is invalid."
         else:
             first, messages = next(iter(fields.items()))
             more = len(fields) - 1

@@ -300,3 +300,17 @@ def test_the_api_root_links_every_resource(actor):
     assert {"stock_levels", "movements", "batch", "products", "dashboard", "docs"} <= set(links)
     for url in links.values():
         assert url.startswith("http://testserver/api/")
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ([1, 2], "Invalid data. Expected a dictionary, but got list."),
+        ("text", "Invalid data. Expected a dictionary, but got str."),
+    ],
+)
+def test_a_body_of_the_wrong_shape_is_a_bad_request(actor, body, message):
+    response = api_client(actor).post(reverse("api-stock-receive"), body, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["message"] == message
