@@ -14,7 +14,7 @@ import logging
 import uuid
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from guardian.shortcuts import get_objects_for_user
 
 from accounts.models import BranchPermission, Membership, Role, User
@@ -154,12 +154,20 @@ def deny(user: AnyUser, message: str) -> NotPermitted:
     return error
 
 
-def scope[M: Model](queryset: QuerySet[M], user: AnyUser, *, via: str = "branch") -> QuerySet[M]:
+def scope[M: Model](
+    queryset: QuerySet[M], user: AnyUser, *, via: str | tuple[str, ...] = "branch"
+) -> QuerySet[M]:
     """Narrow ``queryset`` of branch-owned rows to those ``user`` may see; ``via`` names the
-    field that leads from a row to its branch."""
+    field that leads from a row to its branch, or several, any one of which may be visible
+    (a transfer is seen from both of its branches)."""
     if is_admin(user):
         return queryset
-    return queryset.filter(**{f"{via}__in": visible_branches(user).values("pk")})
+    visible = visible_branches(user).values("pk")
+    fields = (via,) if isinstance(via, str) else via
+    condition = Q()
+    for field in fields:
+        condition |= Q(**{f"{field}__in": visible})
+    return queryset.filter(condition)
 
 
 # People ----------------------------------------------------------------------------------

@@ -66,10 +66,18 @@ _RULES = {
     MovementKind.ISSUE: _KindRule(Action.ISSUE_STOCK, "Quantity", "quantity", 1),
     MovementKind.ADJUSTMENT: _KindRule(Action.ADJUST_STOCK, "Adjustment", "delta", 0),
     MovementKind.COUNT: _KindRule(Action.COUNT_STOCK, "Counted quantity", "counted", None),
+    MovementKind.TRANSFER_OUT: _KindRule(Action.DISPATCH_TRANSFER, "Quantity", "quantity", 1),
+    MovementKind.TRANSFER_IN: _KindRule(Action.RECEIVE_TRANSFER, "Quantity", "quantity", 1),
 }
 
-# Kinds written by record_stock_batch; transfers write theirs through their own services.
-BATCH_KINDS = tuple(_RULES)
+# Kinds written by record_stock_batch; transfers write theirs with record_transfer_movements.
+BATCH_KINDS = (
+    MovementKind.RECEIPT,
+    MovementKind.ISSUE,
+    MovementKind.ADJUSTMENT,
+    MovementKind.COUNT,
+)
+TRANSFER_KINDS = (MovementKind.TRANSFER_OUT, MovementKind.TRANSFER_IN)
 MAX_BATCH_LINES = 500
 
 
@@ -182,6 +190,24 @@ def set_low_stock_threshold(
         return level
 
 
+def record_transfer_movements(
+    *,
+    actor: User,
+    branch_id: uuid.UUID | str,
+    kind: MovementKind,
+    lines: Sequence[MovementLine],
+) -> list[StockMovement]:
+    """Write a transfer's movements at one branch, all or nothing: TRANSFER_OUT when it
+    ships (refused whole when any line lacks stock), TRANSFER_IN when goods arrive.
+
+    Called by the transfers services inside their own transaction, after they locked the
+    transfer; the stock rows are locked here, in primary-key order, as for every write.
+    """
+    if kind not in TRANSFER_KINDS:
+        raise ValueError(f"record_transfer_movements() writes {TRANSFER_KINDS}, not {kind}")
+    return _record(actor=actor, branch_id=branch_id, kind=kind, lines=lines, batch=True)
+
+
 def _record(
     *,
     actor: User,
@@ -263,7 +289,7 @@ def _parse_line(
 
 def _delta(level: StockLevel, kind: MovementKind, amount: Decimal, rule: _KindRule) -> Decimal:
     check_unit(amount, level.product, name=rule.label)
-    if kind == MovementKind.ISSUE:
+    if kind in (MovementKind.ISSUE, MovementKind.TRANSFER_OUT):
         return -amount
     if kind == MovementKind.COUNT:
         return amount - level.on_hand

@@ -1,0 +1,11 @@
+from inventory_project.errors import Conflict, NotFound
+
+
+class UnknownTransfer(NotFound):
+    code = "unknown_transfer"
+
+
+class IllegalTransition(Conflict):
+    """The transfer is not in a state that allows this step."""
+
+    code = "illegal_transition"

@@ -1,0 +1,177 @@
+import secrets
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from branches.models import Branch
+from catalog.models import Product
+from stock.models import StockMovement, quantity_field
+
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+
+
+def new_reference() -> str:
+    """A short code people can read out over the phone, e.g. TR-261121-K7QX2M."""
+    token = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
+    return f"TR-{timezone.now():%y%m%d}-{token}"
+
+
+class TransferStatus(models.TextChoices):
+    REQUESTED = "REQUESTED", "requested"
+    APPROVED = "APPROVED", "approved"
+    IN_TRANSIT = "IN_TRANSIT", "in transit"
+    PARTIALLY_RECEIVED = "PARTIALLY_RECEIVED", "partially received"
+    RECEIVED = "RECEIVED", "received"
+    CANCELLED = "CANCELLED", "cancelled"
+
+
+# Goods that left the source and are still to be received or accounted for.
+UNDER_WAY = (TransferStatus.IN_TRANSIT, TransferStatus.PARTIALLY_RECEIVED)
+
+
+class TransferKind(models.TextChoices):
+    PULL = "PULL", "requested by the destination"
+    PUSH = "PUSH", "sent by the source"
+
+
+class ShortfallReason(models.TextChoices):
+    LOST = "LOST", "lost"
+    DAMAGED = "DAMAGED", "damaged"
+
+
+class Transfer(models.Model):
+    """Goods moving from one branch to another, from the request to the last receipt.
+
+    While under way the goods belong to no branch's on hand: shipped - received of each line
+    is in transit until it is received, or recorded as a shortfall when the receiver closes
+    the transfer.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    reference = models.CharField(max_length=20, unique=True, default=new_reference)
+    from_branch = models.ForeignKey(
+        Branch, on_delete=models.PROTECT, related_name="transfers_out", db_index=False
+    )
+    to_branch = models.ForeignKey(
+        Branch, on_delete=models.PROTECT, related_name="transfers_in", db_index=False
+    )
+    kind = models.CharField(max_length=4, choices=TransferKind.choices)
+    status = models.CharField(max_length=20, choices=TransferStatus.choices)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="transfers_requested"
+    )
+    note = models.CharField(max_length=500, blank=True)
+    shortfall_reason = models.CharField(
+        max_length=16,
+        choices=ShortfallReason.choices,
+        blank=True,
+        help_text="Why the receiver closed the transfer with less than was shipped.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["-created_at"], name="transfer_time_idx"),
+            models.Index(fields=["from_branch", "-created_at"], name="transfer_from_time_idx"),
+            models.Index(fields=["to_branch", "-created_at"], name="transfer_to_time_idx"),
+            models.Index(fields=["status", "-created_at"], name="transfer_status_time_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(from_branch=models.F("to_branch")),
+                name="transfer_between_two_branches",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=TransferStatus.values), name="transfer_status_known"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(shortfall_reason="") | models.Q(status=TransferStatus.RECEIVED),
+                name="transfer_shortfall_only_when_closed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def requesting_branch(self) -> Branch:
+        """The branch that asked for it: the destination of a request, the source of a push."""
+        return self.to_branch if self.kind == TransferKind.PULL else self.from_branch
+
+
+class TransferLine(models.Model):
+    """One product of a transfer: how much was asked for, sent and has arrived."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Covered by the (transfer, product) unique index.
+    transfer = models.ForeignKey(
+        Transfer, on_delete=models.CASCADE, related_name="lines", db_index=False
+    )
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="transfer_lines")
+    requested = quantity_field()
+    shipped = quantity_field(null=True, blank=True, help_text="Set when the transfer ships.")
+    received = quantity_field(default=0)
+
+    class Meta:
+        ordering = ["transfer", "product__sku"]
+        constraints = [
+            models.UniqueConstraint(fields=["transfer", "product"], name="transfer_line_unique"),
+            models.CheckConstraint(
+                condition=models.Q(requested__gt=0), name="transfer_line_requested_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(shipped__isnull=True, received=0)
+                | models.Q(shipped__gt=0, received__gte=0, received__lte=models.F("shipped")),
+                name="transfer_line_received_within_shipped",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.requested} of {self.product_id}"
+
+    @property
+    def outstanding(self) -> Decimal:
+        """Shipped and not yet received."""
+        return (self.shipped or Decimal(0)) - self.received
+
+
+class TransferEvent(models.Model):
+    """One step of a transfer's history: who moved it from which state to which, and why."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    transfer = models.ForeignKey(Transfer, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="transfer_events"
+    )
+    from_status = models.CharField(max_length=20, choices=TransferStatus.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=TransferStatus.choices)
+    note = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.transfer_id}: {self.from_status or '—'} → {self.to_status}"
+
+
+class TransferMovement(models.Model):
+    """Which ledger entry a line's shipment or receipt wrote (the ledger itself knows nothing
+    of transfers)."""
+
+    line = models.ForeignKey(TransferLine, on_delete=models.PROTECT, related_name="movements")
+    movement = models.OneToOneField(
+        StockMovement, on_delete=models.PROTECT, related_name="transfer_movement"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.line_id} → {self.movement_id}"
