@@ -8,6 +8,7 @@ from catalog.urls import api_urlpatterns as catalog_api
 from inventory_project import views
 from inventory_project.dashboard import DashboardApi
 from stock.urls import api_urlpatterns as stock_api
+from transfers.urls import api_urlpatterns as transfers_api
 
 urlpatterns = [
     path("", include("accounts.urls")),
@@ -17,6 +18,7 @@ urlpatterns = [
     path("api/v1/", include(branches_api)),
     path("api/v1/", include(catalog_api)),
     path("api/v1/", include(stock_api)),
+    path("api/v1/", include(transfers_api)),
     path("api/v1/dashboard/", DashboardApi.as_view(), name="api-dashboard"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
