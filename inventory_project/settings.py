@@ -265,6 +265,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One named enum per set of choices, whatever the fields using it are called.
+    "ENUM_NAME_OVERRIDES": {
+        "TransferStatusEnum": "transfers.models.TransferStatus",
+        "TransferKindEnum": "transfers.models.TransferKind",
+        "TransferStepEnum": "transfers.models.TransferStep",
+        "ShortfallReasonEnum": "transfers.models.ShortfallReason",
+        "AdjustmentReasonEnum": "stock.models.AdjustmentReason",
+    },
 }
 
 KNOX_TOKEN_MODEL = "accounts.ApiToken"

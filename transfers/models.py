@@ -144,6 +144,17 @@ class TransferLine(models.Model):
         return (self.shipped or Decimal(0)) - self.received
 
 
+class TransferStep(models.TextChoices):
+    REQUEST = "REQUEST", "requested"
+    SEND = "SEND", "sent"
+    APPROVE = "APPROVE", "approved"
+    SHIP = "SHIP", "shipped"
+    RECEIVE = "RECEIVE", "received"
+    CLOSE = "CLOSE", "closed short"
+    CANCEL = "CANCEL", "cancelled"
+    REJECT = "REJECT", "rejected"
+
+
 class TransferEvent(models.Model):
     """One step of a transfer's history: who moved it from which state to which, and why."""
 
@@ -152,6 +163,7 @@ class TransferEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="transfer_events"
     )
+    step = models.CharField(max_length=10, choices=TransferStep.choices)
     from_status = models.CharField(max_length=20, choices=TransferStatus.choices, blank=True)
     to_status = models.CharField(max_length=20, choices=TransferStatus.choices)
     note = models.CharField(max_length=500, blank=True)
@@ -161,7 +173,7 @@ class TransferEvent(models.Model):
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.transfer_id}: {self.from_status or '—'} → {self.to_status}"
+        return f"{self.transfer_id}: {self.get_step_display()} ({self.to_status})"
 
 
 class TransferMovement(models.Model):

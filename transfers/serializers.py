@@ -1,6 +1,3 @@
-from django.db import models
-from drf_spectacular.extensions import OpenApiSerializerFieldExtension
-from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework import serializers
 
 from branches.models import Branch
@@ -13,39 +10,9 @@ from transfers.models import (
     TransferKind,
     TransferLine,
     TransferStatus,
+    TransferStep,
 )
 from transfers.services import MAX_LINES, NOTE_MAX_LENGTH
-
-
-class EnumField(serializers.ChoiceField):
-    """One of a model's choices, described in the schema by a single enum named after them
-    (TransferStatusEnum), whatever the field is called: status, from_status and to_status
-    share one, and a transfer's kind is not mistaken for a stock movement's."""
-
-    def __init__(self, enum: type[models.TextChoices], **kwargs) -> None:
-        self.enum = enum
-        super().__init__(choices=enum.choices, **kwargs)
-
-
-class EnumFieldSchema(OpenApiSerializerFieldExtension):
-    target_class = EnumField
-
-    def map_serializer_field(self, auto_schema, direction) -> dict:
-        enum = self.target.enum
-        component = ResolvedComponent(
-            name=f"{enum.__name__}Enum",
-            type=ResolvedComponent.SCHEMA,
-            object=enum,
-            schema={
-                "type": "string",
-                "enum": list(enum.values),
-                "description": "\n".join(f"* `{value}` - {label}" for value, label in enum.choices),
-            },
-        )
-        auto_schema.registry.register_on_missing(component)
-        if self.target.allow_blank:
-            return {"oneOf": [component.ref, {"type": "string", "enum": [""]}]}
-        return component.ref
 
 
 def note(**kwargs) -> serializers.CharField:
@@ -102,7 +69,9 @@ class TransferReceiveSerializer(StrictSerializer):
 
 
 class TransferCloseSerializer(StrictSerializer):
-    reason = EnumField(ShortfallReason, help_text="What happened to what is still outstanding.")
+    reason = serializers.ChoiceField(
+        choices=ShortfallReason.choices, help_text="What happened to what is still outstanding."
+    )
     note = note()
 
 
@@ -131,16 +100,16 @@ class BranchReferenceSerializer(serializers.ModelSerializer):
 class TransferSerializer(serializers.ModelSerializer):
     """A transfer as a list shows it."""
 
-    kind = EnumField(
-        TransferKind,
+    kind = serializers.ChoiceField(
+        choices=TransferKind.choices,
         read_only=True,
         help_text="Requested by the destination, or sent by the source.",
     )
-    status = EnumField(TransferStatus, read_only=True)
+    status = serializers.ChoiceField(choices=TransferStatus.choices, read_only=True)
     from_branch = BranchReferenceSerializer(read_only=True)
     to_branch = BranchReferenceSerializer(read_only=True)
-    shortfall_reason = EnumField(
-        ShortfallReason,
+    shortfall_reason = serializers.ChoiceField(
+        choices=ShortfallReason.choices,
         read_only=True,
         allow_blank=True,
         help_text="Why the receiver closed the transfer with less than was shipped; empty "
@@ -199,14 +168,18 @@ class TransferLineSerializer(serializers.ModelSerializer):
 
 class TransferEventSerializer(serializers.ModelSerializer):
     actor_name = serializers.SerializerMethodField()
-    from_status = EnumField(
-        TransferStatus, read_only=True, allow_blank=True, help_text="Empty for the first step."
+    from_status = serializers.ChoiceField(
+        choices=TransferStatus.choices,
+        read_only=True,
+        allow_blank=True,
+        help_text="Empty for the first step.",
     )
-    to_status = EnumField(TransferStatus, read_only=True)
+    to_status = serializers.ChoiceField(choices=TransferStatus.choices, read_only=True)
+    step = serializers.ChoiceField(choices=TransferStep.choices, read_only=True)
 
     class Meta:
         model = TransferEvent
-        fields = ["actor", "actor_name", "from_status", "to_status", "note", "created_at"]
+        fields = ["actor", "actor_name", "step", "from_status", "to_status", "note", "created_at"]
         read_only_fields = fields
 
     def get_actor_name(self, event: TransferEvent) -> str:

@@ -49,6 +49,7 @@ from transfers.models import (
     TransferLine,
     TransferMovement,
     TransferStatus,
+    TransferStep,
 )
 from transfers.signals import transfer_changed
 
@@ -149,7 +150,8 @@ def _start(
                 for product_id, amount in parsed
             ]
         )
-        return _record_step(transfer, actor=actor, from_status="", note=note)
+        step = TransferStep.REQUEST if pull else TransferStep.SEND
+        return _record_step(transfer, actor=actor, step=step, from_status="", note=note)
 
 
 # Steps ------------------------------------------------------------------------------------
@@ -179,7 +181,13 @@ def approve_transfer(
             TransferLine.objects.bulk_update(lines.values(), ["requested"])
         transfer.status = TransferStatus.APPROVED
         transfer.approved_at = timezone.now()
-        return _record_step(transfer, actor=actor, from_status=TransferStatus.REQUESTED, note=note)
+        return _record_step(
+            transfer,
+            actor=actor,
+            step=TransferStep.APPROVE,
+            from_status=TransferStatus.REQUESTED,
+            note=note,
+        )
 
 
 def ship_transfer(*, actor: User, transfer_id: uuid.UUID | str, note: str = "") -> Transfer:
@@ -210,7 +218,13 @@ def ship_transfer(*, actor: User, transfer_id: uuid.UUID | str, note: str = "") 
         _link(lines, movements)
         transfer.status = TransferStatus.IN_TRANSIT
         transfer.shipped_at = timezone.now()
-        return _record_step(transfer, actor=actor, from_status=TransferStatus.APPROVED, note=note)
+        return _record_step(
+            transfer,
+            actor=actor,
+            step=TransferStep.SHIP,
+            from_status=TransferStatus.APPROVED,
+            note=note,
+        )
 
 
 def receive_transfer(
@@ -267,14 +281,17 @@ def receive_transfer(
         transfer.status = TransferStatus.RECEIVED if complete else TransferStatus.PARTIALLY_RECEIVED
         if complete:
             transfer.received_at = timezone.now()
-        return _record_step(transfer, actor=actor, from_status=before, note=note)
+        return _record_step(
+            transfer, actor=actor, step=TransferStep.RECEIVE, from_status=before, note=note
+        )
 
 
 def close_transfer(
     *, actor: User, transfer_id: uuid.UUID | str, reason: str, note: str = ""
 ) -> Transfer:
     """The receiver ends a transfer whose goods will not all arrive (-> RECEIVED): what is
-    still outstanding is recorded as a shortfall, lost or damaged, and stays on the record."""
+    still outstanding of each line stays on it as the shortfall, with the reason (lost or
+    damaged) on the transfer."""
     note = _clean_note(note)
     if reason not in ShortfallReason.values:
         choices = ", ".join(ShortfallReason.values)
@@ -287,58 +304,55 @@ def close_transfer(
         transfer.status = TransferStatus.RECEIVED
         transfer.shortfall_reason = reason
         transfer.received_at = timezone.now()
-        short = ", ".join(
-            f"{format_quantity(line.outstanding)} {line.product.unit} of {line.product.sku}"
-            for line in transfer.lines.select_related("product").order_by("product__sku")
-            if line.outstanding
-        )
-        label = ShortfallReason(reason).label
-        summary = f"Closed short ({label}): {short}." if short else "Closed."
+        # The shortfall itself stays on the lines: shipped - received of each.
         return _record_step(
-            transfer, actor=actor, from_status=before, note=f"{summary} {note}".strip()
+            transfer, actor=actor, step=TransferStep.CLOSE, from_status=before, note=note
         )
 
 
 def cancel_transfer(*, actor: User, transfer_id: uuid.UUID | str, reason: str = "") -> Transfer:
     """Call a transfer off before it ships (REQUESTED or APPROVED -> CANCELLED): the branch
     that asked for it or the source may (for a transfer the source sent, only the source)."""
-    reason = _clean_note(reason)
+    reason = _clean_note(reason, field="reason")
     with transaction.atomic():
         transfer = _locked(actor, transfer_id)
         branches = {transfer.requesting_branch, transfer.from_branch}
         if not any(permissions.can(actor, Action.CANCEL_TRANSFER, b) for b in branches):
             raise _refusal(actor, "cancel", transfer)
         _expect(transfer, (TransferStatus.REQUESTED, TransferStatus.APPROVED), "cancelled")
-        return _cancel(transfer, actor=actor, note=reason)
+        return _cancel(transfer, actor=actor, step=TransferStep.CANCEL, note=reason)
 
 
 def reject_transfer(*, actor: User, transfer_id: uuid.UUID | str, reason: str) -> Transfer:
     """The source turns a request down (REQUESTED -> CANCELLED), saying why."""
-    reason = _clean_note(reason)
+    reason = _clean_note(reason, field="reason")
     if not reason:
         raise InvalidInput("Say why the request is turned down.", field="reason")
     with transaction.atomic():
         transfer = _locked(actor, transfer_id)
         _require(actor, Action.CANCEL_TRANSFER, transfer.from_branch, "reject", transfer)
         _expect(transfer, (TransferStatus.REQUESTED,), "rejected")
-        return _cancel(transfer, actor=actor, note=f"Rejected: {reason}")
+        return _cancel(transfer, actor=actor, step=TransferStep.REJECT, note=reason)
 
 
 # Internals --------------------------------------------------------------------------------
 
 
-def _cancel(transfer: Transfer, *, actor: User, note: str) -> Transfer:
+def _cancel(transfer: Transfer, *, actor: User, step: TransferStep, note: str) -> Transfer:
     before = transfer.status
     transfer.status = TransferStatus.CANCELLED
     transfer.cancelled_at = timezone.now()
-    return _record_step(transfer, actor=actor, from_status=before, note=note)
+    return _record_step(transfer, actor=actor, step=step, from_status=before, note=note)
 
 
-def _record_step(transfer: Transfer, *, actor: User, from_status: str, note: str) -> Transfer:
+def _record_step(
+    transfer: Transfer, *, actor: User, step: TransferStep, from_status: str, note: str
+) -> Transfer:
     transfer.save()
     event = TransferEvent.objects.create(
         transfer=transfer,
         actor=actor,
+        step=step,
         from_status=from_status,
         to_status=transfer.status,
         note=note,
@@ -469,8 +483,8 @@ def _field(name: str) -> Iterator[None]:
         raise
 
 
-def _clean_note(note: str) -> str:
+def _clean_note(note: str, *, field: str = "note") -> str:
     note = (note or "").strip()
     if len(note) > NOTE_MAX_LENGTH:
-        raise InvalidInput(f"The note is longer than {NOTE_MAX_LENGTH} characters.", field="note")
+        raise InvalidInput(f"The {field} is longer than {NOTE_MAX_LENGTH} characters.", field=field)
     return note

@@ -380,7 +380,8 @@ def test_the_receiver_closes_short_and_the_shortfall_stays_on_record(
     assert transfer.status == TransferStatus.RECEIVED
     assert transfer.shortfall_reason == "DAMAGED"
     last = transfer.events.last()
-    assert last.note == f"Closed short (damaged): 2 pcs of {product.sku}. crushed"
+    assert (last.step, last.note) == ("CLOSE", "crushed")
+    assert [line.outstanding for line in transfer.lines.all()] == [2]
     assert on_hand(destination, product) == 3
     assert on_hand(source, product) == 5
 
@@ -460,7 +461,7 @@ def test_the_source_rejects_a_request_with_a_reason(
 
     transfer.refresh_from_db()
     assert transfer.status == TransferStatus.CANCELLED
-    assert transfer.events.last().note == "Rejected: none left"
+    assert (transfer.events.last().step, transfer.events.last().note) == ("REJECT", "none left")
 
 
 def test_the_requester_may_not_reject(destination_manager, source, destination, product):
