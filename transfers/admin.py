@@ -46,7 +46,7 @@ class TransferLineInline(_ReadOnlyInline):
 
 class TransferEventInline(_ReadOnlyInline):
     model = TransferEvent
-    fields = ["created_at", "actor", "from_status", "to_status", "note"]
+    fields = ["created_at", "actor", "step", "from_status", "to_status", "note"]
     readonly_fields = fields
 
     def get_queryset(self, request):
