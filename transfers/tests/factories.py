@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from accounts.tests.factories import AdminFactory
 from stock import services as stock
+from stock.models import StockLevel
 from transfers import services
 
 
@@ -40,3 +41,9 @@ def requested(actor, source, destination, *pairs, note=""):
         items=items(*pairs),
         note=note,
     )
+
+
+def on_hand(branch, product) -> Decimal:
+    """What ``branch`` holds of ``product`` (nothing when it never held any)."""
+    level = StockLevel.objects.filter(branch=branch, product=product).first()
+    return level.on_hand if level else Decimal(0)

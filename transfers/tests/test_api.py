@@ -1,5 +1,4 @@
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 import schemathesis
@@ -19,45 +18,15 @@ from branches.tests.factories import BranchFactory
 from catalog.tests.factories import ProductFactory
 from inventory_project.tests.helpers import api_client
 from inventory_project.wsgi import application
-from stock.models import MovementKind, StockLevel, StockMovement
+from stock.models import MovementKind, StockMovement
 from transfers import services
 from transfers.models import Transfer, TransferStatus
-from transfers.tests.factories import requested, sent, stocked
+from transfers.tests.factories import on_hand, requested, sent, stocked
 
 pytestmark = pytest.mark.django_db
 
 NO_SUCH_ID = "00000000-0000-0000-0000-000000000000"
 SCHEMA_CHECKS = [status_code_conformance, response_schema_conformance]
-
-
-@pytest.fixture
-def source():
-    return BranchFactory()
-
-
-@pytest.fixture
-def destination():
-    return BranchFactory()
-
-
-@pytest.fixture
-def source_manager(source):
-    return MembershipFactory(branch=source, role=Role.MANAGER).user
-
-
-@pytest.fixture
-def destination_manager(destination):
-    return MembershipFactory(branch=destination, role=Role.MANAGER).user
-
-
-@pytest.fixture
-def destination_staff(destination):
-    return MembershipFactory(branch=destination, role=Role.STAFF).user
-
-
-def on_hand(branch, product) -> Decimal:
-    level = StockLevel.objects.filter(branch=branch, product=product).first()
-    return level.on_hand if level else Decimal(0)
 
 
 def start(user, name, source, destination, lines, **extra):

@@ -1,5 +1,3 @@
-from decimal import Decimal
-
 import pytest
 
 from accounts.models import Role
@@ -9,44 +7,14 @@ from catalog.models import Unit
 from catalog.tests.factories import ProductFactory
 from inventory_project.errors import InvalidInput, NotFound, NotPermitted
 from stock.errors import InactiveBranch, InactiveProduct, InsufficientStock
-from stock.models import MovementKind, StockLevel, StockMovement
+from stock.models import MovementKind, StockMovement
 from transfers import services
 from transfers.errors import IllegalTransition, UnknownTransfer
 from transfers.models import TransferEvent, TransferKind, TransferStatus
 from transfers.signals import transfer_changed
-from transfers.tests.factories import items, requested, sent, stocked
+from transfers.tests.factories import items, on_hand, requested, sent, stocked
 
 pytestmark = pytest.mark.usefixtures("postgres")
-
-
-@pytest.fixture
-def source():
-    return BranchFactory()
-
-
-@pytest.fixture
-def destination():
-    return BranchFactory()
-
-
-@pytest.fixture
-def source_manager(source):
-    return MembershipFactory(branch=source, role=Role.MANAGER).user
-
-
-@pytest.fixture
-def destination_manager(destination):
-    return MembershipFactory(branch=destination, role=Role.MANAGER).user
-
-
-@pytest.fixture
-def destination_staff(destination):
-    return MembershipFactory(branch=destination, role=Role.STAFF).user
-
-
-def on_hand(branch, product) -> Decimal:
-    level = StockLevel.objects.filter(branch=branch, product=product).first()
-    return level.on_hand if level else Decimal(0)
 
 
 def statuses(transfer) -> list[tuple[str, str]]:
