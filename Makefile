@@ -39,6 +39,7 @@ run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py sync_branch_permissions
 	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_demo_transfers
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 lint: install

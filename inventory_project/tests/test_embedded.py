@@ -53,7 +53,8 @@ def embedded(tmp_path_factory):
     env = embedded_env(tmp_path_factory.mktemp("embedded"))
     manage("migrate", "--noinput", env=env)
     seeded = manage("seed_demo", env=env)
-    return env, seeded.stdout
+    transfers = manage("seed_demo_transfers", env=env)
+    return env, seeded.stdout + transfers.stdout
 
 
 def test_embedded_default_uses_sqlite_wal_memory_layer_and_eager_celery(embedded):
@@ -81,6 +82,17 @@ def test_embedded_default_migrates_seeds_and_records_a_movement(embedded):
     assert "240 products" in seed_output
     assert recorded.stdout.strip() == "ISSUE True"
     assert "Ledger consistent" in verified.stdout
+
+
+def test_embedded_demo_has_transfers_in_every_state_that_add_up(embedded):
+    env, seed_output = embedded
+
+    again = manage("seed_demo_transfers", env=env)
+    verified = manage("verify_transfers", env=env)
+
+    assert "Added 4 demo transfers" in seed_output
+    assert "nothing added" in again.stdout
+    assert "Transfers consistent" in verified.stdout
 
 
 def test_daphne_serves_the_embedded_app(embedded):
