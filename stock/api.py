@@ -9,12 +9,11 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema,
 from rest_framework import generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from inventory_project.api import valid_input
 from stock import selectors, services
 from stock.filters import MovementFilter, StockLevelFilter
-from stock.idempotency import run_idempotent
+from stock.idempotency import IdempotentWriteApi
 from stock.serializers import (
     AdjustSerializer,
     BatchResultSerializer,
@@ -118,15 +117,8 @@ class MovementDetailApi(generics.RetrieveAPIView):
 # Writes -----------------------------------------------------------------------------------
 
 
-class _StockWriteApi(APIView):
-    """Parse the body, apply it once per Idempotency-Key, answer 201 with what was written."""
-
-    idempotent = True
-    input_serializer: type
-
-    def post(self, request: Request) -> Response:
-        data = valid_input(self.input_serializer, request)
-        return run_idempotent(request, lambda: self.apply(request, data))
+class _StockWriteApi(IdempotentWriteApi):
+    """Answer 201 with the movement the service wrote."""
 
     def apply(self, request: Request, data: dict) -> Response:
         movement = self.service(actor=request.user, **data)

@@ -26,8 +26,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from accounts.models import User
+from inventory_project.api import valid_input
 from inventory_project.db import retry_transient
 from inventory_project.errors import InvalidInput, Unprocessable
 from stock.models import IdempotentRequest
@@ -66,6 +68,21 @@ def run_idempotent(request: Request, apply: Callable[[], Response]) -> Response:
             # Not the key's uniqueness: some other rule of the database refused the write.
             raise error
         return _replay(stored, fingerprint)
+
+
+class IdempotentWriteApi(APIView):
+    """A POST that parses its body with ``input_serializer`` and applies it, through
+    ``apply``, once per Idempotency-Key; the schema documents the header (``idempotent``)."""
+
+    idempotent = True
+    input_serializer: type
+
+    def post(self, request: Request, **url_arguments: str) -> Response:
+        data = valid_input(self.input_serializer, request)
+        return run_idempotent(request, lambda: self.apply(request, data, **url_arguments))
+
+    def apply(self, request: Request, data: dict, **url_arguments: str) -> Response:
+        raise NotImplementedError
 
 
 def purge_expired_requests() -> int:

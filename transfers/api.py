@@ -11,8 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from inventory_project.api import valid_input
-from stock.idempotency import run_idempotent
+from stock.idempotency import IdempotentWriteApi
 from transfers import selectors, services
 from transfers.filters import TransferFilter
 from transfers.models import Transfer
@@ -77,15 +76,11 @@ class TransferDetailApi(APIView):
 # Starting ---------------------------------------------------------------------------------
 
 
-class _TransferStartApi(APIView):
-    """Parse the body, start the transfer once per Idempotency-Key, answer 201 with it."""
+class _TransferStartApi(IdempotentWriteApi):
+    """Start the transfer, answer 201 with it."""
 
-    idempotent = True
+    input_serializer = TransferCreateSerializer
     service = None
-
-    def post(self, request: Request) -> Response:
-        data = valid_input(TransferCreateSerializer, request)
-        return run_idempotent(request, lambda: self.apply(request, data))
 
     def apply(self, request: Request, data: dict) -> Response:
         transfer = self.service(
@@ -135,18 +130,12 @@ class TransferSendApi(_TransferStartApi):
 # Steps ------------------------------------------------------------------------------------
 
 
-class _TransferStepApi(APIView):
-    """Parse the body, apply the step once per Idempotency-Key, answer the transfer."""
+class _TransferStepApi(IdempotentWriteApi):
+    """Apply the step, answer the transfer as it now stands."""
 
-    idempotent = True
-    input_serializer: type
     service = None
 
-    def post(self, request: Request, transfer_id: str) -> Response:
-        data = valid_input(self.input_serializer, request)
-        return run_idempotent(request, lambda: self.apply(request, transfer_id, data))
-
-    def apply(self, request: Request, transfer_id: str, data: dict) -> Response:
+    def apply(self, request: Request, data: dict, transfer_id: str) -> Response:
         transfer = self.service(actor=request.user, transfer_id=transfer_id, **data)
         return _answer(request, transfer)
 
