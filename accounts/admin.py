@@ -43,6 +43,7 @@ class UserAdmin(BaseUserAdmin):
         (None, {"fields": ["email", "password"]}),
         ("Profile", {"fields": ["full_name"]}),
         ("Access", {"fields": ["is_active", "is_superuser"]}),
+        ("Low-stock e-mail", {"fields": ["alert_mail", "alert_mail_all_branches"]}),
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [

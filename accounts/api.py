@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 from accounts import permissions, selectors, services
 from accounts.models import ApiToken, Membership, User
 from accounts.serializers import (
+    AlertMailSerializer,
     ApiTokenSerializer,
     MembershipCreateSerializer,
     MembershipSerializer,
@@ -156,6 +157,19 @@ class MeApi(APIView):
     )
     def get(self, request: Request) -> Response:
         return Response(MeSerializer(_me(request.user)).data)
+
+    @extend_schema(
+        operation_id="me_set_alert_mail",
+        summary="Choose which low-stock e-mail to get",
+        description="Each alert as it is raised plus the daily digest (EACH), the digest only "
+        "(DIGEST) or none (NONE). `alert_mail_all_branches` is for ADMINs.",
+        request=AlertMailSerializer,
+        responses={200: MeSerializer},
+    )
+    def patch(self, request: Request) -> Response:
+        data = valid_input(AlertMailSerializer, request)
+        user = services.set_alert_mail(user=request.user, **data)
+        return Response(MeSerializer(_me(user)).data)
 
 
 # People -----------------------------------------------------------------------------------
@@ -354,6 +368,8 @@ def _me(user: User) -> dict:
         "email": user.email,
         "full_name": user.full_name,
         "is_admin": permissions.is_admin(user),
+        "alert_mail": user.alert_mail,
+        "alert_mail_all_branches": user.alert_mail_all_branches,
         "branches": selectors.branch_access(user),
     }
 

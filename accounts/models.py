@@ -36,6 +36,14 @@ class UserManager(BaseUserManager["User"]):
         return self.create_user(email, password, **extra_fields)
 
 
+class AlertMail(models.TextChoices):
+    """Which low-stock e-mail someone gets about the branches they manage."""
+
+    EACH = "EACH", "each alert as it is raised, and the daily digest"
+    DIGEST = "DIGEST", "the daily digest only"
+    NONE = "NONE", "none"
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     """A person who signs in with an e-mail address.
 
@@ -55,6 +63,18 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text="Administrators act on every branch and manage the back office.",
     )
     date_joined = models.DateTimeField(default=timezone.now)
+    alert_mail = models.CharField(
+        "low-stock e-mail",
+        max_length=8,
+        choices=AlertMail.choices,
+        default=AlertMail.EACH,
+        help_text="What a manager is sent about low stock at the branches they manage.",
+    )
+    alert_mail_all_branches = models.BooleanField(
+        "low-stock e-mail for every branch",
+        default=False,
+        help_text="Administrators only: also get the low-stock e-mail of every branch.",
+    )
     sessions_revoked_at = models.DateTimeField(
         null=True,
         blank=True,
@@ -72,6 +92,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         ordering = ["email"]
         constraints = [
             models.UniqueConstraint(Lower("email"), name="user_email_unique_ci"),
+            models.CheckConstraint(
+                condition=models.Q(alert_mail__in=AlertMail.values), name="user_alert_mail_known"
+            ),
         ]
 
     def __str__(self) -> str:

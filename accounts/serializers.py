@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from accounts.models import ApiToken, Membership, Role, User
+from accounts.models import AlertMail, ApiToken, Membership, Role, User
 from inventory_project.api import StrictSerializer
 
 # Input ------------------------------------------------------------------------------------
@@ -28,6 +28,21 @@ class UserUpdateSerializer(StrictSerializer):
     email = serializers.EmailField(max_length=254, required=False)
     full_name = serializers.CharField(max_length=150, required=False)
     is_admin = serializers.BooleanField(required=False)
+
+
+class AlertMailSerializer(StrictSerializer):
+    alert_mail = serializers.ChoiceField(
+        choices=AlertMail.choices,
+        required=False,
+        help_text="EACH: every alert as it is raised, and the daily digest; DIGEST: the "
+        "daily digest only; NONE: no low-stock mail.",
+    )
+    alert_mail_all_branches = serializers.BooleanField(
+        source="all_branches",
+        required=False,
+        help_text="Administrators only: the low-stock mail of every branch, not just those "
+        "they manage.",
+    )
 
 
 class MembershipCreateSerializer(StrictSerializer):
@@ -105,6 +120,8 @@ class MeSerializer(serializers.Serializer):
     email = serializers.EmailField()
     full_name = serializers.CharField()
     is_admin = serializers.BooleanField()
+    alert_mail = serializers.ChoiceField(choices=AlertMail.choices)
+    alert_mail_all_branches = serializers.BooleanField()
     branches = BranchAccessSerializer(many=True)
 
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 from knox.settings import knox_settings
 
 from accounts import permissions
-from accounts.models import ApiToken, BranchPermission, Membership, Role, User
+from accounts.models import AlertMail, ApiToken, BranchPermission, Membership, Role, User
 from accounts.permissions import Action, AnyUser
 from branches.models import Branch
 from inventory_project.errors import Conflict, InvalidInput, NotFound
@@ -152,7 +152,32 @@ def update_user(
             if not is_admin and user.pk == actor.pk:
                 raise InvalidInput("You cannot take away your own administrator rights.")
             user.is_superuser = is_admin
-        user.save(update_fields=["email", "full_name", "is_superuser"])
+            # Every branch's mail is an administrator's option; it goes with the rights.
+            user.alert_mail_all_branches = user.alert_mail_all_branches and is_admin
+        user.save(update_fields=["email", "full_name", "is_superuser", "alert_mail_all_branches"])
+    return user
+
+
+def set_alert_mail(
+    *, user: User, alert_mail: str | None = None, all_branches: bool | None = None
+) -> User:
+    """Choose one's own low-stock e-mail: each alert and the digest, the digest only, or none;
+    ADMINs may also take every branch's mail (``all_branches``)."""
+    if alert_mail is not None and alert_mail not in AlertMail.values:
+        choices = ", ".join(AlertMail.values)
+        raise InvalidInput(f"Low-stock e-mail must be one of: {choices}.", field="alert_mail")
+    if all_branches and not permissions.is_admin(user):
+        raise InvalidInput(
+            "Only administrators get the low-stock e-mail of every branch.",
+            field="alert_mail_all_branches",
+        )
+    with transaction.atomic():
+        user = _lock_user(user.pk)
+        if alert_mail is not None:
+            user.alert_mail = alert_mail
+        if all_branches is not None:
+            user.alert_mail_all_branches = all_branches
+        user.save(update_fields=["alert_mail", "alert_mail_all_branches"])
     return user
 
 

@@ -47,6 +47,7 @@ def test_an_admin_gives_a_user_a_role_at_a_branch(admin_client):
         "email": user.email,
         "full_name": user.full_name,
         "is_active": "on",
+        "alert_mail": user.alert_mail,
         "date_joined_0": "2026-01-01",
         "date_joined_1": "09:00:00",
         "memberships-TOTAL_FORMS": "1",
@@ -144,6 +145,7 @@ def user_change_data(user, *, memberships=(), initial=0, is_active=True, is_supe
     data = {
         "email": user.email,
         "full_name": user.full_name,
+        "alert_mail": user.alert_mail,
         "memberships-TOTAL_FORMS": str(len(memberships)),
         "memberships-INITIAL_FORMS": str(initial),
     }
