@@ -14,6 +14,7 @@ from django.db.models.deletion import ProtectedError, RestrictedError
 
 from catalog.errors import UnknownCategory, UnknownProduct
 from catalog.models import Category, Product, Unit
+from catalog.signals import product_changed
 from inventory_project.errors import Conflict, InvalidInput
 from inventory_project.validation import full_clean, save_validated
 
@@ -125,16 +126,25 @@ def update_product(*, product_id: uuid.UUID | str, **changes: Any) -> Product:
     if "barcode" in changes:
         changes["barcode"] = _clean_barcode(changes["barcode"])
     with transaction.atomic():
-        product = _lock_product(product_id)
+        # FOR NO KEY UPDATE: stock writes keep inserting movements that reference the
+        # product meanwhile, and the levels it re-evaluates are locked after it.
+        product = _lock_product(product_id, no_key=True)
         if "unit" in changes and changes["unit"] != product.unit and _has_stock(product):
             raise Conflict(
                 f"Product {product.sku} has stock history; its unit cannot change. "
                 "Deactivate it and add a new product instead.",
                 field="unit",
             )
+        previous = {
+            name: getattr(product, name)
+            for name, value in changes.items()
+            if getattr(product, name) != value
+        }
         for name, value in changes.items():
             setattr(product, name, value)
         save_validated(product, _validate_product)
+        if previous:
+            product_changed.send(sender=Product, product=product, previous=previous)
     return product
 
 
@@ -159,9 +169,9 @@ def _has_stock(product: Product) -> bool:
     return product.stock_levels.exists() or product.stock_movements.exists()
 
 
-def _lock_product(product_id: uuid.UUID | str) -> Product:
+def _lock_product(product_id: uuid.UUID | str, *, no_key: bool = False) -> Product:
     try:
-        return Product.objects.select_for_update().get(pk=product_id)
+        return Product.objects.select_for_update(no_key=no_key).get(pk=product_id)
     except (Product.DoesNotExist, ValidationError, ValueError):
         raise UnknownProduct(f"No product with id {product_id}.") from None
 

@@ -170,6 +170,14 @@ def record_stock_batch(
     )
 
 
+@dataclass(frozen=True)
+class ThresholdLine:
+    """A product's low-stock threshold at a branch; ``None`` inherits the product's."""
+
+    product_id: uuid.UUID | str
+    threshold: Quantity | None
+
+
 def set_low_stock_threshold(
     *,
     actor: User,
@@ -178,16 +186,61 @@ def set_low_stock_threshold(
     threshold: Quantity | None,
 ) -> StockLevel:
     """Set the branch's own low-stock threshold for a product; ``None`` inherits the default."""
-    value = None if threshold is None else parse_quantity(threshold, name="Threshold", sign=None)
+    line = ThresholdLine(product_id=product_id, threshold=threshold)
+    return _set_thresholds(actor=actor, branch_id=branch_id, lines=[line], batch=False)[0]
+
+
+def set_low_stock_thresholds(
+    *, actor: User, branch_id: uuid.UUID | str, lines: Sequence[ThresholdLine]
+) -> list[StockLevel]:
+    """Set several products' thresholds at one branch, all or nothing.
+
+    An error names its line as record_stock_batch's do; a product may appear once.
+    """
+    if not lines:
+        raise InvalidInput("Give at least one threshold.", field="lines")
+    if len(lines) > MAX_BATCH_LINES:
+        raise InvalidInput(
+            f"At most {MAX_BATCH_LINES} thresholds at once; split them.", field="lines"
+        )
+    return _set_thresholds(actor=actor, branch_id=branch_id, lines=lines, batch=True)
+
+
+def _set_thresholds(
+    *, actor: User, branch_id: uuid.UUID | str, lines: Sequence[ThresholdLine], batch: bool
+) -> list[StockLevel]:
+    parsed: dict[uuid.UUID, Decimal | None] = {}
+    for index, line in enumerate(lines):
+        with _at_line(index, "product", batch=batch):
+            product_id = _as_uuid(line.product_id, UnknownProduct, "product")
+            if product_id in parsed:
+                raise InvalidInput("This product is on an earlier line; give it once.")
+        with _at_line(index, "threshold", batch=batch):
+            value = line.threshold
+            parsed[product_id] = (
+                None if value is None else parse_quantity(value, name="Threshold", sign=None)
+            )
     with transaction.atomic():
         permissions.check(actor, Action.SET_THRESHOLDS, branch_id)
-        level = _lock_level(branch_id=branch_id, product_id=product_id)
-        if value is not None:
-            check_unit(value, level.product, name="Threshold")
-        level.low_stock_threshold = value
-        level.save(update_fields=["low_stock_threshold", "updated_at"])
-        stock_level_changed.send(sender=StockLevel, level=level, movement=None)
-        return level
+        levels = _lock_levels(branch_id=branch_id, product_ids=list(parsed), batch=batch)
+        previous = {}
+        for index, (product_id, value) in enumerate(parsed.items()):
+            level = levels[product_id]
+            if value is not None:
+                with _at_line(index, "threshold", batch=batch):
+                    check_unit(value, level.product, name="Threshold")
+            previous[product_id] = level.threshold
+            level.low_stock_threshold = value
+            level.updated_at = timezone.now()
+        StockLevel.objects.bulk_update(levels.values(), ["low_stock_threshold", "updated_at"])
+        for product_id, level in levels.items():
+            stock_level_changed.send(
+                sender=StockLevel,
+                level=level,
+                movement=None,
+                previous_threshold=previous[product_id],
+            )
+        return list(levels.values())
 
 
 def record_transfer_movements(
@@ -254,7 +307,10 @@ def _record(
         StockMovement.objects.bulk_create(movements)
         for movement in movements:
             stock_level_changed.send(
-                sender=StockLevel, level=levels[movement.product_id], movement=movement
+                sender=StockLevel,
+                level=levels[movement.product_id],
+                movement=movement,
+                previous_threshold=None,
             )
         return movements
 
