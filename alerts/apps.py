@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class AlertsConfig(AppConfig):
     name = "alerts"
     verbose_name = "Low-stock alerts"
+
+    def ready(self) -> None:
+        from alerts import checks, receivers  # noqa: F401  (registers them)

@@ -16,6 +16,19 @@ class AlertStatus(models.TextChoices):
     RESOLVED = "RESOLVED", "resolved"
 
 
+# An alert someone still has to act on; at most one per level.
+UNRESOLVED = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
+
+
+class MailStatus(models.TextChoices):
+    """Where the alert's e-mail is: the alert row is its outbox."""
+
+    PENDING = "PENDING", "waiting to be queued"
+    QUEUED = "QUEUED", "queued for a worker"
+    SENT = "SENT", "sent"
+    SKIPPED = "SKIPPED", "not needed"
+
+
 class LowStockAlert(models.Model):
     """A branch running low on a product: raised when on hand falls below the threshold.
 
@@ -48,8 +61,23 @@ class LowStockAlert(models.Model):
     )
     acknowledgement_note = models.CharField(max_length=500, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    mail_status = models.CharField(
+        "e-mail", max_length=8, choices=MailStatus.choices, default=MailStatus.PENDING
+    )
+    mail_queued_at = models.DateTimeField(
+        "e-mail queued at",
+        null=True,
+        blank=True,
+        help_text="When its e-mail task last reached the broker.",
+    )
     emailed_at = models.DateTimeField(
         null=True, blank=True, help_text="When the e-mail about this alert was sent."
+    )
+    mail_problem = models.CharField(
+        "e-mail problem",
+        max_length=300,
+        blank=True,
+        help_text="Why the e-mail was not needed, or the mail server's last refusal.",
     )
 
     class Meta:
@@ -60,6 +88,14 @@ class LowStockAlert(models.Model):
                 fields=["branch", "status", "-raised_at"], name="alert_branch_status_time_idx"
             ),
             models.Index(fields=["product", "-raised_at"], name="alert_product_time_idx"),
+            models.Index(fields=["status", "-raised_at"], name="alert_status_time_idx"),
+            models.Index(fields=["-raised_at"], name="alert_time_idx"),
+            # The outbox sweep looks only at the few alerts whose e-mail is still owed.
+            models.Index(
+                fields=["raised_at"],
+                condition=Q(mail_status__in=[MailStatus.PENDING, MailStatus.QUEUED]),
+                name="alert_mail_owed_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -74,6 +110,17 @@ class LowStockAlert(models.Model):
                 condition=Q(on_hand_at_trigger__gte=0)
                 & Q(on_hand_at_trigger__lt=F("threshold_at_trigger")),
                 name="alert_raised_below_threshold",
+            ),
+            models.CheckConstraint(
+                condition=Q(mail_status__in=MailStatus.values), name="alert_mail_status_known"
+            ),
+            # Sent exactly when it carries the time it was sent.
+            models.CheckConstraint(
+                condition=(
+                    Q(mail_status=MailStatus.SENT, emailed_at__isnull=False)
+                    | (~Q(mail_status=MailStatus.SENT) & Q(emailed_at__isnull=True))
+                ),
+                name="alert_sent_has_time",
             ),
             # Resolved exactly when it carries the time it was resolved.
             models.CheckConstraint(
@@ -109,3 +156,26 @@ class LowStockAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product.sku} low at {self.branch.code} ({self.get_status_display()})"
+
+
+class AlertDigest(models.Model):
+    """One person's daily digest of open alerts: a row per person and day, so that a
+    redelivered digest task finds it sent and sends nothing."""
+
+    id = models.BigAutoField(primary_key=True)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alert_digests"
+    )
+    day = models.DateField()
+    alert_count = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-day"]
+        verbose_name = "alert digest"
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "day"], name="alert_digest_once_a_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Digest for {self.recipient} on {self.day}"

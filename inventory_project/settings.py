@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -155,17 +156,52 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# The broker may be a Redis of its own (CELERY_BROKER_URL); by default it is REDIS_URL's.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
+# No task is lost to a crash: a message is acknowledged only once its task has finished, a
+# task whose worker process died is put back, and each worker process holds one message
+# it has not started. Redis hands an unacknowledged message to another worker once
+# CELERY_VISIBILITY_TIMEOUT has passed; it must outlast the longest task plus the longest
+# retry countdown (a countdown is held unacknowledged), which a system check enforces.
+# Every task is idempotent, as a message may then run twice.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_SOFT_TIME_LIMIT = 60
+CELERY_TASK_TIME_LIMIT = 90
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=60 * 60),
+    # A web request publishing a task must not hang on an unreachable broker: the alert
+    # row is the outbox, and the sweep queues what did not get through.
+    "socket_connect_timeout": 3,
+    "socket_timeout": 10,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 1,
+}
 CELERY_BEAT_SCHEDULE = {
     "purge-expired-idempotent-requests": {
         "task": "stock.tasks.purge_expired_idempotent_requests",
         "schedule": 60 * 60 * 24,
+    },
+    "queue-owed-alert-mail": {
+        "task": "alerts.tasks.queue_owed_alert_mail",
+        "schedule": env.int("ALERT_MAIL_SWEEP_SECONDS", default=5 * 60),
+    },
+    "send-alert-digests": {
+        "task": "alerts.tasks.send_alert_digests",
+        "schedule": crontab(minute=0, hour=env.int("ALERT_DIGEST_HOUR", default=7)),
     },
 }
 
@@ -299,6 +335,21 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="inventory@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# A mail server that stops answering fails the send, to be retried, rather than holding
+# a worker (and the alert row it locked) until the task's time limit.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+# Where links in e-mails point: the address people open the app at.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# Low-stock alert e-mail: the first retry after ALERT_MAIL_RETRY_SECONDS, doubling up to
+# ALERT_MAIL_RETRY_MAX_SECONDS, ALERT_MAIL_RETRIES times; an alert still unsent
+# ALERT_MAIL_REQUEUE_MINUTES after it was queued is queued again by the sweep, and one not
+# sent within ALERT_MAIL_GIVE_UP_HOURS is left to the daily digest.
+ALERT_MAIL_RETRY_SECONDS = env.int("ALERT_MAIL_RETRY_SECONDS", default=30)
+ALERT_MAIL_RETRY_MAX_SECONDS = env.int("ALERT_MAIL_RETRY_MAX_SECONDS", default=10 * 60)
+ALERT_MAIL_RETRIES = env.int("ALERT_MAIL_RETRIES", default=8)
+ALERT_MAIL_REQUEUE_MINUTES = env.int("ALERT_MAIL_REQUEUE_MINUTES", default=60)
+ALERT_MAIL_GIVE_UP_HOURS = env.int("ALERT_MAIL_GIVE_UP_HOURS", default=24)
 
 # Internationalisation ---------------------------------------------------------------------
 

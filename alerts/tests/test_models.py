@@ -6,7 +6,7 @@ from django.db.models import ProtectedError
 from django.utils import timezone
 
 from accounts.tests.factories import AdminFactory
-from alerts.models import AlertStatus, LowStockAlert
+from alerts.models import AlertDigest, AlertStatus, LowStockAlert, MailStatus
 from alerts.tests.factories import EmptyStockLevelFactory, LowStockAlertFactory
 
 pytestmark = pytest.mark.usefixtures("postgres")
@@ -92,6 +92,9 @@ def test_unresolved_alerts_of_different_levels_coexist():
         ({"on_hand_at_trigger": Decimal("10")}, "alert_raised_below_threshold"),
         ({"on_hand_at_trigger": Decimal("-1")}, "alert_raised_below_threshold"),
         ({"status": "CLOSED"}, "alert_status_known"),
+        ({"mail_status": "BOUNCED"}, "alert_mail_status_known"),
+        ({"mail_status": MailStatus.SENT}, "alert_sent_has_time"),
+        ({"emailed_at": "now"}, "alert_sent_has_time"),
     ],
     ids=[
         "resolved-without-time",
@@ -105,6 +108,9 @@ def test_unresolved_alerts_of_different_levels_coexist():
         "not-below-threshold",
         "negative-on-hand",
         "unknown-status",
+        "unknown-mail-status",
+        "sent-without-time",
+        "emailed-but-not-sent",
     ],
 )
 def test_the_database_keeps_status_and_timestamps_consistent(fields, constraint):
@@ -125,7 +131,7 @@ def test_the_database_keeps_status_and_timestamps_consistent(fields, constraint)
         {"acknowledged": True, "acknowledgement_note": "Ordered more."},
         {"resolved": True},
         {"acknowledged": True, "resolved": True, "acknowledgement_note": "Ordered more."},
-        {"emailed_at": "now"},
+        {"emailed_at": "now", "mail_status": MailStatus.SENT},
     ],
     ids=["acknowledged", "resolved-unacknowledged", "resolved-after-acknowledgement", "emailed"],
 )
@@ -149,3 +155,12 @@ def test_alerts_list_newest_first():
     newer = LowStockAlertFactory()
 
     assert list(LowStockAlert.objects.all()) == [newer, older]
+
+
+def test_a_person_gets_one_digest_a_day():
+    first = AlertDigest.objects.create(recipient=AdminFactory(), day=timezone.localdate())
+
+    with refused("alert_digest_once_a_day"), transaction.atomic():
+        AlertDigest.objects.create(recipient=first.recipient, day=first.day)
+
+    assert AlertDigest.objects.count() == 1

@@ -1,0 +1,58 @@
+"""Reads of alerts shared by the API, the pages and the e-mail tasks."""
+
+from django.db.models import Q, QuerySet
+
+from accounts import permissions
+from accounts.models import AlertMail, Role, User
+from accounts.permissions import AnyUser
+from alerts.models import UNRESOLVED, LowStockAlert
+
+
+def visible_alerts(user: AnyUser) -> QuerySet[LowStockAlert]:
+    """The alerts of the branches ``user`` may see, newest first, ready to list."""
+    return permissions.scope(
+        LowStockAlert.objects.select_related(
+            "branch", "product", "stock_level", "acknowledged_by"
+        ).order_by("-raised_at", "pk"),
+        user,
+    )
+
+
+def people_to_alert(branch_id, *, mail: tuple[str, ...]) -> QuerySet[User]:
+    """Who hears about a branch's low stock: its active MANAGERs, and the active ADMINs who
+    asked for every branch's mail, whose ``alert_mail`` choice is one of ``mail``."""
+    return (
+        User.objects.filter(is_active=True, alert_mail__in=mail)
+        .filter(
+            Q(memberships__branch_id=branch_id, memberships__role=Role.MANAGER)
+            | Q(is_superuser=True, alert_mail_all_branches=True)
+        )
+        .distinct()
+        .order_by("email")
+    )
+
+
+def digest_recipients() -> QuerySet[User]:
+    """Everyone who takes the daily digest: active MANAGERs and opted-in ADMINs whose
+    choice is EACH or DIGEST."""
+    return (
+        User.objects.filter(is_active=True, alert_mail__in=[AlertMail.EACH, AlertMail.DIGEST])
+        .filter(
+            Q(memberships__role=Role.MANAGER) | Q(is_superuser=True, alert_mail_all_branches=True)
+        )
+        .distinct()
+        .order_by("email")
+    )
+
+
+def open_alerts_for(user: User) -> QuerySet[LowStockAlert]:
+    """The unresolved alerts of the branches ``user`` manages (every branch for an ADMIN
+    who takes every branch's mail), by branch then product."""
+    alerts = LowStockAlert.objects.filter(
+        status__in=UNRESOLVED, branch__is_active=True
+    ).select_related("branch", "product", "stock_level")
+    if not (user.is_superuser and user.alert_mail_all_branches):
+        alerts = alerts.filter(
+            branch__memberships__user=user, branch__memberships__role=Role.MANAGER
+        )
+    return alerts.order_by("branch__code", "product__name", "pk")

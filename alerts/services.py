@@ -1,0 +1,304 @@
+"""Low-stock alerts: raised and resolved as stock moves, acknowledged by people, and
+e-mailed by Celery workers with the alert row as the outbox.
+
+``track_stock_level`` and ``track_product_threshold`` run inside the stock or catalog
+write's transaction, with the stock rows already locked, so two writers never both see a
+level cross its threshold; the partial unique constraint backs that up. The e-mail
+functions are called by ``alerts.tasks`` and are safe to run twice.
+"""
+
+import datetime
+import logging
+import uuid
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts import permissions
+from accounts.models import AlertMail, User
+from accounts.permissions import Action, AnyUser
+from alerts import mail, selectors
+from alerts.errors import AlertAcknowledged, AlertResolved, UnknownAlert
+from alerts.models import UNRESOLVED, AlertDigest, AlertStatus, LowStockAlert, MailStatus
+from alerts.signals import AlertChange, alert_changed
+from catalog.models import Product
+from inventory_project.errors import InvalidInput
+from stock.models import StockLevel, StockMovement
+
+logger = logging.getLogger(__name__)
+
+NOTE_MAX_LENGTH = LowStockAlert._meta.get_field("acknowledgement_note").max_length
+PROBLEM_MAX_LENGTH = LowStockAlert._meta.get_field("mail_problem").max_length
+MAIL_OWED = (MailStatus.PENDING, MailStatus.QUEUED)
+
+
+# Raising and resolving --------------------------------------------------------------------
+
+
+def track_stock_level(
+    *,
+    level: StockLevel,
+    movement: StockMovement | None,
+    previous_threshold: Decimal | None = None,
+) -> LowStockAlert | None:
+    """Raise an alert when ``level`` fell below its threshold, resolve its alert when it is
+    back at or above; return the alert raised, if any.
+
+    Called inside the stock write's transaction with ``level`` locked and updated, after
+    either a ``movement`` or a threshold change (``previous_threshold`` was in force before).
+    Only a crossing reads or writes anything: most movements cost no query here.
+    """
+    threshold = level.threshold
+    if movement is not None:
+        was_low = movement.on_hand_after - movement.delta < threshold
+        at = movement.created_at
+    else:
+        was_low = previous_threshold is not None and level.on_hand < previous_threshold
+        at = timezone.now()
+    if was_low == level.is_low:
+        return None
+    raised = _sync_alerts([level], at=at)
+    return raised[0] if raised else None
+
+
+def track_product_threshold(
+    *, product: Product, previous_threshold: Decimal
+) -> list[LowStockAlert]:
+    """Re-evaluate the levels that inherit ``product``'s default threshold after it changed
+    from ``previous_threshold``; return the alerts raised.
+
+    Called inside catalog's update transaction; locks, in primary-key order, only the levels
+    whose on hand lies between the old and the new threshold, the ones that crossed.
+    """
+    low, high = sorted([previous_threshold, product.low_stock_threshold])
+    levels = list(
+        StockLevel.objects.select_for_update(of=("self",))
+        .select_related("branch", "product")
+        .filter(
+            product=product,
+            low_stock_threshold__isnull=True,
+            on_hand__gte=low,
+            on_hand__lt=high,
+        )
+        .order_by("pk")
+    )
+    return _sync_alerts(levels, at=timezone.now())
+
+
+def _sync_alerts(levels: list[StockLevel], *, at: datetime.datetime) -> list[LowStockAlert]:
+    """Give each locked level an unresolved alert exactly when it is low: one query to read
+    the alerts, one to insert and one to resolve, whatever the number of levels."""
+    if not levels:
+        return []
+    unresolved = {
+        alert.stock_level_id: alert
+        for alert in LowStockAlert.objects.select_for_update()
+        .filter(stock_level__in=levels, status__in=UNRESOLVED)
+        .order_by("pk")
+    }
+    raised = [
+        LowStockAlert(
+            stock_level=level,
+            branch=level.branch,
+            product=level.product,
+            on_hand_at_trigger=level.on_hand,
+            threshold_at_trigger=level.threshold,
+            raised_at=at,
+            # Queued as it commits: the on_commit hook publishes the task, and puts it
+            # back to PENDING for the sweep should the broker be unreachable.
+            mail_status=MailStatus.QUEUED,
+            mail_queued_at=at,
+        )
+        for level in levels
+        if level.is_low and level.pk not in unresolved
+    ]
+    resolved = [
+        alert
+        for alert in unresolved.values()
+        if not next(level for level in levels if level.pk == alert.stock_level_id).is_low
+    ]
+    LowStockAlert.objects.bulk_create(raised)
+    for alert in resolved:
+        alert.status = AlertStatus.RESOLVED
+        alert.resolved_at = at
+    LowStockAlert.objects.bulk_update(resolved, ["status", "resolved_at"])
+    for alert in raised:
+        alert_changed.send(sender=LowStockAlert, alert=alert, change=AlertChange.RAISED)
+    for alert in resolved:
+        alert_changed.send(sender=LowStockAlert, alert=alert, change=AlertChange.RESOLVED)
+    return raised
+
+
+# Acknowledging ----------------------------------------------------------------------------
+
+
+def acknowledge_alert(
+    *, actor: AnyUser, alert_id: uuid.UUID | str, note: str = ""
+) -> LowStockAlert:
+    """Say that someone is dealing with an unresolved alert (ADMINs and the branch's
+    MANAGERs), with an optional note such as "reordered, due Friday".
+
+    UnknownAlert for an alert ``actor`` may not see; AlertResolved once stock is back;
+    AlertAcknowledged when someone already did.
+    """
+    note = (note or "").strip()
+    if len(note) > NOTE_MAX_LENGTH:
+        raise InvalidInput(f"A note takes at most {NOTE_MAX_LENGTH} characters.", field="note")
+    with transaction.atomic():
+        alert = _locked(actor, alert_id)
+        if not permissions.can(actor, Action.ACKNOWLEDGE_ALERTS, alert.branch_id):
+            raise permissions.deny(actor, f"You may not acknowledge alerts at {alert.branch.code}.")
+        if alert.status == AlertStatus.RESOLVED:
+            raise AlertResolved(
+                f"The alert for {alert.product.sku} at {alert.branch.code} is resolved: "
+                "the stock is back."
+            )
+        if alert.status == AlertStatus.ACKNOWLEDGED:
+            raise AlertAcknowledged(
+                f"{alert.acknowledged_by} already acknowledged the alert for "
+                f"{alert.product.sku} at {alert.branch.code}."
+            )
+        alert.status = AlertStatus.ACKNOWLEDGED
+        alert.acknowledged_at = timezone.now()
+        alert.acknowledged_by = actor
+        alert.acknowledgement_note = note
+        alert.save(
+            update_fields=["status", "acknowledged_at", "acknowledged_by", "acknowledgement_note"]
+        )
+        alert_changed.send(sender=LowStockAlert, alert=alert, change=AlertChange.ACKNOWLEDGED)
+    return alert
+
+
+def _locked(actor: AnyUser, alert_id: uuid.UUID | str) -> LowStockAlert:
+    """The alert locked for update, if ``actor`` may see it; else UnknownAlert, the same
+    for an alert that does not exist."""
+    try:
+        return (
+            selectors.visible_alerts(actor)
+            .select_for_update(of=("self",))
+            .select_related(None)
+            .select_related("branch", "product", "acknowledged_by")
+            .get(pk=alert_id)
+        )
+    except (LowStockAlert.DoesNotExist, ValidationError, ValueError):
+        raise UnknownAlert(f"No alert with id {alert_id}.") from None
+
+
+# E-mail -----------------------------------------------------------------------------------
+
+
+def send_alert_email(*, alert_id: uuid.UUID | str) -> str:
+    """E-mail a raised alert to the people who hear about its branch, once; return the
+    alert's mail status afterwards.
+
+    Safe to run twice: the alert row stays locked while the message goes out, and an alert
+    already SENT, or SKIPPED because nobody needed it, is left alone. Raises the mail
+    server's error (an OSError) with nothing recorded, for the task to retry.
+    """
+    with transaction.atomic():
+        alert = (
+            LowStockAlert.objects.select_for_update(of=("self",))
+            .select_related("branch", "product", "stock_level")
+            .filter(pk=alert_id)
+            .first()
+        )
+        if alert is None:
+            logger.warning("No alert %s to e-mail; it is not in this database.", alert_id)
+            return "missing"
+        if alert.mail_status not in MAIL_OWED:
+            return alert.mail_status
+        if alert.status == AlertStatus.RESOLVED:
+            return _skip_mail(alert, "The stock was back before the e-mail went out.")
+        recipients = list(
+            selectors.people_to_alert(alert.branch_id, mail=(AlertMail.EACH,)).values_list(
+                "email", flat=True
+            )
+        )
+        if not recipients:
+            return _skip_mail(
+                alert,
+                "Nobody takes each alert for this branch: no active manager with "
+                "an e-mail address, and no administrator taking every branch's mail.",
+            )
+        mail.low_stock_alert(alert, recipients).send()
+        alert.mail_status = MailStatus.SENT
+        alert.emailed_at = timezone.now()
+        alert.mail_problem = ""
+        alert.save(update_fields=["mail_status", "emailed_at", "mail_problem"])
+        logger.info("E-mailed alert %s to %d people", alert.pk, len(recipients))
+        return alert.mail_status
+
+
+def _skip_mail(alert: LowStockAlert, reason: str) -> str:
+    logger.info("Not e-mailing alert %s: %s", alert.pk, reason)
+    alert.mail_status = MailStatus.SKIPPED
+    alert.mail_problem = reason[:PROBLEM_MAX_LENGTH]
+    alert.save(update_fields=["mail_status", "mail_problem"])
+    return alert.mail_status
+
+
+def note_mail_queued(*, alert_id: uuid.UUID | str) -> bool:
+    """Record that the alert's e-mail task is about to reach the broker; False when the
+    e-mail is no longer owed."""
+    return bool(
+        LowStockAlert.objects.filter(pk=alert_id, mail_status__in=MAIL_OWED).update(
+            mail_status=MailStatus.QUEUED, mail_queued_at=timezone.now()
+        )
+    )
+
+
+def note_mail_problem(*, alert_id: uuid.UUID | str, problem: str, queued: bool = True) -> None:
+    """Record why the alert's e-mail did not go out; ``queued=False`` when its task never
+    reached the broker, so the sweep queues it again at its next run."""
+    status = MailStatus.QUEUED if queued else MailStatus.PENDING
+    LowStockAlert.objects.filter(pk=alert_id, mail_status__in=MAIL_OWED).update(
+        mail_status=status, mail_problem=problem[:PROBLEM_MAX_LENGTH]
+    )
+
+
+def alerts_owing_mail(
+    *, now: datetime.datetime, requeue_after: datetime.timedelta, give_up_after: datetime.timedelta
+) -> list[uuid.UUID]:
+    """The alerts whose e-mail should be queued (again): never queued (the broker was
+    down), or queued ``requeue_after`` ago and still not sent (the task was lost, or gave
+    up on the mail server). Alerts older than ``give_up_after`` are left to the daily
+    digest and marked SKIPPED."""
+    owed = LowStockAlert.objects.filter(mail_status__in=MAIL_OWED)
+    stale = owed.filter(raised_at__lt=now - give_up_after)
+    stale.update(
+        mail_status=MailStatus.SKIPPED,
+        mail_problem="Not sent in time; the daily digest lists it while it is open.",
+    )
+    due = owed.filter(raised_at__gte=now - give_up_after).filter(
+        Q(mail_status=MailStatus.PENDING)
+        | Q(mail_status=MailStatus.QUEUED, mail_queued_at__lt=now - requeue_after)
+    )
+    return list(due.order_by("raised_at").values_list("pk", flat=True))
+
+
+def send_alert_digest(*, user_id: uuid.UUID | str, day: datetime.date) -> int:
+    """E-mail ``day``'s digest of the still-unresolved alerts of the branches the user
+    manages; return how many it listed (0: nothing sent).
+
+    At most one per person and day: the AlertDigest row is inserted in the same transaction
+    as the message goes out, so a redelivered task, even one running at the same time,
+    finds it and sends nothing. Raises the mail server's error for the task to retry.
+    """
+    with transaction.atomic():
+        user = User.objects.filter(pk=user_id, is_active=True).first()
+        if user is None or user.alert_mail not in (AlertMail.EACH, AlertMail.DIGEST):
+            return 0
+        alerts = list(selectors.open_alerts_for(user))
+        if not alerts:
+            return 0
+        _, created = AlertDigest.objects.get_or_create(
+            recipient=user, day=day, defaults={"alert_count": len(alerts)}
+        )
+        if not created:
+            return 0
+        mail.open_alerts_digest(user, alerts, day).send()
+        logger.info("Sent %s the digest of %d open alerts for %s", user.email, len(alerts), day)
+        return len(alerts)
