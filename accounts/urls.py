@@ -23,6 +23,7 @@ urlpatterns = [
         name="sign-out-device",
     ),
     path("account/devices/sign-out/", views.sign_out_all_devices, name="sign-out-all-devices"),
+    path("account/alert-mail/", views.alert_mail, name="alert-mail"),
 ]
 
 # Mounted under /api/v1/. Ids are matched as plain strings so that a malformed one gets the

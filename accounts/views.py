@@ -1,4 +1,5 @@
-"""The signed-in user's own pages: where they work, what they may do, their devices."""
+"""The signed-in user's own pages: where they work, what they may do, their devices, their
+low-stock e-mail."""
 
 import math
 
@@ -7,11 +8,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import selectors, services
+from accounts import permissions, selectors, services
+from accounts.forms import AlertMailForm
 from inventory_project.api import json_error
-from inventory_project.errors import NotFound
+from inventory_project.errors import DomainError, NotFound
 
 
 @login_required
@@ -43,6 +45,40 @@ def sign_out_all_devices(request: HttpRequest) -> HttpResponse:
     revoked = services.revoke_all_api_tokens(actor=request.user)
     messages.success(request, f"Signed out of {revoked} device{'s' if revoked != 1 else ''}.")
     return redirect("home")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def alert_mail(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if request.method == "GET":
+        form = AlertMailForm(
+            initial={
+                "alert_mail": user.alert_mail,
+                "alert_mail_all_branches": user.alert_mail_all_branches,
+            }
+        )
+        return _alert_mail_page(request, form)
+    form = AlertMailForm(request.POST)
+    if form.is_valid():
+        try:
+            user = services.set_alert_mail(
+                user=user,
+                alert_mail=form.cleaned_data["alert_mail"],
+                all_branches=form.cleaned_data["alert_mail_all_branches"],
+            )
+        except DomainError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            messages.success(request, f"Low-stock e-mail: {user.get_alert_mail_display()}.")
+            return redirect("alert-mail")
+    return _alert_mail_page(request, form, status=400)
+
+
+def _alert_mail_page(request: HttpRequest, form: AlertMailForm, status: int = 200) -> HttpResponse:
+    # The every-branch choice is offered to ADMINs only; the service refuses it to others.
+    context = {"form": form, "may_take_every_branch": permissions.is_admin(request.user)}
+    return render(request, "accounts/alert_mail.html", context, status=status)
 
 
 def locked_out(

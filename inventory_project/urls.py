@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from accounts.urls import api_urlpatterns as accounts_api
+from alerts.urls import api_urlpatterns as alerts_api
 from branches.urls import api_urlpatterns as branches_api
 from catalog.urls import api_urlpatterns as catalog_api
 from inventory_project import views
@@ -12,6 +13,8 @@ from transfers.urls import api_urlpatterns as transfers_api
 
 urlpatterns = [
     path("", include("accounts.urls")),
+    path("stock/", include("stock.urls")),
+    path("alerts/", include("alerts.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", views.ApiRoot.as_view(), name="api-root"),
     path("api/v1/", include(accounts_api)),
@@ -19,6 +22,7 @@ urlpatterns = [
     path("api/v1/", include(catalog_api)),
     path("api/v1/", include(stock_api)),
     path("api/v1/", include(transfers_api)),
+    path("api/v1/", include(alerts_api)),
     path("api/v1/dashboard/", DashboardApi.as_view(), name="api-dashboard"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(

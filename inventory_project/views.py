@@ -50,6 +50,7 @@ class ApiRoot(APIView):
                 "count": link("api-stock-count"),
                 "batch": link("api-stock-batch"),
                 "transfers": link("api-transfers"),
+                "alerts": link("api-alerts"),
                 "transfer_request": link("api-transfer-request"),
                 "transfer_send": link("api-transfer-send"),
                 "users": link("api-users"),

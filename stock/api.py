@@ -9,8 +9,10 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema,
 from rest_framework import generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from inventory_project.api import valid_input
+from inventory_project.db import retry_transient
 from stock import selectors, services
 from stock.filters import MovementFilter, StockLevelFilter
 from stock.idempotency import IdempotentWriteApi
@@ -23,6 +25,7 @@ from stock.serializers import (
     MovementSerializer,
     ReceiveSerializer,
     StockLevelSerializer,
+    ThresholdBatchSerializer,
     ThresholdSerializer,
 )
 
@@ -81,6 +84,32 @@ class StockLevelDetailApi(generics.RetrieveAPIView):
             threshold=data["low_stock_threshold"],
         )
         return Response(self.get_serializer(self.get_object()).data)
+
+
+@extend_schema_view(
+    post=extend_schema(
+        operation_id="stock_levels_set_thresholds",
+        summary="Set many low-stock thresholds at a branch",
+        description="ADMINs and the branch's MANAGERs: up to 500 products' thresholds at one "
+        "branch, all or nothing (null inherits the product's default). Levels are created "
+        "when new. Each level is re-evaluated: an alert is raised or resolved when the new "
+        "threshold puts its stock on the other side. An error names its line, as batches do.",
+        request=ThresholdBatchSerializer,
+        responses={200: StockLevelSerializer(many=True)},
+    )
+)
+class ThresholdBatchApi(APIView):
+    def post(self, request: Request) -> Response:
+        data = valid_input(ThresholdBatchSerializer, request)
+        levels = retry_transient(services.set_low_stock_thresholds)(
+            actor=request.user,
+            branch_id=data["branch_id"],
+            lines=[services.ThresholdLine(**line) for line in data["lines"]],
+        )
+        ids = [level.pk for level in levels]
+        visible = selectors.stock_levels(request.user).filter(pk__in=ids)
+        fresh = {level.pk: level for level in visible}
+        return Response(StockLevelSerializer([fresh[pk] for pk in ids], many=True).data)
 
 
 # Ledger -----------------------------------------------------------------------------------

@@ -28,6 +28,21 @@ class ThresholdSerializer(StrictSerializer):
     )
 
 
+class ThresholdLineSerializer(StrictSerializer):
+    product = serializers.UUIDField(source="product_id")
+    threshold = quantity(
+        allow_null=True,
+        help_text="The branch's own threshold (>= 0); null inherits the product's default.",
+    )
+
+
+class ThresholdBatchSerializer(StrictSerializer):
+    branch = serializers.UUIDField(source="branch_id")
+    lines = serializers.ListField(
+        child=ThresholdLineSerializer(), min_length=1, max_length=MAX_BATCH_LINES
+    )
+
+
 class ReceiveSerializer(StrictSerializer):
     branch = serializers.UUIDField(source="branch_id")
     product = serializers.UUIDField(source="product_id")

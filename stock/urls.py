@@ -1,11 +1,22 @@
 from django.urls import path
 
-from stock import api
+from stock import api, views
+
+# Pages, mounted under /stock/.
+urlpatterns = [
+    path("levels/<uuid:level_id>/", views.stock_level, name="stock-level"),
+    path("levels/<uuid:level_id>/threshold/", views.set_threshold, name="stock-level-threshold"),
+]
 
 # Mounted under /api/v1/. Ids are matched as plain strings so that a malformed one gets the
 # API's JSON 404, not the HTML one.
 api_urlpatterns = [
     path("stock-levels/", api.StockLevelListApi.as_view(), name="api-stock-levels"),
+    path(
+        "stock-levels/thresholds/",
+        api.ThresholdBatchApi.as_view(),
+        name="api-stock-level-thresholds",
+    ),
     path("stock-levels/<str:level_id>/", api.StockLevelDetailApi.as_view(), name="api-stock-level"),
     path("movements/", api.MovementListApi.as_view(), name="api-movements"),
     path("movements/receive/", api.ReceiveApi.as_view(), name="api-stock-receive"),

@@ -20,6 +20,9 @@ from accounts import permissions, services
 from accounts.models import Role, User
 from accounts.permissions import Action
 from accounts.tests.factories import AdminFactory, MembershipFactory, UserFactory
+from alerts import selectors as alert_selectors
+from alerts import services as alerts
+from alerts.tests.factories import LowStockAlertFactory
 from branches.tests.factories import BranchFactory
 from catalog.tests.factories import ProductFactory
 from inventory_project.errors import DomainError, NotFound, NotPermitted
@@ -99,14 +102,17 @@ def sees(model: type) -> Callable[[World, str], str]:
     return perform
 
 
-def module_decision(action: Action) -> Callable[[World, str], str]:
-    """For the alert actions, whose workflow asks exactly this question."""
+def sees_alert(world: World, who: str) -> str:
+    actor = world.users[who] or AnonymousUser()
+    alert = LowStockAlertFactory(stock_level__branch=world.branch)
+    return ALLOWED if alert_selectors.visible_alerts(actor).filter(pk=alert.pk).exists() else HIDDEN
 
-    def perform(world: World, who: str) -> str:
-        actor = world.users[who] or AnonymousUser()
-        return outcome_of_service(lambda: permissions.require(actor, action, world.branch.pk))
 
-    return perform
+def acknowledge_alert(world: World, who: str) -> str:
+    """An OPEN alert at the branch, acknowledged by the user."""
+    actor = world.users[who] or AnonymousUser()
+    alert = LowStockAlertFactory(stock_level__branch=world.branch)
+    return outcome_of_service(lambda: alerts.acknowledge_alert(actor=actor, alert_id=alert.pk))
 
 
 def transfer_step(step: str) -> Callable[[World, str], str]:
@@ -204,6 +210,7 @@ MATRIX: dict[str, Row] = {
     #          admin, manager, staff, other manager, other staff, inactive, anonymous)
     "view stock of the branch": (Action.VIEW, sees(StockLevel), (A, A, A, H, H, H, H)),
     "view the ledger of the branch": (Action.VIEW, sees(StockMovement), (A, A, A, H, H, H, H)),
+    "view alerts of the branch": (Action.VIEW, sees_alert, (A, A, A, H, H, H, H)),
     "receive stock": (
         Action.RECEIVE_STOCK,
         stock_service("receive_stock", quantity="5"),
@@ -251,7 +258,7 @@ MATRIX: dict[str, Row] = {
     ),
     "acknowledge alerts": (
         Action.ACKNOWLEDGE_ALERTS,
-        module_decision(Action.ACKNOWLEDGE_ALERTS),
+        acknowledge_alert,
         (A, A, F, H, H, H, H),
     ),
     "add staff of the branch": (Action.MANAGE_STAFF, add_staff, (A, A, F, H, H, U, U)),

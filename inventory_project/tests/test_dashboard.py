@@ -72,7 +72,7 @@ def test_every_figure_of_a_branch(actor, branch):
     sold_out_level = receive(actor, branch, sold_out, 4)
     issue(actor, branch, sold_out, 4)  # nothing on hand: low, but not a product held
     receive(actor, branch, raised, 12)
-    services.set_low_stock_threshold(  # the branch's own threshold makes 12 low
+    services.set_low_stock_threshold(  # its own threshold makes 12 low: an alert
         actor=actor, branch_id=branch.pk, product_id=raised.pk, threshold=15
     )
     LowStockAlertFactory(stock_level=flour_level)
@@ -86,7 +86,7 @@ def test_every_figure_of_a_branch(actor, branch):
         "products": 3,
         "units_on_hand": "34.500",
         "low_stock": 3,
-        "open_alerts": 2,
+        "open_alerts": 3,
         "movements_today": 5,
     }
     assert response.json() == {
