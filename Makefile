@@ -65,7 +65,7 @@ services:
 
 test: lint checks services
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
-		$(VENV)/bin/pytest -n auto --create-db $(PYTEST_ARGS)
+		$(VENV)/bin/pytest -n auto --dist loadgroup --create-db $(PYTEST_ARGS)
 
 requirements: install
 	$(VENV)/bin/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \

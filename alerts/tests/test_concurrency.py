@@ -1,0 +1,74 @@
+"""Real threads, each with its own PostgreSQL connection, moving one level across its
+threshold at once."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connection
+
+from alerts.models import UNRESOLVED, AlertStatus, LowStockAlert
+from stock import services as stock
+from stock.models import StockLevel
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+THREADS = 20
+
+
+def at_once(work) -> None:
+    """Run ``work(n)`` in THREADS threads released together."""
+    start = threading.Barrier(THREADS)
+
+    def run(n: int) -> None:
+        try:
+            start.wait()
+            work(n)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        for future in [pool.submit(run, n) for n in range(THREADS)]:
+            future.result()
+
+
+def test_twenty_issues_crossing_the_threshold_at_once_raise_one_alert(
+    postgres, actor, branch, product
+):
+    # 20 on hand against a threshold of 20: whichever issue comes first takes it below.
+    stock.receive_stock(actor=actor, branch_id=branch.pk, product_id=product.pk, quantity=20)
+    stock.set_low_stock_threshold(
+        actor=actor, branch_id=branch.pk, product_id=product.pk, threshold=20
+    )
+
+    at_once(
+        lambda n: stock.issue_stock(
+            actor=actor, branch_id=branch.pk, product_id=product.pk, quantity=1
+        )
+    )
+
+    [alert] = LowStockAlert.objects.all()
+    assert alert.status == AlertStatus.OPEN
+    assert alert.on_hand_at_trigger == 19
+    assert StockLevel.objects.get().on_hand == 0
+
+
+def test_stock_swinging_around_the_threshold_keeps_one_alert_exactly_while_low(
+    postgres, actor, branch, product
+):
+    stock.receive_stock(actor=actor, branch_id=branch.pk, product_id=product.pk, quantity=10)
+
+    def swing(n: int) -> None:
+        for _ in range(5):
+            move = stock.issue_stock if n % 2 else stock.receive_stock
+            move(actor=actor, branch_id=branch.pk, product_id=product.pk, quantity=1)
+
+    at_once(swing)
+
+    level = StockLevel.objects.get()
+    unresolved = LowStockAlert.objects.filter(status__in=UNRESOLVED).count()
+    assert level.on_hand == 10
+    assert unresolved == (1 if level.is_low else 0)
+    # Each fall raised an alert and each recovery resolved it: all but the latest are done.
+    statuses = list(LowStockAlert.objects.order_by("raised_at").values_list("status", flat=True))
+    assert all(status == AlertStatus.RESOLVED for status in statuses[:-1])
