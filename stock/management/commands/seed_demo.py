@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.test.utils import override_settings
 
 from accounts import services as account_services
 from accounts.models import Membership, Role, User
@@ -116,7 +117,12 @@ class Command(BaseCommand):
                 "Refusing to create demo users with known passwords in production "
                 "(pass --allow-production to insist)."
             )
-        with transaction.atomic():
+        # The demo's low levels raise alerts; their e-mails, a hundred of them, would flood
+        # the console, so mail sent while seeding (after the commit) goes nowhere.
+        with (
+            override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"),
+            transaction.atomic(),
+        ):
             branches = self._branches()
             products = self._catalog()
             accounts = self._users(branches, password)
