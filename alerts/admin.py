@@ -1,13 +1,15 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
-from alerts.models import LowStockAlert
+from alerts import services
+from alerts.models import AlertDigest, LowStockAlert
+from inventory_project.errors import DomainError
 from stock.quantities import format_quantity
 
 
 @admin.register(LowStockAlert)
 class LowStockAlertAdmin(admin.ModelAdmin):
-    """Alerts are raised and resolved by stock changes and acknowledged by people in the
-    app; the back office only looks at them."""
+    """Alerts are raised and resolved by stock changes; the back office looks at them, at
+    where their e-mail is, and may acknowledge them, through the service."""
 
     list_display = [
         "raised_at",
@@ -19,13 +21,27 @@ class LowStockAlertAdmin(admin.ModelAdmin):
         "acknowledged_by",
         "acknowledged_at",
         "resolved_at",
-        "emailed_at",
+        "mail_status",
     ]
-    list_filter = ["status", "branch"]
+    list_filter = ["status", "mail_status", "branch"]
     list_select_related = ["branch", "product", "acknowledged_by"]
     search_fields = ["product__sku", "product__name"]
     date_hierarchy = "raised_at"
     show_full_result_count = False
+    actions = ["acknowledge"]
+
+    @admin.action(description="Acknowledge the selected alerts")
+    def acknowledge(self, request, queryset) -> None:
+        done = 0
+        for alert_id in queryset.values_list("pk", flat=True):
+            try:
+                services.acknowledge_alert(actor=request.user, alert_id=alert_id)
+            except DomainError as error:
+                self.message_user(request, error.message, messages.WARNING)
+            else:
+                done += 1
+        if done:
+            self.message_user(request, f"Acknowledged {done} alert{'s' if done != 1 else ''}.")
 
     @admin.display(description="on hand when raised", ordering="on_hand_at_trigger")
     def on_hand(self, alert: LowStockAlert) -> str:
@@ -34,6 +50,25 @@ class LowStockAlertAdmin(admin.ModelAdmin):
     @admin.display(description="threshold when raised", ordering="threshold_at_trigger")
     def threshold(self, alert: LowStockAlert) -> str:
         return format_quantity(alert.threshold_at_trigger)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AlertDigest)
+class AlertDigestAdmin(admin.ModelAdmin):
+    """Which daily digests went to whom: written by the digest task, read here."""
+
+    list_display = ["day", "recipient", "alert_count", "sent_at"]
+    list_select_related = ["recipient"]
+    search_fields = ["recipient__email"]
+    date_hierarchy = "day"
 
     def has_add_permission(self, request):
         return False

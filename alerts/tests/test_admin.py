@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.tests.factories import AdminFactory
-from alerts.models import AlertStatus, LowStockAlert
+from alerts.models import AlertStatus, LowStockAlert, MailStatus
 from alerts.tests.factories import LowStockAlertFactory
 
 pytestmark = pytest.mark.django_db
@@ -55,3 +55,28 @@ def test_alerts_are_read_only_in_the_admin(admin_client):
     assert alert.status == AlertStatus.OPEN
     assert admin_client.get(url("change", alert.pk)).status_code == 200
     assert LowStockAlert.objects.count() == 1
+
+
+def test_the_back_office_acknowledges_selected_alerts_through_the_service(admin_client):
+    alert, resolved = LowStockAlertFactory(), LowStockAlertFactory(resolved=True)
+
+    response = admin_client.post(
+        url("changelist"),
+        {"action": "acknowledge", "_selected_action": [alert.pk, resolved.pk]},
+        follow=True,
+    )
+
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.ACKNOWLEDGED
+    page = response.content.decode()
+    assert "Acknowledged 1 alert." in page
+    assert "the stock is back" in page
+
+
+def test_the_changelist_filters_by_where_the_email_is(admin_client):
+    owed = LowStockAlertFactory(mail_status=MailStatus.PENDING)
+    LowStockAlertFactory(mail_status=MailStatus.SKIPPED)
+
+    response = admin_client.get(url("changelist"), {"mail_status__exact": MailStatus.PENDING})
+
+    assert list(response.context["cl"].result_list) == [owed]
