@@ -115,11 +115,8 @@ def _sync_alerts(levels: list[StockLevel], *, at: datetime.datetime) -> list[Low
         for level in levels
         if level.is_low and level.pk not in unresolved
     ]
-    resolved = [
-        alert
-        for alert in unresolved.values()
-        if not next(level for level in levels if level.pk == alert.stock_level_id).is_low
-    ]
+    by_id = {level.pk: level for level in levels}
+    resolved = [alert for alert in unresolved.values() if not by_id[alert.stock_level_id].is_low]
     LowStockAlert.objects.bulk_create(raised)
     for alert in resolved:
         alert.status = AlertStatus.RESOLVED
