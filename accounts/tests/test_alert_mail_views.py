@@ -7,6 +7,7 @@ from pytest_django.asserts import assertContains, assertNotContains, assertRedir
 
 from accounts.models import AlertMail, Role
 from accounts.tests.factories import AdminFactory, MembershipFactory
+from inventory_project.tests.helpers import page_client
 
 pytestmark = pytest.mark.django_db
 
@@ -16,12 +17,6 @@ EVERY_BRANCH = 'name="alert_mail_all_branches"'
 @pytest.fixture
 def manager(branch):
     return MembershipFactory(branch=branch, role=Role.MANAGER).user
-
-
-def signed_in_as(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def choose(client: Client, **data):
@@ -35,7 +30,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(client):
 
 
 def test_the_page_offers_each_choice_with_its_label_and_marks_the_current_one(manager):
-    response = signed_in_as(manager).get(reverse("alert-mail"))
+    response = page_client(manager).get(reverse("alert-mail"))
 
     for choice in AlertMail:
         assertContains(response, f'type="radio" name="alert_mail" value="{choice.value}"')
@@ -48,7 +43,7 @@ def test_the_page_offers_each_choice_with_its_label_and_marks_the_current_one(ma
 
 
 def test_choosing_the_digest_saves_it(manager):
-    response = choose(signed_in_as(manager), alert_mail="DIGEST")
+    response = choose(page_client(manager), alert_mail="DIGEST")
 
     assertRedirects(response, reverse("alert-mail"), fetch_redirect_response=False)
     manager.refresh_from_db()
@@ -56,7 +51,7 @@ def test_choosing_the_digest_saves_it(manager):
 
 
 def test_the_page_confirms_the_choice(manager):
-    client = signed_in_as(manager)
+    client = page_client(manager)
 
     response = client.post(reverse("alert-mail"), {"alert_mail": "NONE"}, follow=True)
 
@@ -64,7 +59,7 @@ def test_the_page_confirms_the_choice(manager):
 
 
 def test_an_unknown_choice_is_refused_and_the_error_shown(manager):
-    response = choose(signed_in_as(manager), alert_mail="HOURLY")
+    response = choose(page_client(manager), alert_mail="HOURLY")
 
     assertContains(response, "Select a valid choice.", status_code=400)
     manager.refresh_from_db()
@@ -72,14 +67,14 @@ def test_an_unknown_choice_is_refused_and_the_error_shown(manager):
 
 
 def test_only_admins_are_offered_every_branchs_mail(manager):
-    assertNotContains(signed_in_as(manager).get(reverse("alert-mail")), EVERY_BRANCH)
-    assertContains(signed_in_as(AdminFactory()).get(reverse("alert-mail")), EVERY_BRANCH)
+    assertNotContains(page_client(manager).get(reverse("alert-mail")), EVERY_BRANCH)
+    assertContains(page_client(AdminFactory()).get(reverse("alert-mail")), EVERY_BRANCH)
 
 
 def test_an_admin_takes_every_branchs_mail(db):
     admin = AdminFactory()
 
-    choose(signed_in_as(admin), alert_mail="DIGEST", alert_mail_all_branches="on")
+    choose(page_client(admin), alert_mail="DIGEST", alert_mail_all_branches="on")
 
     admin.refresh_from_db()
     assert admin.alert_mail == AlertMail.DIGEST
@@ -87,7 +82,7 @@ def test_an_admin_takes_every_branchs_mail(db):
 
 
 def test_someone_who_is_not_an_admin_cannot_take_every_branchs_mail(manager):
-    response = choose(signed_in_as(manager), alert_mail="DIGEST", alert_mail_all_branches="on")
+    response = choose(page_client(manager), alert_mail="DIGEST", alert_mail_all_branches="on")
 
     assertContains(
         response, "Only administrators get the low-stock e-mail of every branch.", status_code=400
@@ -112,7 +107,7 @@ def test_the_home_page_shows_the_choice_and_links_to_the_page(manager):
     manager.alert_mail = AlertMail.DIGEST
     manager.save()
 
-    response = signed_in_as(manager).get(reverse("home"))
+    response = page_client(manager).get(reverse("home"))
 
     assertContains(response, "Your choice: <strong>the daily digest only</strong>")
     assertContains(response, f'href="{reverse("alert-mail")}"')

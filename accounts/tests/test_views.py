@@ -22,6 +22,7 @@ from accounts.tests.factories import (
     UserFactory,
 )
 from branches.tests.factories import BranchFactory
+from inventory_project.tests.helpers import page_client
 
 pytestmark = pytest.mark.django_db
 
@@ -34,12 +35,6 @@ def sign_in(client, email, password=PASSWORD, **extra):
 
 def signed_in(client):
     return "_auth_user_id" in client.session
-
-
-def signed_in_as(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def sign_in_url(next_url):
@@ -466,7 +461,7 @@ def user_with_roles(count):
 
 
 def home_page_queries(user):
-    client = signed_in_as(user)
+    client = page_client(user)
     client.get(reverse("home"))  # warm up
     with CaptureQueriesContext(connection) as queries:
         assert client.get(reverse("home")).status_code == 200
@@ -477,7 +472,7 @@ def test_the_home_page_needs_as_many_queries_for_five_branches_as_for_one(
     django_assert_num_queries,
 ):
     one = home_page_queries(user_with_roles(1))
-    client = signed_in_as(user_with_roles(5))
+    client = page_client(user_with_roles(5))
     client.get(reverse("home"))  # warm up
 
     with django_assert_num_queries(one):
@@ -491,7 +486,7 @@ def test_the_home_page_of_an_admin_needs_no_more_queries_than_a_members(
 ):
     members = home_page_queries(user_with_roles(1))
     BranchFactory.create_batch(5)
-    client = signed_in_as(AdminFactory())
+    client = page_client(AdminFactory())
     client.get(reverse("home"))  # warm up
 
     with django_assert_max_num_queries(members):

@@ -1,6 +1,7 @@
 import pytest
 
-from accounts.tests.factories import ManagerFactory
+from accounts.models import Role
+from accounts.tests.factories import ManagerFactory, MembershipFactory
 from alerts.tests.smtp import MailSink
 
 
@@ -20,3 +21,8 @@ def smtp(settings):
 @pytest.fixture
 def manager(branch):
     return ManagerFactory(branch=branch).user
+
+
+@pytest.fixture
+def staff(branch):
+    return MembershipFactory(branch=branch, role=Role.STAFF).user

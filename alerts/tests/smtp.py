@@ -2,7 +2,6 @@
 it accepted, and able to refuse mail or to hold a conversation until told to go on."""
 
 import asyncio
-import socket
 import threading
 import time
 from email import message_from_bytes, policy
@@ -10,11 +9,7 @@ from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from inventory_project.tests.helpers import free_port
 
 
 class MailSink:

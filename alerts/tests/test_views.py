@@ -15,24 +15,9 @@ from alerts.models import AlertStatus, LowStockAlert
 from alerts.tests.factories import LowStockAlertFactory
 from branches.tests.factories import BranchFactory
 from catalog.tests.factories import ProductFactory
+from inventory_project.tests.helpers import page_client
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def manager(branch):
-    return MembershipFactory(branch=branch, role=Role.MANAGER).user
-
-
-@pytest.fixture
-def staff(branch):
-    return MembershipFactory(branch=branch, role=Role.STAFF).user
-
-
-def signed_in_as(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def alert_at(branch, name: str, **kwargs) -> LowStockAlert:
@@ -63,7 +48,7 @@ def test_the_list_shows_the_unresolved_alerts_by_default(staff, branch):
     alert_at(branch, "Acknowledged rye bread", acknowledged=True)
     alert_at(branch, "Resolved espresso", resolved=True)
 
-    response = signed_in_as(staff).get(reverse("alerts"))
+    response = page_client(staff).get(reverse("alerts"))
 
     assertContains(response, "Open oat milk")
     assertContains(response, "Acknowledged rye bread")
@@ -84,7 +69,7 @@ def test_the_list_filters_by_status(staff, branch, status, shown):
     alert_at(branch, "Acknowledged rye bread", acknowledged=True)
     alert_at(branch, "Resolved espresso", resolved=True)
 
-    response = signed_in_as(staff).get(reverse("alerts"), {"status": status})
+    response = page_client(staff).get(reverse("alerts"), {"status": status})
 
     for name in ("Open oat milk", "Acknowledged rye bread", "Resolved espresso"):
         assert (name in response.content.decode()) == (name in shown), name
@@ -97,7 +82,7 @@ def test_the_list_filters_by_branch(branch):
     alert_at(branch, "Oat milk here")
     alert_at(other, "Rye bread in Hamburg")
 
-    response = signed_in_as(manager).get(reverse("alerts"), {"branch": "HAM-01"})
+    response = page_client(manager).get(reverse("alerts"), {"branch": "HAM-01"})
 
     assertContains(response, "Rye bread in Hamburg")
     assertNotContains(response, "Oat milk here")
@@ -108,7 +93,7 @@ def test_the_list_leaves_out_alerts_of_branches_the_user_may_not_see(staff, bran
     alert_at(branch, "Oat milk here")
     alert_at(BranchFactory(code="MUC-01"), "Rye bread in Munich")
 
-    response = signed_in_as(staff).get(reverse("alerts"), {"branch": "MUC-01"})
+    response = page_client(staff).get(reverse("alerts"), {"branch": "MUC-01"})
 
     assertContains(response, "Oat milk here")
     assertNotContains(response, "Rye bread in Munich")
@@ -118,7 +103,7 @@ def test_the_list_leaves_out_alerts_of_branches_the_user_may_not_see(staff, bran
 def test_each_alert_links_to_its_item_page(staff, branch):
     alert = alert_at(branch, "Oat milk")
 
-    response = signed_in_as(staff).get(reverse("alerts"))
+    response = page_client(staff).get(reverse("alerts"))
 
     assertContains(response, f'<a href="{item_page(alert)}">Oat milk</a>', html=True)
 
@@ -130,7 +115,7 @@ def test_the_list_shows_the_quantities_when_raised(staff, branch):
         threshold_at_trigger=Decimal("10"),
     )
 
-    response = signed_in_as(staff).get(reverse("alerts"))
+    response = page_client(staff).get(reverse("alerts"))
 
     assertContains(response, '<td class="number">2.5</td>', html=True)
     assertContains(response, '<td class="number">10</td>', html=True)
@@ -140,8 +125,8 @@ def test_the_list_shows_fifty_alerts_a_page(staff, branch):
     for number in range(51):
         alert_at(branch, f"Product number {number:02d}")
 
-    first = signed_in_as(staff).get(reverse("alerts"))
-    second = signed_in_as(staff).get(reverse("alerts"), {"page": 2})
+    first = page_client(staff).get(reverse("alerts"))
+    second = page_client(staff).get(reverse("alerts"), {"page": 2})
 
     assertContains(first, "Product number", count=50)
     assertContains(first, "Page 1 of 2")
@@ -151,7 +136,7 @@ def test_the_list_shows_fifty_alerts_a_page(staff, branch):
 def test_the_list_costs_the_same_queries_whatever_the_number_of_alerts(
     manager, branch, django_assert_num_queries
 ):
-    client = signed_in_as(manager)
+    client = page_client(manager)
     alert_at(branch, "The first")
     with CaptureQueriesContext(connection) as one_alert:
         assert client.get(reverse("alerts")).status_code == 200
@@ -167,7 +152,7 @@ def test_the_list_costs_the_same_queries_whatever_the_number_of_alerts(
 def test_managers_are_offered_an_acknowledge_button_on_open_alerts(manager, branch):
     alert = alert_at(branch, "Oat milk")
 
-    response = signed_in_as(manager).get(reverse("alerts"))
+    response = page_client(manager).get(reverse("alerts"))
 
     assertContains(response, reverse("alert-acknowledge", args=[alert.pk]))
 
@@ -175,7 +160,7 @@ def test_managers_are_offered_an_acknowledge_button_on_open_alerts(manager, bran
 def test_staff_are_offered_no_acknowledge_button(staff, branch):
     alert = alert_at(branch, "Oat milk")
 
-    response = signed_in_as(staff).get(reverse("alerts"))
+    response = page_client(staff).get(reverse("alerts"))
 
     assertNotContains(response, reverse("alert-acknowledge", args=[alert.pk]))
 
@@ -186,7 +171,7 @@ def test_staff_are_offered_no_acknowledge_button(staff, branch):
 def test_a_manager_acknowledges_an_alert_with_a_note(manager, branch):
     alert = alert_at(branch, "Oat milk")
 
-    response = acknowledge(signed_in_as(manager), alert, note="reordered, due Friday")
+    response = acknowledge(page_client(manager), alert, note="reordered, due Friday")
 
     assertRedirects(response, item_page(alert), fetch_redirect_response=False)
     alert.refresh_from_db()
@@ -197,7 +182,7 @@ def test_a_manager_acknowledges_an_alert_with_a_note(manager, branch):
 
 def test_acknowledging_says_so_on_the_page_it_returns_to(manager, branch):
     alert = alert_at(branch, "Oat milk")
-    client = signed_in_as(manager)
+    client = page_client(manager)
 
     response = client.post(reverse("alert-acknowledge", args=[alert.pk]), follow=True)
 
@@ -206,7 +191,7 @@ def test_acknowledging_says_so_on_the_page_it_returns_to(manager, branch):
 
 def test_staff_may_not_acknowledge_an_alert(staff, branch):
     alert = alert_at(branch, "Oat milk")
-    client = signed_in_as(staff)
+    client = page_client(staff)
 
     response = client.post(
         reverse("alert-acknowledge", args=[alert.pk]), {"note": "on it"}, follow=True
@@ -222,9 +207,7 @@ def test_staff_may_not_acknowledge_an_alert(staff, branch):
 def test_acknowledging_a_resolved_alert_says_the_stock_is_back(manager, branch):
     alert = alert_at(branch, "Oat milk", resolved=True)
 
-    response = signed_in_as(manager).post(
-        reverse("alert-acknowledge", args=[alert.pk]), follow=True
-    )
+    response = page_client(manager).post(reverse("alert-acknowledge", args=[alert.pk]), follow=True)
 
     assertContains(response, "is resolved: the stock is back.")
     alert.refresh_from_db()
@@ -234,7 +217,7 @@ def test_acknowledging_a_resolved_alert_says_the_stock_is_back(manager, branch):
 def test_acknowledging_an_alert_of_another_branch_is_not_found(manager):
     alert = alert_at(BranchFactory(), "Oat milk")
 
-    response = acknowledge(signed_in_as(manager), alert)
+    response = acknowledge(page_client(manager), alert)
 
     assert response.status_code == 404
     alert.refresh_from_db()
@@ -244,7 +227,7 @@ def test_acknowledging_an_alert_of_another_branch_is_not_found(manager):
 def test_acknowledging_returns_to_the_page_it_came_from(manager, branch):
     alert = alert_at(branch, "Oat milk")
 
-    response = acknowledge(signed_in_as(manager), alert, next="/alerts/?status=open")
+    response = acknowledge(page_client(manager), alert, next="/alerts/?status=open")
 
     assertRedirects(response, "/alerts/?status=open", fetch_redirect_response=False)
 
@@ -252,7 +235,7 @@ def test_acknowledging_returns_to_the_page_it_came_from(manager, branch):
 def test_acknowledging_never_returns_to_another_site(manager, branch):
     alert = alert_at(branch, "Oat milk")
 
-    response = acknowledge(signed_in_as(manager), alert, next="https://evil.example/")
+    response = acknowledge(page_client(manager), alert, next="https://evil.example/")
 
     assertRedirects(response, item_page(alert), fetch_redirect_response=False)
 
@@ -260,7 +243,7 @@ def test_acknowledging_never_returns_to_another_site(manager, branch):
 def test_acknowledging_takes_a_post_only(manager, branch):
     alert = alert_at(branch, "Oat milk")
 
-    response = signed_in_as(manager).get(reverse("alert-acknowledge", args=[alert.pk]))
+    response = page_client(manager).get(reverse("alert-acknowledge", args=[alert.pk]))
 
     assert response.status_code == 405
 

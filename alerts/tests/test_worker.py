@@ -19,7 +19,8 @@ from django.db import connection
 from alerts import tasks
 from alerts.models import LowStockAlert, MailStatus
 from alerts.tests.factories import LowStockAlertFactory
-from alerts.tests.smtp import MailSink, free_port
+from alerts.tests.smtp import MailSink
+from inventory_project.tests.helpers import free_port
 from stock import services as stock
 
 pytestmark = [

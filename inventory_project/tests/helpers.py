@@ -43,3 +43,12 @@ def api_client(user=None):
     if user is not None:
         client.force_authenticate(user)
     return client
+
+
+def page_client(user):
+    """A browser's test client, signed in as ``user``."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client

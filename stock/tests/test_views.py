@@ -15,6 +15,7 @@ from alerts.models import AlertStatus, LowStockAlert
 from alerts.tests.factories import LowStockAlertFactory
 from branches.tests.factories import BranchFactory
 from catalog.tests.factories import CategoryFactory, ProductFactory
+from inventory_project.tests.helpers import page_client
 from stock import services
 from stock.models import StockLevel
 
@@ -31,12 +32,6 @@ def manager(branch):
 @pytest.fixture
 def staff(branch):
     return MembershipFactory(branch=branch, role=Role.STAFF).user
-
-
-def signed_in_as(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def receive(actor, branch, product, quantity, note="") -> StockLevel:
@@ -79,7 +74,7 @@ def test_the_item_page_shows_the_product_the_branch_and_what_is_on_hand(actor, s
     )
     level = receive(actor, branch, product, "12")
 
-    response = signed_in_as(staff).get(page(level))
+    response = page_client(staff).get(page(level))
 
     assertContains(response, "Oat milk")
     assertContains(response, "OAT-1L")
@@ -93,7 +88,7 @@ def test_the_item_page_shows_the_product_the_branch_and_what_is_on_hand(actor, s
 def test_the_page_says_the_threshold_is_the_products_default(actor, staff, branch, product):
     level = receive(actor, branch, product, 12)
 
-    response = signed_in_as(staff).get(page(level))
+    response = page_client(staff).get(page(level))
 
     assertContains(response, "the product's default")
     assertNotContains(response, "this branch's own")
@@ -105,7 +100,7 @@ def test_the_page_says_the_threshold_is_the_branchs_own(actor, staff, branch, pr
         actor=actor, branch_id=branch.pk, product_id=product.pk, threshold="4"
     )
 
-    response = signed_in_as(staff).get(page(level))
+    response = page_client(staff).get(page(level))
 
     assertContains(response, "this branch's own (the product's default is 10)")
 
@@ -113,7 +108,7 @@ def test_the_page_says_the_threshold_is_the_branchs_own(actor, staff, branch, pr
 def test_a_level_below_its_threshold_is_marked_low(actor, staff, branch, product):
     level = receive(actor, branch, product, 3)
 
-    response = signed_in_as(staff).get(page(level))
+    response = page_client(staff).get(page(level))
 
     assertContains(response, LOW_MARKER, html=True)
 
@@ -121,7 +116,7 @@ def test_a_level_below_its_threshold_is_marked_low(actor, staff, branch, product
 def test_a_level_at_another_branch_is_not_found(actor, staff, product):
     level = receive(actor, BranchFactory(), product, 12)
 
-    response = signed_in_as(staff).get(page(level))
+    response = page_client(staff).get(page(level))
 
     assert response.status_code == 404
 
@@ -129,7 +124,7 @@ def test_a_level_at_another_branch_is_not_found(actor, staff, product):
 def test_an_admin_sees_the_level_of_any_branch(actor, product):
     level = receive(actor, BranchFactory(), product, 12)
 
-    response = signed_in_as(AdminFactory()).get(page(level))
+    response = page_client(AdminFactory()).get(page(level))
 
     assert response.status_code == 200
 
@@ -143,7 +138,7 @@ def test_the_page_shows_the_open_alert_with_the_quantities_when_raised(
     receive(actor, branch, product, 12)
     level = issue(actor, branch, product, 5)
 
-    response = signed_in_as(staff).get(page(level))
+    response = page_client(staff).get(page(level))
 
     assertContains(response, "7 on hand, threshold 10")
     assertContains(response, '<span class="tag low">open</span>', html=True)
@@ -158,7 +153,7 @@ def test_the_page_shows_who_acknowledged_the_alert_and_their_note(staff, branch,
         acknowledgement_note="reordered, due Friday",
     )
 
-    response = signed_in_as(staff).get(page(alert.stock_level))
+    response = page_client(staff).get(page(alert.stock_level))
 
     assertContains(response, "by Mia Manager")
     assertContains(response, "reordered, due Friday")
@@ -167,7 +162,7 @@ def test_the_page_shows_who_acknowledged_the_alert_and_their_note(staff, branch,
 def test_staff_are_not_offered_the_acknowledge_form(staff, branch):
     alert = LowStockAlertFactory(stock_level__branch=branch)
 
-    response = signed_in_as(staff).get(page(alert.stock_level))
+    response = page_client(staff).get(page(alert.stock_level))
 
     assertNotContains(response, reverse("alert-acknowledge", args=[alert.pk]))
 
@@ -175,7 +170,7 @@ def test_staff_are_not_offered_the_acknowledge_form(staff, branch):
 def test_managers_are_offered_the_acknowledge_form(manager, branch):
     alert = LowStockAlertFactory(stock_level__branch=branch)
 
-    response = signed_in_as(manager).get(page(alert.stock_level))
+    response = page_client(manager).get(page(alert.stock_level))
 
     assertContains(response, reverse("alert-acknowledge", args=[alert.pk]))
     assertContains(response, 'name="note"')
@@ -184,7 +179,7 @@ def test_managers_are_offered_the_acknowledge_form(manager, branch):
 def test_an_acknowledged_alert_offers_no_acknowledge_form(manager, branch):
     alert = LowStockAlertFactory(stock_level__branch=branch, acknowledged=True)
 
-    response = signed_in_as(manager).get(page(alert.stock_level))
+    response = page_client(manager).get(page(alert.stock_level))
 
     assertNotContains(response, reverse("alert-acknowledge", args=[alert.pk]))
 
@@ -198,7 +193,7 @@ def test_the_page_lists_the_levels_past_alerts(staff, branch, product):
         resolved=True,
     )
 
-    response = signed_in_as(staff).get(page(level))
+    response = page_client(staff).get(page(level))
 
     assertContains(response, "No open alert.")
     assertContains(response, '<td class="number">3</td>', html=True)
@@ -210,7 +205,7 @@ def test_the_page_lists_the_levels_past_alerts(staff, branch, product):
 def test_staff_are_not_offered_the_threshold_form(actor, staff, branch, product):
     level = receive(actor, branch, product, 12)
 
-    response = signed_in_as(staff).get(page(level))
+    response = page_client(staff).get(page(level))
 
     assertNotContains(response, reverse("stock-level-threshold", args=[level.pk]))
 
@@ -218,7 +213,7 @@ def test_staff_are_not_offered_the_threshold_form(actor, staff, branch, product)
 def test_a_manager_sets_the_branchs_own_threshold(actor, manager, branch, product):
     level = receive(actor, branch, product, 12)
 
-    response = set_threshold(signed_in_as(manager), level, "4", follow=True)
+    response = set_threshold(page_client(manager), level, "4", follow=True)
 
     assert response.redirect_chain == [(page(level), 302)]
     assertContains(response, f"threshold of {product.sku} at {branch.code} is now 4.")
@@ -232,7 +227,7 @@ def test_an_empty_threshold_goes_back_to_the_products_default(actor, manager, br
         actor=actor, branch_id=branch.pk, product_id=product.pk, threshold="4"
     )
 
-    response = set_threshold(signed_in_as(manager), level, "")
+    response = set_threshold(page_client(manager), level, "")
 
     assertRedirects(response, page(level))
     level.refresh_from_db()
@@ -242,7 +237,7 @@ def test_an_empty_threshold_goes_back_to_the_products_default(actor, manager, br
 def test_raising_the_threshold_above_on_hand_raises_an_alert(actor, manager, branch, product):
     level = receive(actor, branch, product, 12)
 
-    set_threshold(signed_in_as(manager), level, "20")
+    set_threshold(page_client(manager), level, "20")
 
     assert LowStockAlert.objects.get().status == AlertStatus.OPEN
 
@@ -256,7 +251,7 @@ def test_a_bad_threshold_is_shown_next_to_the_field_and_changes_nothing(
 ):
     level = receive(actor, branch, product, 12)
 
-    response = set_threshold(signed_in_as(manager), level, entered)
+    response = set_threshold(page_client(manager), level, entered)
 
     assert response.status_code == 400
     assertContains(response, message, status_code=400)
@@ -268,7 +263,7 @@ def test_a_bad_threshold_is_shown_next_to_the_field_and_changes_nothing(
 def test_staff_may_not_set_a_threshold(actor, staff, branch, product):
     level = receive(actor, branch, product, 12)
 
-    response = set_threshold(signed_in_as(staff), level, "4")
+    response = set_threshold(page_client(staff), level, "4")
 
     assertContains(response, "You may not set low-stock thresholds", status_code=403)
     level.refresh_from_db()
@@ -278,7 +273,7 @@ def test_staff_may_not_set_a_threshold(actor, staff, branch, product):
 def test_setting_a_threshold_at_another_branch_is_not_found(actor, manager, product):
     level = receive(actor, BranchFactory(), product, 12)
 
-    response = set_threshold(signed_in_as(manager), level, "4")
+    response = set_threshold(page_client(manager), level, "4")
 
     assert response.status_code == 404
     level.refresh_from_db()
@@ -292,7 +287,7 @@ def test_the_page_lists_the_latest_twenty_movements(actor, staff, branch, produc
     for number in range(1, 26):
         level = receive(actor, branch, product, 1, note=f"delivery {number:02d}")
 
-    response = signed_in_as(staff).get(page(level))
+    response = page_client(staff).get(page(level))
 
     assertContains(response, "delivery 25")
     assertContains(response, "delivery 06")
@@ -304,7 +299,7 @@ def test_the_page_costs_the_same_queries_whatever_its_history(
     actor, manager, branch, product, django_assert_num_queries
 ):
     level = receive(actor, branch, product, 12)
-    client = signed_in_as(manager)
+    client = page_client(manager)
     with CaptureQueriesContext(connection) as one_movement:
         assert client.get(page(level)).status_code == 200
     # More movements by different people, and alerts acknowledged by others.
