@@ -40,7 +40,7 @@ run: install
 	$(PY) manage.py sync_branch_permissions
 	$(PY) manage.py seed_demo
 	$(PY) manage.py seed_demo_transfers
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(PY) manage.py runserver $(HOST):$(PORT)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -20,9 +20,11 @@ def visible_alerts(user: AnyUser) -> QuerySet[LowStockAlert]:
 
 def people_to_alert(branch_id, *, mail: tuple[str, ...]) -> QuerySet[User]:
     """Who hears about a branch's low stock: its active MANAGERs, and the active ADMINs who
-    asked for every branch's mail, whose ``alert_mail`` choice is one of ``mail``."""
+    asked for every branch's mail, whose ``alert_mail`` choice is one of ``mail`` and who
+    have an address to write to."""
     return (
         User.objects.filter(is_active=True, alert_mail__in=mail)
+        .exclude(email="")
         .filter(
             Q(memberships__branch_id=branch_id, memberships__role=Role.MANAGER)
             | Q(is_superuser=True, alert_mail_all_branches=True)

@@ -465,6 +465,15 @@ def test_an_alert_nobody_takes_is_skipped_with_a_log(smtp, low, caplog):
     assert "Nobody takes each alert" in caplog.text
 
 
+def test_a_manager_without_an_email_address_is_left_out(smtp, manager, low):
+    ManagerFactory(branch=low.branch, user__email="")
+
+    services.send_alert_email(alert_id=low.pk)
+
+    [message] = smtp.wait_for(1)
+    assert [address.addr_spec for address in message["To"].addresses] == [manager.email]
+
+
 def test_a_refusing_mail_server_raises_and_leaves_the_email_owed(smtp, manager, low):
     smtp.refusing = True
 
