@@ -181,11 +181,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=60 * 60),
     # A web request publishing a task must not hang on an unreachable broker: the alert
     # row is the outbox, and the sweep queues what did not get through.
-    "socket_connect_timeout": 3,
+    "socket_connect_timeout": 2,
     "socket_timeout": 10,
 }
+# At worst two connection attempts, a few seconds, before the caller moves on.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
-    "max_retries": 2,
+    "max_retries": 1,
     "interval_start": 0,
     "interval_step": 0.5,
     "interval_max": 1,

@@ -312,6 +312,21 @@ def test_a_new_product_default_re_evaluates_the_levels_that_inherit_it(actor, br
     assert {alert.branch for alert in LowStockAlert.objects.all()} == {branch, elsewhere}
 
 
+def test_each_alert_a_new_product_default_raises_queues_its_own_mail(
+    actor, branch, product, django_capture_on_commit_callbacks
+):
+    elsewhere = BranchFactory()
+    for place in (branch, elsewhere):
+        receive(actor, place, product, 12)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        catalog.update_product(product_id=product.pk, low_stock_threshold=Decimal("15"))
+
+    queued = sorted(callback.args for callback in callbacks)
+    assert queued == sorted((alert.pk,) for alert in LowStockAlert.objects.all())
+    assert len(queued) == 2
+
+
 def test_a_lower_product_default_resolves_the_alerts_it_no_longer_justifies(
     actor, branch, product, low
 ):
