@@ -210,11 +210,13 @@ def _set_thresholds(
     *, actor: User, branch_id: uuid.UUID | str, lines: Sequence[ThresholdLine], batch: bool
 ) -> list[StockLevel]:
     parsed: dict[uuid.UUID, Decimal | None] = {}
+    first_line: dict[uuid.UUID, int] = {}
     for index, line in enumerate(lines):
         with _at_line(index, "product", batch=batch):
             product_id = _as_uuid(line.product_id, UnknownProduct, "product")
             if product_id in parsed:
-                raise InvalidInput("This product is on an earlier line; give it once.")
+                raise InvalidInput(f"Line {first_line[product_id]} is for the same product.")
+        first_line[product_id] = index + 1
         with _at_line(index, "threshold", batch=batch):
             value = line.threshold
             parsed[product_id] = (
@@ -223,6 +225,7 @@ def _set_thresholds(
     with transaction.atomic():
         permissions.check(actor, Action.SET_THRESHOLDS, branch_id)
         levels = _lock_levels(branch_id=branch_id, product_ids=list(parsed), batch=batch)
+        now = timezone.now()
         previous = {}
         for index, (product_id, value) in enumerate(parsed.items()):
             level = levels[product_id]
@@ -231,7 +234,7 @@ def _set_thresholds(
                     check_unit(value, level.product, name="Threshold")
             previous[product_id] = level.threshold
             level.low_stock_threshold = value
-            level.updated_at = timezone.now()
+            level.updated_at = now
         StockLevel.objects.bulk_update(levels.values(), ["low_stock_threshold", "updated_at"])
         for product_id, level in levels.items():
             stock_level_changed.send(
@@ -400,12 +403,6 @@ def _at_line(index: int, field: str, *, batch: bool) -> Iterator[None]:
                 error.message = f"Line {index + 1}: {error.message}"
                 error.args = (error.message,)
         raise
-
-
-def _lock_level(*, branch_id: uuid.UUID | str, product_id: uuid.UUID | str) -> StockLevel:
-    """Return the (branch, product) level locked for update, creating it if it is new."""
-    product_uuid = _as_uuid(product_id, UnknownProduct, "product")
-    return _lock_levels(branch_id=branch_id, product_ids=[product_uuid])[product_uuid]
 
 
 def _lock_levels(
