@@ -1,5 +1,7 @@
 """Reads of alerts shared by the API, the pages and the e-mail tasks."""
 
+import uuid
+
 from django.db.models import Q, QuerySet
 
 from accounts import permissions
@@ -18,7 +20,7 @@ def visible_alerts(user: AnyUser) -> QuerySet[LowStockAlert]:
     )
 
 
-def people_to_alert(branch_id, *, mail: tuple[str, ...]) -> QuerySet[User]:
+def people_to_alert(branch_id: uuid.UUID | str, *, mail: tuple[str, ...]) -> QuerySet[User]:
     """Who hears about a branch's low stock: its active MANAGERs, and the active ADMINs who
     asked for every branch's mail, whose ``alert_mail`` choice is one of ``mail`` and who
     have an address to write to."""

@@ -173,13 +173,7 @@ def _locked(actor: AnyUser, alert_id: uuid.UUID | str) -> LowStockAlert:
     """The alert locked for update, if ``actor`` may see it; else UnknownAlert, the same
     for an alert that does not exist."""
     try:
-        return (
-            selectors.visible_alerts(actor)
-            .select_for_update(of=("self",))
-            .select_related(None)
-            .select_related("branch", "product", "acknowledged_by")
-            .get(pk=alert_id)
-        )
+        return selectors.visible_alerts(actor).select_for_update(of=("self",)).get(pk=alert_id)
     except (LowStockAlert.DoesNotExist, ValidationError, ValueError):
         raise UnknownAlert(f"No alert with id {alert_id}.") from None
 
