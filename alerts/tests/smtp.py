@@ -13,8 +13,9 @@ from inventory_project.tests.helpers import free_port
 
 
 class MailSink:
-    """What the server accepted, in ``messages``; ``refusing`` answers every message with
-    a temporary failure (451), ``holding`` stalls each conversation at RCPT TO."""
+    """What the server accepted, in ``messages`` (there once the sender's send() returned);
+    ``refusing`` answers every message with a temporary failure (451), ``holding`` stalls
+    each conversation at RCPT TO."""
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
