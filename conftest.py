@@ -40,3 +40,16 @@ def no_request_throttling(settings):
     # Every test client comes from 127.0.0.1 and the counters live in the shared Redis;
     # the throttling tests set their own rates.
     settings.API_THROTTLE_RATES = {"user": None, "anon": None}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def private_channel_layer(worker_id):
+    """Each xdist worker's websocket groups apart, on the shared Redis: a product change
+    committed by one worker's test must not reach another's connections."""
+    from channels.layers import channel_layers
+    from django.conf import settings
+
+    layer = settings.CHANNEL_LAYERS["default"]
+    if "CONFIG" in layer:
+        layer["CONFIG"]["prefix"] = f"test-{worker_id}"
+        channel_layers.backends.clear()

@@ -71,6 +71,8 @@ class UserAdmin(BaseUserAdmin):
         super().save_model(request, obj, form, change)
         if change and "is_active" in form.changed_data and not obj.is_active:
             services.deactivate_user(actor=request.user, user_id=obj.pk)
+        elif change and {"is_active", "is_superuser"} & set(form.changed_data):
+            services.announce_access_changed(user=obj)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

@@ -24,6 +24,7 @@ from accounts.serializers import (
     MembershipSerializer,
     MembershipUpdateSerializer,
     MeSerializer,
+    RealtimeTicketSerializer,
     RevokedTokensSerializer,
     SignedInDeviceSerializer,
     TokenLoginSerializer,
@@ -31,6 +32,7 @@ from accounts.serializers import (
     UserSerializer,
     UserUpdateSerializer,
 )
+from inventory_project import realtime
 from inventory_project.api import Pagination, valid_input
 
 
@@ -170,6 +172,29 @@ class MeApi(APIView):
         data = valid_input(AlertMailSerializer, request)
         user = services.set_alert_mail(user=request.user, **data)
         return Response(MeSerializer(_me(user)).data)
+
+
+class RealtimeTicketApi(APIView):
+    """A single-use ticket that opens the live-update websocket for the caller."""
+
+    @extend_schema(
+        operation_id="realtime_ticket_create",
+        summary="Get a ticket for the live-update websocket",
+        description="For clients that authenticate with a token: open "
+        "`/ws/inventory/?ticket=<ticket>` within `expires_in` seconds. A ticket opens one "
+        "socket; the token itself never goes in the address, where it would end up in logs. "
+        "Browsers need none: their session opens the socket.",
+        request=None,
+        responses={201: RealtimeTicketSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        ticket = realtime.issue_ticket(request.user.pk)
+        body = {
+            "ticket": ticket.value,
+            "expires_in": ticket.expires_in,
+            "url": f"/ws/inventory/?ticket={ticket.value}",
+        }
+        return Response(RealtimeTicketSerializer(body).data, status=status.HTTP_201_CREATED)
 
 
 # People -----------------------------------------------------------------------------------

@@ -146,3 +146,11 @@ class SignedInDeviceSerializer(ApiTokenSerializer):
     def get_current(self, token: ApiToken) -> bool:
         # The sign-in request carries no token yet; the one it creates is the device's own.
         return True
+
+
+class RealtimeTicketSerializer(serializers.Serializer):
+    ticket = serializers.CharField(
+        help_text="Open `/ws/inventory/?ticket=<ticket>` with it, once, before it expires."
+    )
+    expires_in = serializers.IntegerField(help_text="Seconds it stays valid.")
+    url = serializers.CharField(help_text="The websocket path, ticket included.")

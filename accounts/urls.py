@@ -35,6 +35,7 @@ api_urlpatterns = [
     path("auth/logout/", api.LogoutApi.as_view(), name="api-logout"),
     path("auth/logout-all/", api.LogoutAllApi.as_view(), name="api-logout-all"),
     path("me/", api.MeApi.as_view(), name="api-me"),
+    path("realtime/tickets/", api.RealtimeTicketApi.as_view(), name="api-realtime-ticket"),
     path("users/", api.UserListApi.as_view(), name="api-users"),
     path("users/<str:user_id>/", api.UserDetailApi.as_view(), name="api-user"),
     path(

@@ -15,11 +15,27 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from inventory_project.routing import websocket_urlpatterns  # noqa: E402
 
+
+class OriginPolicy:
+    """A browser (it sends Origin) must come from an allowed host, and may use its session
+    cookie. A client without Origin is no browser: its cookies are dropped, so that only a
+    ticket opens the socket for it and no page elsewhere can ride on a session."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.browser_app = AllowedHostsOriginValidator(app)
+
+    async def __call__(self, scope, receive, send):
+        headers = scope.get("headers", [])
+        if any(name == b"origin" for name, _ in headers):
+            return await self.browser_app(scope, receive, send)
+        scope = {**scope, "headers": [(n, v) for n, v in headers if n != b"cookie"]}
+        return await self.app(scope, receive, send)
+
+
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-        ),
+        "websocket": OriginPolicy(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -1,3 +1,9 @@
-"""Websocket routes under ``/ws/``; each app's consumers are added here."""
+"""Websocket routes under ``/ws/``."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from stock.consumers import InventoryConsumer
+
+websocket_urlpatterns = [
+    path("ws/inventory/", InventoryConsumer.as_asgi()),
+]

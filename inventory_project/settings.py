@@ -144,7 +144,11 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
-# Throttling counters: shared by every process through Redis, per process without it.
+# A websocket ticket (POST /api/v1/realtime/tickets/) opens one socket within this long.
+WS_TICKET_SECONDS = env.int("WS_TICKET_SECONDS", default=30)
+
+# Throttling counters, live-event numbers and websocket tickets: shared by every process
+# through Redis, per process without it.
 if REDIS_URL:
     CACHES = {
         "default": {

@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class StockConfig(AppConfig):
     name = "stock"
     verbose_name = "Stock"
+
+    def ready(self) -> None:
+        from stock import events  # noqa: F401  (connects the live-event receivers)

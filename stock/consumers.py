@@ -1,0 +1,231 @@
+"""The one websocket, ``/ws/inventory/``: live events of the branches a user may view.
+
+A browser is known by its session cookie (and must come from an allowed origin); a phone
+or scanner by a single-use ticket from ``POST /api/v1/realtime/tickets/`` passed as
+``?ticket=``. The connection follows every branch the permission module lets the user
+view, or the subset the client subscribes to, and follows changes of those rights while
+it is open.
+
+Client messages are JSON objects: ``{"type": "ping"}``, and ``{"type": "subscribe" |
+"unsubscribe", "branches": [id, ...]}``. A message that is not understood, or asks for a
+branch the user may not view, gets an error frame; the connection stays open.
+"""
+
+import json
+import logging
+import time
+import uuid
+from datetime import UTC, datetime
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from accounts import permissions
+from accounts.models import User
+from inventory_project import realtime
+
+logger = logging.getLogger(__name__)
+
+MAX_FRAME_CHARACTERS = 4096
+MAX_BRANCHES_PER_MESSAGE = 200
+# channels-redis forgets group members after a day (group_expiry); a connection renews
+# its groups well before that, on a client's ping.
+GROUPS_RENEWED_EVERY = 60 * 60
+
+# Close codes, in the 4000-4999 range left to applications.
+NOT_AUTHENTICATED = 4401
+ACCESS_REVOKED = 4403
+
+
+class InventoryConsumer(AsyncWebsocketConsumer):
+    user: User | None = None
+    permitted: frozenset[str] = frozenset()
+    following: set[str]
+    counted = False
+
+    async def connect(self) -> None:
+        self.following = set()
+        self.user = await self._authenticate()
+        if self.user is None:
+            # Accepted only to say why, then closed: the client sees the code, not a 403.
+            await self.accept()
+            await self._error("not_authenticated", "Sign in, or open the socket with a ticket.")
+            await self.close(code=NOT_AUTHENTICATED)
+            return
+        self.permitted = await self._permitted_branches()
+        self.following = set(self.permitted)
+        await self._join(self._groups(self.following))
+        self.groups_renewed = time.monotonic()
+        await self.accept()
+        realtime.OPEN_CONNECTIONS.inc()
+        self.counted = True
+        await self._send(
+            {
+                "type": "welcome",
+                "user": str(self.user.pk),
+                "branches": sorted(self.following),
+                "at": _now(),
+            }
+        )
+
+    async def disconnect(self, code: int) -> None:
+        if self.counted:
+            realtime.OPEN_CONNECTIONS.dec()
+            self.counted = False
+        if self.user is not None:
+            await self._leave(self._groups(self.following))
+
+    # From the client ---------------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None):
+        if text_data is None:
+            return await self._error("not_text", "Send JSON text frames, not binary ones.")
+        if len(text_data) > MAX_FRAME_CHARACTERS:
+            return await self._error(
+                "too_large", f"A message takes at most {MAX_FRAME_CHARACTERS} characters."
+            )
+        try:
+            message = json.loads(text_data)
+        except ValueError:
+            return await self._error("not_json", "A message is a JSON object.")
+        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+            return await self._error("invalid", 'A message is a JSON object with a "type".')
+        handler = {
+            "ping": self._ping,
+            "subscribe": self._subscribe,
+            "unsubscribe": self._unsubscribe,
+        }.get(message["type"])
+        if handler is None:
+            return await self._error(
+                "unknown_type",
+                f"Unknown message type {message['type'][:50]!r}: ping, subscribe or unsubscribe.",
+            )
+        await handler(message)
+
+    async def _ping(self, message: dict) -> None:
+        if time.monotonic() - self.groups_renewed > GROUPS_RENEWED_EVERY:
+            await self._join(self._groups(self.following))
+            self.groups_renewed = time.monotonic()
+        await self._send({"type": "pong", "at": _now()})
+
+    async def _subscribe(self, message: dict) -> None:
+        branches = await self._branches_of(message)
+        if branches is None:
+            return
+        added = branches - self.following
+        await self._join([realtime.branch_group(branch) for branch in added])
+        self.following |= added
+        await self._send_following()
+
+    async def _unsubscribe(self, message: dict) -> None:
+        branches = await self._branches_of(message)
+        if branches is None:
+            return
+        removed = branches & self.following
+        await self._leave([realtime.branch_group(branch) for branch in removed])
+        self.following -= removed
+        await self._send_following()
+
+    async def _branches_of(self, message: dict) -> set[str] | None:
+        """The branch ids of a (un)subscribe message, every one of which the user may view;
+        else None, after an error frame: nothing changes then."""
+        raw = message.get("branches")
+        if not isinstance(raw, list) or not raw or len(raw) > MAX_BRANCHES_PER_MESSAGE:
+            await self._error(
+                "invalid", f'"branches" is a list of 1 to {MAX_BRANCHES_PER_MESSAGE} branch ids.'
+            )
+            return None
+        ids = {_branch_id(value): value for value in raw}
+        unknown = [str(value)[:50] for id, value in ids.items() if id not in self.permitted]
+        if unknown:
+            # Another branch's id answers as an unknown one does: nothing to learn from it.
+            await self._error("not_found", f"No branch you may view with id {', '.join(unknown)}.")
+            return None
+        return set(ids)
+
+    # From the server ---------------------------------------------------------------------
+
+    async def inventory_event(self, message: dict) -> None:
+        """An event of a followed branch (or of the catalog): pass it on."""
+        event = message["event"]
+        if event["branch"] is not None and event["branch"] not in self.following:
+            return  # in flight while the client unsubscribed
+        await self.send(text_data=json.dumps(event))
+        realtime.EVENTS_SENT.labels(event["type"]).inc()
+
+    async def access_changed(self, message: dict) -> None:
+        """The user's rights changed: follow exactly what they may view now."""
+        user = await database_sync_to_async(User.objects.filter(pk=self.user.pk).first)()
+        if user is None or not user.is_active:
+            await self._error("access_revoked", "Your account was deactivated.")
+            await self.close(code=ACCESS_REVOKED)
+            return
+        self.user = user
+        permitted = await self._permitted_branches()
+        gained, lost = permitted - self.permitted, self.permitted - permitted
+        await self._leave([realtime.branch_group(branch) for branch in lost & self.following])
+        await self._join([realtime.branch_group(branch) for branch in gained])
+        self.permitted = permitted
+        self.following = (self.following - lost) | gained
+        await self._send_following()
+
+    # Helpers -----------------------------------------------------------------------------
+
+    async def _authenticate(self) -> User | None:
+        session_user = self.scope.get("user")
+        if session_user is not None and session_user.is_authenticated:
+            return session_user if session_user.is_active else None
+        ticket = parse_qs(self.scope.get("query_string", b"").decode("latin1")).get("ticket")
+        if not ticket:
+            return None
+        return await database_sync_to_async(_ticket_user)(ticket[0])
+
+    async def _permitted_branches(self) -> frozenset[str]:
+        def permitted() -> frozenset[str]:
+            ids = permissions.visible_branches(self.user).values_list("pk", flat=True)
+            return frozenset(str(pk) for pk in ids)
+
+        return await database_sync_to_async(permitted)()
+
+    def _groups(self, branches) -> list[str]:
+        return [
+            *(realtime.branch_group(branch) for branch in branches),
+            realtime.user_group(self.user.pk),
+            realtime.CATALOG_GROUP,
+        ]
+
+    async def _join(self, groups: list[str]) -> None:
+        for group in groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+
+    async def _leave(self, groups: list[str]) -> None:
+        for group in groups:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def _send_following(self) -> None:
+        await self._send({"type": "subscribed", "branches": sorted(self.following)})
+
+    async def _send(self, frame: dict) -> None:
+        await self.send(text_data=json.dumps(frame))
+
+    async def _error(self, code: str, message: str) -> None:
+        await self._send({"type": "error", "code": code, "message": message})
+
+
+def _ticket_user(ticket: str) -> User | None:
+    user_id = realtime.redeem_ticket(ticket)
+    if user_id is None:
+        return None
+    return User.objects.filter(pk=user_id, is_active=True).first()
+
+
+def _branch_id(value: object) -> str | None:
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        return None
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
