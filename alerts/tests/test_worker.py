@@ -14,13 +14,12 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from alerts import tasks
 from alerts.models import LowStockAlert, MailStatus
 from alerts.tests.factories import LowStockAlertFactory
 from alerts.tests.smtp import MailSink
-from inventory_project.tests.helpers import free_port
+from inventory_project.tests.helpers import database_url, free_port
 from stock import services as stock
 
 pytestmark = [
@@ -32,12 +31,6 @@ pytestmark = [
 
 # Short enough for a test to wait out: how long Redis keeps a dead worker's message.
 VISIBILITY_TIMEOUT = 3
-
-
-def database_url() -> str:
-    """The test database, as the worker process must reach it."""
-    db = connection.settings_dict
-    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
 def service_env(smtp: MailSink, **extra: str) -> dict[str, str]:

@@ -52,3 +52,11 @@ def page_client(user):
     client = Client()
     client.force_login(user)
     return client
+
+
+def database_url() -> str:
+    """The test database, as another process (a worker, a server) must reach it."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
