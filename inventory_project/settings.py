@@ -134,6 +134,9 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # A connection's queue holds at most `capacity` events for `expiry` seconds;
+            # a client too slow for that loses events, sees the gap in `version` and
+            # refetches, and memory stays bounded.
             "CONFIG": {
                 "hosts": [REDIS_URL],
                 "capacity": 1500,

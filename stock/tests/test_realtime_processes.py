@@ -12,12 +12,14 @@ from pathlib import Path
 
 import pytest
 import websockets
+from channels_redis.core import RedisChannelLayer
 from django.conf import settings
 
 from accounts.models import Role
 from accounts.services import sign_in_device
 from accounts.tests.factories import ManagerFactory, MembershipFactory
 from branches.tests.factories import BranchFactory
+from inventory_project import realtime
 from inventory_project.tests.helpers import database_url, free_port
 
 pytestmark = [
@@ -30,7 +32,7 @@ pytestmark = [
 class Daphne:
     """``daphne`` serving the app on a loopback port of its own."""
 
-    def __init__(self, log: Path) -> None:
+    def __init__(self, log: Path, *options: str) -> None:
         self.port = free_port()
         self.log = log
         env = dict(
@@ -43,6 +45,7 @@ class Daphne:
         self.process = subprocess.Popen(
             [
                 *(sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)),
+                *options,
                 "inventory_project.asgi:application",
             ],
             cwd=settings.BASE_DIR,
@@ -152,3 +155,81 @@ async def _frames(ws, *, quiet: float) -> list[dict]:
             frames.append(json.loads(await asyncio.wait_for(ws.recv(), quiet)))
         except TimeoutError:
             return frames
+
+
+# What a production server runs with (docker-compose.yml), with the pings quicker.
+GUARDED = (
+    *("--ping-interval", "1", "--ping-timeout", "2"),
+    *("--websocket-max-message-size", "65536", "--websocket-max-frame-size", "65536"),
+)
+
+
+@pytest.fixture
+def guarded_server(tmp_path):
+    server = Daphne(tmp_path / "daphne.log", *GUARDED)
+    yield server
+    server.stop()
+
+
+def test_an_oversized_frame_closes_that_socket_and_the_server_serves_on(guarded_server, branch):
+    manager = ManagerFactory(branch=branch).user
+    token = token_for(manager)
+    oversized, other = guarded_server.socket_url(token), guarded_server.socket_url(token)
+
+    async def scenario():
+        async with websockets.connect(oversized) as ws, websockets.connect(other) as bystander:
+            await ws.recv(), await bystander.recv()
+            await ws.send("x" * 100_000)
+            assert await closed_by_server(ws)
+            await bystander.send(json.dumps({"type": "ping"}))
+            assert json.loads(await bystander.recv())["type"] == "pong"
+
+    asyncio.run(scenario())
+
+
+def test_a_client_that_never_reads_is_dropped_and_the_others_keep_their_events(
+    guarded_server, branch
+):
+    manager = ManagerFactory(branch=branch).user
+    token = token_for(manager)
+    never_reads, reader = guarded_server.socket_url(token), guarded_server.socket_url(token)
+    # The servers' layer, as configured, but for this process's private prefix.
+    config = settings.CHANNEL_LAYERS["default"]["CONFIG"]
+    layer = RedisChannelLayer(**{k: v for k, v in config.items() if k != "prefix"})
+    group = realtime.branch_group(branch.pk)
+    bulky = realtime.event("stock.changed", branch.pk, {"padding": "x" * 20_000})
+    probe = realtime.event("stock.changed", branch.pk, {"probe": True})
+
+    async def read_until_probe(ws) -> int:
+        count = 0
+        while json.loads(await ws.recv()).get("data") != {"probe": True}:
+            count += 1
+        return count
+
+    async def scenario():
+        # A client whose queue holds one frame stops reading its socket, and so its pongs.
+        async with (
+            websockets.connect(never_reads, max_queue=1) as stuck,
+            websockets.connect(reader) as ws,
+        ):
+            await ws.recv()
+            reading = asyncio.create_task(read_until_probe(ws))
+            for _ in range(300):
+                await layer.group_send(group, {"type": realtime.EVENT_HANDLER, "event": bulky})
+            await asyncio.sleep(5)  # past the ping interval and timeout
+            await layer.group_send(group, {"type": realtime.EVENT_HANDLER, "event": probe})
+            assert await asyncio.wait_for(reading, 20) == 300
+            assert await closed_by_server(stuck)
+
+    asyncio.run(scenario())
+
+
+async def closed_by_server(ws, timeout: float = 10) -> bool:
+    """Read whatever the socket still holds; True once it turns out closed."""
+    try:
+        while True:
+            await asyncio.wait_for(ws.recv(), timeout)
+    except websockets.ConnectionClosed:
+        return True
+    except TimeoutError:
+        return False
