@@ -12,6 +12,7 @@ token-authenticated API; only its digest is kept, in the cache.
 """
 
 import hashlib
+import json
 import logging
 import secrets
 import uuid
@@ -89,12 +90,23 @@ class _Outbox:
         for item in self.events:
             group = branch_group(item["branch"]) if item["branch"] else CATALOG_GROUP
             stamped = {**item, "version": _next_version(group)}
-            messages.append((group, {"type": EVENT_HANDLER, "event": stamped}))
+            messages.append((group, event_message(stamped)))
         try:
             async_to_sync(_send_all)(messages)
         except Exception:
             # The change is committed; a client that missed the event refetches on the gap.
             logger.exception("Could not publish %d live events", len(messages))
+
+
+def event_message(stamped: dict) -> dict:
+    """The channel-layer message carrying an event to the consumers of its group; the
+    frame is written once here, not once per socket."""
+    return {
+        "type": EVENT_HANDLER,
+        "event_type": stamped["type"],
+        "branch": stamped["branch"],
+        "text": json.dumps(stamped),
+    }
 
 
 def notify_access_changed(user_id: uuid.UUID | str) -> None:

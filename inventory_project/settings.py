@@ -131,17 +131,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env.str("REDIS_URL", default="")
 
 if REDIS_URL:
+    # Publish/subscribe: an event is published once per branch and every server process
+    # passes it to its own sockets of that branch, rather than one Redis message per socket.
+    # Live events are not stored: a client that was away sees the gap in `version` and
+    # refetches through the API.
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            # A connection's queue holds at most `capacity` events for `expiry` seconds;
-            # a client too slow for that loses events, sees the gap in `version` and
-            # refetches, and memory stays bounded.
-            "CONFIG": {
-                "hosts": [REDIS_URL],
-                "capacity": 1500,
-                "expiry": 30,
-            },
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL]},
         }
     }
 else:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import websockets
-from channels_redis.core import RedisChannelLayer
+from channels_redis.pubsub import RedisPubSubChannelLayer
 from django.conf import settings
 
 from accounts.models import Role
@@ -195,7 +195,7 @@ def test_a_client_that_never_reads_is_dropped_and_the_others_keep_their_events(
     never_reads, reader = guarded_server.socket_url(token), guarded_server.socket_url(token)
     # The servers' layer, as configured, but for this process's private prefix.
     config = settings.CHANNEL_LAYERS["default"]["CONFIG"]
-    layer = RedisChannelLayer(**{k: v for k, v in config.items() if k != "prefix"})
+    layer = RedisPubSubChannelLayer(**{k: v for k, v in config.items() if k != "prefix"})
     group = realtime.branch_group(branch.pk)
     bulky = realtime.event("stock.changed", branch.pk, {"padding": "x" * 20_000})
     probe = realtime.event("stock.changed", branch.pk, {"probe": True})
@@ -215,9 +215,9 @@ def test_a_client_that_never_reads_is_dropped_and_the_others_keep_their_events(
             await ws.recv()
             reading = asyncio.create_task(read_until_probe(ws))
             for _ in range(300):
-                await layer.group_send(group, {"type": realtime.EVENT_HANDLER, "event": bulky})
+                await layer.group_send(group, realtime.event_message(bulky))
             await asyncio.sleep(5)  # past the ping interval and timeout
-            await layer.group_send(group, {"type": realtime.EVENT_HANDLER, "event": probe})
+            await layer.group_send(group, realtime.event_message(probe))
             assert await asyncio.wait_for(reading, 20) == 300
             assert await closed_by_server(stuck)
 
