@@ -2,6 +2,7 @@
 one reaches the websocket clients of both, and no one of another branch."""
 
 import asyncio
+import io
 import json
 import os
 import subprocess
@@ -14,6 +15,7 @@ import pytest
 import websockets
 from channels_redis.pubsub import RedisPubSubChannelLayer
 from django.conf import settings
+from django.core.management import call_command
 
 from accounts.models import Role
 from accounts.services import sign_in_device
@@ -233,3 +235,38 @@ async def closed_by_server(ws, timeout: float = 10) -> bool:
         return True
     except TimeoutError:
         return False
+
+
+@pytest.fixture
+def servers_channel_layer():
+    """This process publishes on the servers' layer, not on its private one (conftest)."""
+    from channels.layers import channel_layers
+
+    config = settings.CHANNEL_LAYERS["default"]["CONFIG"]
+    private = config.pop("prefix")
+    channel_layers.backends.clear()
+    yield
+    config["prefix"] = private
+    channel_layers.backends.clear()
+
+
+@pytest.mark.usefixtures("servers_channel_layer")
+def test_the_latency_benchmark_reports_every_delivery(tmp_path):
+    server = Daphne(tmp_path / "daphne.log")
+    output = io.StringIO()
+    try:
+        call_command(
+            "bench_realtime",
+            url=f"ws://127.0.0.1:{server.port}",
+            clients=5,
+            events=3,
+            interval=0,
+            stdout=output,
+        )
+    finally:
+        server.stop()
+
+    report = output.getvalue()
+    assert "5 clients connected" in report
+    assert "15 of 15 deliveries (100.0 %)" in report
+    assert "commit-to-client latency: p50" in report
