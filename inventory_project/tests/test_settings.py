@@ -45,7 +45,8 @@ def test_production_settings_pass_the_deployment_checks(tmp_path):
 def test_service_urls_switch_to_postgresql_and_redis():
     assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
     assert settings.DATABASES["default"]["CONN_MAX_AGE"] > 0
-    assert settings.CHANNEL_LAYERS["default"]["BACKEND"] == "channels_redis.core.RedisChannelLayer"
+    layer = settings.CHANNEL_LAYERS["default"]["BACKEND"]
+    assert layer == "channels_redis.pubsub.RedisPubSubChannelLayer"
     assert settings.CELERY_BROKER_URL == settings.REDIS_URL
     assert not settings.CELERY_TASK_ALWAYS_EAGER
 
