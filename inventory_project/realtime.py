@@ -86,16 +86,16 @@ class _Outbox:
     events: list[dict] = field(default_factory=list)
 
     def __call__(self) -> None:
-        messages = []
-        for item in self.events:
-            group = branch_group(item["branch"]) if item["branch"] else CATALOG_GROUP
-            stamped = {**item, "version": _next_version(group)}
-            messages.append((group, event_message(stamped)))
         try:
+            messages = []
+            for item in self.events:
+                group = branch_group(item["branch"]) if item["branch"] else CATALOG_GROUP
+                stamped = {**item, "version": _next_version(group)}
+                messages.append((group, event_message(stamped)))
             async_to_sync(_send_all)(messages)
         except Exception:
             # The change is committed; a client that missed the event refetches on the gap.
-            logger.exception("Could not publish %d live events", len(messages))
+            logger.exception("Could not publish %d live events", len(self.events))
 
 
 def event_message(stamped: dict) -> dict:

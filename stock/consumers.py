@@ -43,6 +43,7 @@ class InventoryConsumer(AsyncWebsocketConsumer):
     permitted: frozenset[str] = frozenset()
     following: set[str]
     counted = False
+    groups_renewed = 0.0
 
     async def connect(self) -> None:
         self.following = set()
