@@ -1,7 +1,10 @@
 """Fill an empty database with a small company: branches, a catalog, stock and one user per
 role. Safe to run again: what exists is kept, nothing is added twice."""
 
+import logging
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 
 from django.conf import settings
@@ -93,6 +96,15 @@ def ean13(number: int) -> str:
     return body + str((10 - total % 10) % 10)
 
 
+@contextmanager
+def _quiet_logs() -> Iterator[None]:
+    logging.disable(logging.INFO)
+    try:
+        yield
+    finally:
+        logging.disable(logging.NOTSET)
+
+
 class Command(BaseCommand):
     help = (
         "Create demo branches, products, stock and one user per role. Idempotent: run it "
@@ -117,10 +129,12 @@ class Command(BaseCommand):
                 "Refusing to create demo users with known passwords in production "
                 "(pass --allow-production to insist)."
             )
-        # The demo's low levels raise alerts; their e-mails, a hundred of them, would flood
-        # the console, so mail sent while seeding (after the commit) goes nowhere.
+        # The demo's low levels raise alerts; their e-mails and log lines, a hundred of each,
+        # would flood the console, so mail sent while seeding (after the commit) goes
+        # nowhere and routine log lines are held back.
         with (
             override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"),
+            _quiet_logs(),
             transaction.atomic(),
         ):
             branches = self._branches()
