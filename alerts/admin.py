@@ -2,12 +2,13 @@ from django.contrib import admin, messages
 
 from alerts import services
 from alerts.models import AlertDigest, LowStockAlert
+from inventory_project.admin import ReadOnlyAdmin
 from inventory_project.errors import DomainError
 from stock.quantities import format_quantity
 
 
 @admin.register(LowStockAlert)
-class LowStockAlertAdmin(admin.ModelAdmin):
+class LowStockAlertAdmin(ReadOnlyAdmin):
     """Alerts are raised and resolved by stock changes; the back office looks at them, at
     where their e-mail is, and may acknowledge them, through the service."""
 
@@ -51,30 +52,12 @@ class LowStockAlertAdmin(admin.ModelAdmin):
     def threshold(self, alert: LowStockAlert) -> str:
         return format_quantity(alert.threshold_at_trigger)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(AlertDigest)
-class AlertDigestAdmin(admin.ModelAdmin):
+class AlertDigestAdmin(ReadOnlyAdmin):
     """Which daily digests went to whom: written by the digest task, read here."""
 
     list_display = ["day", "recipient", "alert_count", "sent_at"]
     list_select_related = ["recipient"]
     search_fields = ["recipient__email"]
     date_hierarchy = "day"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
 
+from inventory_project.admin import ReadOnlyAdmin
 from stock import services
 from stock.errors import InvalidQuantity
 from stock.models import StockLevel, StockMovement
@@ -86,7 +87,7 @@ class StockLevelAdmin(admin.ModelAdmin):
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(admin.ModelAdmin):
+class StockMovementAdmin(ReadOnlyAdmin):
     """The ledger: read-only, in the admin as everywhere."""
 
     list_display = [
@@ -112,12 +113,3 @@ class StockMovementAdmin(admin.ModelAdmin):
     @admin.display(description="on hand after", ordering="on_hand_after")
     def on_hand(self, movement: StockMovement) -> str:
         return format_quantity(movement.on_hand_after)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

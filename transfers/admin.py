@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from inventory_project.admin import ReadOnlyAdmin
 from stock.quantities import format_quantity
 from transfers.models import Transfer, TransferEvent, TransferLine
 
@@ -54,7 +55,7 @@ class TransferEventInline(_ReadOnlyInline):
 
 
 @admin.register(Transfer)
-class TransferAdmin(admin.ModelAdmin):
+class TransferAdmin(ReadOnlyAdmin):
     """Transfers move only through their workflow (the app and the API); the back office
     looks at them, their lines and their history."""
 
@@ -81,12 +82,3 @@ class TransferAdmin(admin.ModelAdmin):
     @admin.display(description="to", ordering="to_branch__code")
     def destination(self, transfer: Transfer) -> str:
         return transfer.to_branch.code
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
