@@ -12,8 +12,6 @@ branch the user may not view, gets an error frame; the connection stays open.
 """
 
 import json
-import logging
-import time
 import uuid
 from datetime import UTC, datetime
 from urllib.parse import parse_qs
@@ -25,13 +23,8 @@ from accounts import permissions
 from accounts.models import User
 from inventory_project import realtime
 
-logger = logging.getLogger(__name__)
-
 MAX_FRAME_CHARACTERS = 4096
 MAX_BRANCHES_PER_MESSAGE = 200
-# channels-redis forgets group members after a day (group_expiry); a connection renews
-# its groups well before that, on a client's ping.
-GROUPS_RENEWED_EVERY = 60 * 60
 
 # Close codes, in the 4000-4999 range left to applications.
 NOT_AUTHENTICATED = 4401
@@ -43,7 +36,6 @@ class InventoryConsumer(AsyncWebsocketConsumer):
     permitted: frozenset[str] = frozenset()
     following: set[str]
     counted = False
-    groups_renewed = 0.0
 
     async def connect(self) -> None:
         self.following = set()
@@ -57,7 +49,6 @@ class InventoryConsumer(AsyncWebsocketConsumer):
         self.permitted = await self._permitted_branches()
         self.following = set(self.permitted)
         await self._join(self._groups(self.following))
-        self.groups_renewed = time.monotonic()
         await self.accept()
         realtime.OPEN_CONNECTIONS.inc()
         self.counted = True
@@ -105,9 +96,6 @@ class InventoryConsumer(AsyncWebsocketConsumer):
         await handler(message)
 
     async def _ping(self, message: dict) -> None:
-        if time.monotonic() - self.groups_renewed > GROUPS_RENEWED_EVERY:
-            await self._join(self._groups(self.following))
-            self.groups_renewed = time.monotonic()
         await self._send({"type": "pong", "at": _now()})
 
     async def _subscribe(self, message: dict) -> None:
