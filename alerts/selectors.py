@@ -20,33 +20,26 @@ def visible_alerts(user: AnyUser) -> QuerySet[LowStockAlert]:
     )
 
 
-def people_to_alert(branch_id: uuid.UUID | str, *, mail: tuple[str, ...]) -> QuerySet[User]:
-    """Who hears about a branch's low stock: its active MANAGERs, and the active ADMINs who
-    asked for every branch's mail, whose ``alert_mail`` choice is one of ``mail`` and who
-    have an address to write to."""
+def people_to_alert(branch_id: uuid.UUID | str | None, *, mail: tuple[str, ...]) -> QuerySet[User]:
+    """Who hears about a branch's low stock (any branch's, for ``None``): its active
+    MANAGERs, and the active ADMINs who asked for every branch's mail, whose ``alert_mail``
+    choice is one of ``mail`` and who have an address to write to."""
+    managing = {"memberships__role": Role.MANAGER}
+    if branch_id is not None:
+        managing["memberships__branch_id"] = branch_id
     return (
         User.objects.filter(is_active=True, alert_mail__in=mail)
         .exclude(email="")
-        .filter(
-            Q(memberships__branch_id=branch_id, memberships__role=Role.MANAGER)
-            | Q(is_superuser=True, alert_mail_all_branches=True)
-        )
+        .filter(Q(**managing) | Q(is_superuser=True, alert_mail_all_branches=True))
         .distinct()
         .order_by("email")
     )
 
 
 def digest_recipients() -> QuerySet[User]:
-    """Everyone who takes the daily digest: active MANAGERs and opted-in ADMINs whose
-    choice is EACH or DIGEST."""
-    return (
-        User.objects.filter(is_active=True, alert_mail__in=[AlertMail.EACH, AlertMail.DIGEST])
-        .filter(
-            Q(memberships__role=Role.MANAGER) | Q(is_superuser=True, alert_mail_all_branches=True)
-        )
-        .distinct()
-        .order_by("email")
-    )
+    """Everyone who takes the daily digest: whoever hears about some branch's low stock
+    and chose EACH or DIGEST."""
+    return people_to_alert(None, mail=(AlertMail.EACH, AlertMail.DIGEST))
 
 
 def open_alerts_for(user: User) -> QuerySet[LowStockAlert]:
