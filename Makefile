@@ -20,20 +20,26 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/inventory
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 PYTEST_ARGS ?=
 
-.PHONY: help install run test lint checks services requirements clean
+.PHONY: help install install-dev run test lint checks services requirements clean
 
 help:
 	@echo "make run    set up and serve the app with demo data on http://$(HOST):$(PORT)"
 	@echo "make test   set up and run lint, checks and the whole test suite"
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+# What running needs; the test and lint tools come with `make test` only.
+$(VENV)/.installed: requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is required." >&2; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt
 	touch $@
 
 install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
 
 run: install
 	$(PY) manage.py migrate --noinput
@@ -42,11 +48,13 @@ run: install
 	$(PY) manage.py seed_demo_transfers
 	SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(PY) manage.py runserver $(HOST):$(PORT)
 
-lint: install
+# ruff, then the layers' import contracts (pyproject.toml, [tool.importlinter]).
+lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
-checks: install
+checks: install-dev
 	$(PY) manage.py check --fail-level WARNING
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
@@ -67,7 +75,7 @@ test: lint checks services
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 		$(VENV)/bin/pytest -n auto --dist loadgroup --create-db $(PYTEST_ARGS)
 
-requirements: install
+requirements: install-dev
 	$(VENV)/bin/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \
 		--output-file requirements.txt requirements.in
 	$(VENV)/bin/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \

@@ -32,8 +32,8 @@ from accounts.serializers import (
     UserSerializer,
     UserUpdateSerializer,
 )
-from inventory_project import realtime
-from inventory_project.api import Pagination, valid_input
+from inventory_project.kernel import realtime
+from inventory_project.kernel.api import Pagination, valid_input
 
 
 def _id_parameter(name: str, what: str) -> OpenApiParameter:

@@ -20,7 +20,9 @@ from guardian.shortcuts import get_objects_for_user
 from accounts.models import BranchPermission, Membership, Role, User
 from branches.errors import UnknownBranch
 from branches.models import Branch
-from inventory_project.errors import NotPermitted
+from inventory_project.kernel.access import deny, is_admin
+from inventory_project.kernel.access import require_admin as require_admin  # one definition
+from inventory_project.kernel.people import who
 
 logger = logging.getLogger(__name__)
 
@@ -70,20 +72,14 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
 }
 
 
-def is_admin(user: AnyUser) -> bool:
-    """ADMINs act everywhere, manage the catalog, branches and people, and use the admin."""
-    return bool(user.is_authenticated and user.is_active and user.is_superuser)
-
-
-def require_admin(user: AnyUser, message: str) -> None:
-    """Raise NotPermitted, saying ``message``, unless ``user`` is an ADMIN."""
-    if not is_admin(user):
-        raise deny(user, message)
-
-
 def visible_branches(user: AnyUser) -> QuerySet[Branch]:
     """The branches whose stock, ledger, alerts and transfers ``user`` may see."""
     return branches_where(user, Action.VIEW)
+
+
+def visible_branch_ids(user: AnyUser) -> frozenset[str]:
+    """The ids, as text, of the branches ``user`` may see: what a live-update socket follows."""
+    return frozenset(str(pk) for pk in visible_branches(user).values_list("pk", flat=True))
 
 
 def branches_where(user: AnyUser, action: Action) -> QuerySet[Branch]:
@@ -144,14 +140,6 @@ def require(user: AnyUser, action: Action, branch_id: uuid.UUID | str) -> Branch
     if branch is None:
         raise UnknownBranch(f"No branch with id {branch_id}.")
     return branch
-
-
-def deny(user: AnyUser, message: str) -> NotPermitted:
-    """Log a refused attempt and return the error to raise."""
-    logger.warning("Refused for %s: %s", who(user), message)
-    error = NotPermitted(message)
-    error.logged = True
-    return error
 
 
 def scope[M: Model](
@@ -237,11 +225,3 @@ def _as_uuid(value: uuid.UUID | str) -> uuid.UUID | None:
         return uuid.UUID(str(value))
     except ValueError:
         return None
-
-
-def who(user: AnyUser) -> str:
-    """The user as security logs name them."""
-    if not user.is_authenticated:
-        return "an anonymous user"
-    state = "" if user.is_active else " (inactive)"
-    return f"user {user.pk} <{user.email}>{state}"

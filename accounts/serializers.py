@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from accounts.models import AlertMail, ApiToken, Membership, Role, User
-from inventory_project.api import StrictSerializer
+from inventory_project.kernel.api import StrictSerializer
 
 # Input ------------------------------------------------------------------------------------
 

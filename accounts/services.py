@@ -22,7 +22,7 @@ from accounts.models import AlertMail, ApiToken, BranchPermission, Membership, R
 from accounts.permissions import Action, AnyUser
 from accounts.signals import access_changed
 from branches.models import Branch
-from inventory_project.errors import Conflict, InvalidInput, NotFound
+from inventory_project.kernel.errors import Conflict, InvalidInput, NotFound
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import permissions, selectors, services
 from accounts.forms import AlertMailForm
-from inventory_project.api import json_error
-from inventory_project.errors import DomainError, NotFound
+from inventory_project.kernel.api import json_error
+from inventory_project.kernel.errors import DomainError, NotFound
 
 
 @login_required

@@ -2,8 +2,8 @@ from django.contrib import admin, messages
 
 from alerts import services
 from alerts.models import AlertDigest, LowStockAlert
-from inventory_project.admin import ReadOnlyAdmin
-from inventory_project.errors import DomainError
+from inventory_project.kernel.admin import ReadOnlyAdmin
+from inventory_project.kernel.errors import DomainError
 from stock.quantities import format_quantity
 
 

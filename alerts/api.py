@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from alerts import selectors, services
 from alerts.filters import AlertFilter
 from alerts.serializers import AcknowledgeSerializer, AlertSerializer
-from stock.idempotency import IdempotentWriteApi
+from inventory_project.kernel.idempotency import IdempotentWriteApi
 
 ALERT_ID = OpenApiParameter(
     "alert_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The alert's id."

@@ -3,7 +3,7 @@
 import django_filters
 
 from alerts.models import AlertStatus, LowStockAlert
-from inventory_project.filters import StableOrderingFilter
+from inventory_project.kernel.filters import StableOrderingFilter
 
 
 class AlertFilter(django_filters.FilterSet):

@@ -10,7 +10,7 @@ from alerts.models import LowStockAlert
 from alerts.signals import alert_changed
 from catalog.models import Product
 from catalog.signals import product_changed
-from inventory_project import realtime
+from inventory_project.kernel import realtime
 from stock.events import quantity
 from stock.models import StockLevel
 from stock.signals import stock_level_changed

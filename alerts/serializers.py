@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from alerts.models import LowStockAlert
 from alerts.services import NOTE_MAX_LENGTH
-from inventory_project.api import StrictSerializer
+from inventory_project.kernel.api import StrictSerializer
 from stock.serializers import quantity
 
 # Input ------------------------------------------------------------------------------------

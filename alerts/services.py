@@ -25,7 +25,7 @@ from alerts.errors import AlertAcknowledged, AlertResolved, UnknownAlert
 from alerts.models import UNRESOLVED, AlertDigest, AlertStatus, LowStockAlert, MailStatus
 from alerts.signals import AlertChange, alert_changed
 from catalog.models import Product
-from inventory_project.errors import InvalidInput
+from inventory_project.kernel.errors import InvalidInput
 from stock.models import StockLevel, StockMovement
 
 logger = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from accounts import permissions
 from accounts.permissions import Action
 from alerts import selectors, services
 from alerts.models import UNRESOLVED, AlertStatus, LowStockAlert
-from inventory_project.errors import DomainError, NotFound
+from inventory_project.kernel.errors import DomainError, NotFound
 from stock.quantities import format_quantity
 
 ALERTS_PER_PAGE = 50

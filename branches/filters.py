@@ -2,7 +2,7 @@ from django.db.models import Q, QuerySet
 from django_filters import rest_framework as filters
 
 from branches.models import Branch
-from inventory_project.filters import strict_boolean
+from inventory_project.kernel.filters import strict_boolean
 
 
 class BranchFilter(filters.FilterSet):

@@ -1,7 +1,8 @@
 """Every change to branches goes through these functions.
 
-Who may call them is decided by the interfaces (ADMINs only, asked of
-``accounts.permissions``): this module sits below accounts and does not import it.
+Only ADMINs open, change and remove branches: each function takes the ``actor`` and
+refuses anyone else (NotPermitted). Being an ADMIN needs nothing of accounts, so this
+module, below accounts, asks ``inventory_project.kernel.access``.
 """
 
 import uuid
@@ -13,21 +14,25 @@ from django.db.models.deletion import ProtectedError, RestrictedError
 
 from branches.errors import UnknownBranch
 from branches.models import Branch
-from inventory_project.errors import Conflict, InvalidInput
-from inventory_project.validation import full_clean, save_validated
+from inventory_project.kernel.access import require_admin
+from inventory_project.kernel.errors import Conflict, InvalidInput
+from inventory_project.kernel.validation import full_clean, save_validated
 
 EDITABLE_FIELDS = frozenset({"code", "name", "address", "timezone", "is_active"})
 
 
-def create_branch(*, code: str, name: str, address: str = "", timezone: str = "UTC") -> Branch:
+def create_branch(
+    *, actor: Any, code: str, name: str, address: str = "", timezone: str = "UTC"
+) -> Branch:
     """Open a branch. Its code and its name (whatever their case) must be unused."""
+    require_admin(actor, "Only an administrator can open branches.")
     branch = Branch(code=code, name=name, address=address, timezone=timezone)
     with transaction.atomic():
         save_validated(branch, _validate)
     return branch
 
 
-def update_branch(*, branch_id: uuid.UUID | str, **changes: Any) -> Branch:
+def update_branch(*, actor: Any, branch_id: uuid.UUID | str, **changes: Any) -> Branch:
     """Change any of ``code``, ``name``, ``address``, ``timezone`` and ``is_active``.
 
     Deactivating a branch keeps its stock and history; it takes no more movements.
@@ -37,13 +42,14 @@ def update_branch(*, branch_id: uuid.UUID | str, **changes: Any) -> Branch:
         raise TypeError(f"update_branch() cannot change {', '.join(sorted(unknown))}")
     with transaction.atomic():
         branch = _lock(branch_id)
+        require_admin(actor, f"Only an administrator can change branch {branch.code}.")
         for name, value in changes.items():
             setattr(branch, name, value)
         save_validated(branch, _validate)
     return branch
 
 
-def delete_branch(*, branch_id: uuid.UUID | str) -> None:
+def delete_branch(*, actor: Any, branch_id: uuid.UUID | str) -> None:
     """Remove a branch that never held stock and has no staff.
 
     Raises Conflict otherwise: its history must stay, so deactivate it instead.
@@ -52,6 +58,7 @@ def delete_branch(*, branch_id: uuid.UUID | str) -> None:
         # The row lock also holds off new stock levels and memberships (their foreign keys
         # need a share lock on it) until this transaction ends.
         branch = _lock(branch_id)
+        require_admin(actor, f"Only an administrator can remove branch {branch.code}.")
         refusal = Conflict(
             f"Branch {branch.code} has stock, stock history or staff; deactivate it instead."
         )

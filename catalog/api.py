@@ -1,7 +1,6 @@
 """The catalog: everyone signed in reads categories and products; ADMINs change them.
 
-The catalog services sit below accounts, so who may change the catalog is asked here, of
-``accounts.permissions``, before they are called.
+Who may change the catalog is decided by the catalog services (ADMINs only).
 """
 
 from django.db.models import QuerySet
@@ -12,7 +11,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import permissions
 from catalog import selectors, services
 from catalog.filters import CategoryFilter, ProductFilter
 from catalog.models import Category, Product
@@ -25,7 +23,7 @@ from catalog.serializers import (
     ProductSerializer,
     ProductUpdateSerializer,
 )
-from inventory_project.api import Pagination, valid_input
+from inventory_project.kernel.api import Pagination, valid_input
 
 CATEGORY_ID = OpenApiParameter(
     "category_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The category's id."
@@ -60,9 +58,8 @@ class CategoryListApi(generics.ListAPIView):
         responses={201: CategorySerializer},
     )
     def post(self, request: Request) -> Response:
-        permissions.require_admin(request.user, "Only an administrator can add categories.")
         data = valid_input(CategoryCreateSerializer, request)
-        category = services.create_category(**data)
+        category = services.create_category(actor=request.user, **data)
         return Response(CategorySerializer(category).data, status=status.HTTP_201_CREATED)
 
 
@@ -87,9 +84,8 @@ class CategoryDetailApi(APIView):
         responses={200: CategorySerializer},
     )
     def patch(self, request: Request, category_id: str) -> Response:
-        permissions.require_admin(request.user, "Only an administrator can change categories.")
         changes = valid_input(CategoryUpdateSerializer, request)
-        category = services.update_category(category_id=category_id, **changes)
+        category = services.update_category(actor=request.user, category_id=category_id, **changes)
         return Response(CategorySerializer(category).data)
 
     @extend_schema(
@@ -101,8 +97,7 @@ class CategoryDetailApi(APIView):
         responses={204: None},
     )
     def delete(self, request: Request, category_id: str) -> Response:
-        permissions.require_admin(request.user, "Only an administrator can remove categories.")
-        services.delete_category(category_id=category_id)
+        services.delete_category(actor=request.user, category_id=category_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -133,9 +128,10 @@ class ProductListApi(generics.ListAPIView):
         responses={201: ProductSerializer},
     )
     def post(self, request: Request) -> Response:
-        permissions.require_admin(request.user, "Only an administrator can add products.")
         data = valid_input(ProductCreateSerializer, request)
-        product = services.create_product(category_id=data.pop("category"), **data)
+        product = services.create_product(
+            actor=request.user, category_id=data.pop("category"), **data
+        )
         return Response(
             ProductSerializer(selectors.get_product(product_id=product.pk)).data,
             status=status.HTTP_201_CREATED,
@@ -164,11 +160,10 @@ class ProductDetailApi(APIView):
         responses={200: ProductSerializer},
     )
     def patch(self, request: Request, product_id: str) -> Response:
-        permissions.require_admin(request.user, "Only an administrator can change products.")
         changes = valid_input(ProductUpdateSerializer, request)
         if "category" in changes:
             changes["category_id"] = changes.pop("category")
-        product = services.update_product(product_id=product_id, **changes)
+        product = services.update_product(actor=request.user, product_id=product_id, **changes)
         return Response(ProductSerializer(selectors.get_product(product_id=product.pk)).data)
 
     @extend_schema(
@@ -180,8 +175,7 @@ class ProductDetailApi(APIView):
         responses={204: None},
     )
     def delete(self, request: Request, product_id: str) -> Response:
-        permissions.require_admin(request.user, "Only an administrator can remove products.")
-        services.delete_product(product_id=product_id)
+        services.delete_product(actor=request.user, product_id=product_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -1,4 +1,4 @@
-from inventory_project.errors import NotFound
+from inventory_project.kernel.errors import NotFound
 
 
 class UnknownProduct(NotFound):

@@ -2,7 +2,7 @@ from django.db.models import Q, QuerySet
 from django_filters import rest_framework as filters
 
 from catalog.models import Category, Product
-from inventory_project.filters import StableOrderingFilter, strict_boolean
+from inventory_project.kernel.filters import StableOrderingFilter, strict_boolean
 
 
 class CategoryFilter(filters.FilterSet):

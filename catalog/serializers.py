@@ -3,7 +3,7 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from catalog.models import QUANTITY_DECIMAL_PLACES, QUANTITY_MAX_DIGITS, Category, Product, Unit
-from inventory_project.api import StrictSerializer
+from inventory_project.kernel.api import StrictSerializer
 
 ZERO = Decimal("0")
 

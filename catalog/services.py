@@ -1,7 +1,8 @@
 """Every change to categories and products goes through these functions.
 
-Who may call them is decided by the interfaces (ADMINs only, asked of
-``accounts.permissions``): this module sits below accounts and does not import it.
+Only ADMINs change the catalog: each function takes the ``actor`` and refuses anyone else
+(NotPermitted). Being an ADMIN needs nothing of accounts, so this module, below accounts,
+asks ``inventory_project.kernel.access``.
 """
 
 import uuid
@@ -15,8 +16,9 @@ from django.db.models.deletion import ProtectedError, RestrictedError
 from catalog.errors import UnknownCategory, UnknownProduct
 from catalog.models import Category, Product, Unit
 from catalog.signals import product_changed
-from inventory_project.errors import Conflict, InvalidInput
-from inventory_project.validation import full_clean, save_validated
+from inventory_project.kernel.access import require_admin
+from inventory_project.kernel.errors import Conflict, InvalidInput
+from inventory_project.kernel.validation import full_clean, save_validated
 
 CATEGORY_FIELDS = frozenset({"name", "description"})
 PRODUCT_FIELDS = frozenset(
@@ -36,16 +38,18 @@ PRODUCT_FIELDS = frozenset(
 # Categories -------------------------------------------------------------------------------
 
 
-def create_category(*, name: str, description: str = "") -> Category:
+def create_category(*, actor: Any, name: str, description: str = "") -> Category:
     """Add a category; its name must be unused whatever its case."""
+    require_admin(actor, "Only an administrator can add categories.")
     category = Category(name=name, description=description)
     with transaction.atomic():
         save_validated(category, _validate_category)
     return category
 
 
-def update_category(*, category_id: uuid.UUID | str, **changes: Any) -> Category:
+def update_category(*, actor: Any, category_id: uuid.UUID | str, **changes: Any) -> Category:
     """Change a category's ``name`` or ``description``."""
+    require_admin(actor, "Only an administrator can change categories.")
     _check_editable("update_category", changes, CATEGORY_FIELDS)
     with transaction.atomic():
         category = _lock_category(category_id)
@@ -55,8 +59,9 @@ def update_category(*, category_id: uuid.UUID | str, **changes: Any) -> Category
     return category
 
 
-def delete_category(*, category_id: uuid.UUID | str) -> None:
+def delete_category(*, actor: Any, category_id: uuid.UUID | str) -> None:
     """Remove a category that holds no products (active or not); Conflict otherwise."""
+    require_admin(actor, "Only an administrator can remove categories.")
     with transaction.atomic():
         # The row lock holds off products being filed under it until this transaction ends.
         category = _lock_category(category_id)
@@ -87,6 +92,7 @@ def _validate_category(category: Category) -> None:
 
 def create_product(
     *,
+    actor: Any,
     sku: str,
     name: str,
     barcode: str | None = None,
@@ -99,6 +105,7 @@ def create_product(
 ) -> Product:
     """Add a product. Its SKU (whatever its case) and its barcode must be unused; a blank
     barcode means none."""
+    require_admin(actor, "Only an administrator can add products.")
     product = Product(
         sku=sku,
         name=name,
@@ -115,13 +122,14 @@ def create_product(
     return product
 
 
-def update_product(*, product_id: uuid.UUID | str, **changes: Any) -> Product:
+def update_product(*, actor: Any, product_id: uuid.UUID | str, **changes: Any) -> Product:
     """Change any of ``sku``, ``barcode``, ``name``, ``category_id``, ``unit``, the prices,
     ``low_stock_threshold`` and ``is_active``.
 
     The unit of a product with stock history stays: changing it would change what every
     recorded quantity means (Conflict). Deactivate the product and add a new one instead.
     """
+    require_admin(actor, "Only an administrator can change products.")
     _check_editable("update_product", changes, PRODUCT_FIELDS)
     if "barcode" in changes:
         changes["barcode"] = _clean_barcode(changes["barcode"])
@@ -148,9 +156,10 @@ def update_product(*, product_id: uuid.UUID | str, **changes: Any) -> Product:
     return product
 
 
-def delete_product(*, product_id: uuid.UUID | str) -> None:
+def delete_product(*, actor: Any, product_id: uuid.UUID | str) -> None:
     """Remove a product that no branch ever held; Conflict otherwise: its history must
     stay, so deactivate it instead."""
+    require_admin(actor, "Only an administrator can remove products.")
     with transaction.atomic():
         # The row lock holds off new stock levels of it until this transaction ends.
         product = _lock_product(product_id)

@@ -1,4 +1,3 @@
-from django.contrib import admin
 from django.contrib.admin import AdminSite
 from django.http import HttpRequest
 
@@ -14,17 +13,3 @@ class InventoryAdminSite(AdminSite):
 
     def has_permission(self, request: HttpRequest) -> bool:
         return permissions.is_admin(request.user)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """For records the domain writes (the ledger, transfers, alerts): the back office reads
-    them, and changes them only through the services, in actions."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False

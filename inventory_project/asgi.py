@@ -13,7 +13,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from inventory_project.routing import websocket_urlpatterns  # noqa: E402
+from inventory_project.kernel.routing import websocket_urlpatterns  # noqa: E402
 
 
 class OriginPolicy:

@@ -28,8 +28,8 @@ from alerts.models import AlertStatus, LowStockAlert
 from branches.errors import UnknownBranch
 from branches.models import Branch
 from catalog.models import QUANTITY_DECIMAL_PLACES
-from inventory_project.api import ApiErrorSerializer
-from inventory_project.schema import ERRORS
+from inventory_project.kernel.api import ApiErrorSerializer
+from inventory_project.kernel.schema import ERRORS
 from stock.models import StockLevel, StockMovement
 
 FIGURES = ("products", "units_on_hand", "low_stock", "open_alerts", "movements_today")

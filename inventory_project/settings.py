@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "knox",
     "guardian",
     "axes",
+    "inventory_project.kernel",
     "branches",
     "catalog",
     "accounts",
@@ -70,7 +71,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "inventory_project.middleware.ApiBodyLimitMiddleware",
+    "inventory_project.kernel.middleware.ApiBodyLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into a 429 answer.
@@ -144,6 +145,9 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# Which branches someone may view is the permission module's answer: the websocket and the
+# layers below accounts ask it through this name (inventory_project.kernel.access).
+PERMISSION_POLICY = "accounts.permissions"
 # A websocket ticket (POST /api/v1/realtime/tickets/) opens one socket within this long.
 WS_TICKET_SECONDS = env.int("WS_TICKET_SECONDS", default=30)
 
@@ -197,7 +201,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 }
 CELERY_BEAT_SCHEDULE = {
     "purge-expired-idempotent-requests": {
-        "task": "stock.tasks.purge_expired_idempotent_requests",
+        "task": "inventory_project.kernel.tasks.purge_expired_idempotent_requests",
         "schedule": 60 * 60 * 24,
     },
     "queue-owed-alert-mail": {
@@ -268,14 +272,14 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_PAGINATION_CLASS": "inventory_project.api.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "inventory_project.kernel.api.Pagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_THROTTLE_CLASSES": [
-        "inventory_project.throttling.UserThrottle",
-        "inventory_project.throttling.AnonymousThrottle",
+        "inventory_project.kernel.throttling.UserThrottle",
+        "inventory_project.kernel.throttling.AnonymousThrottle",
     ],
-    "DEFAULT_SCHEMA_CLASS": "inventory_project.schema.AutoSchema",
-    "EXCEPTION_HANDLER": "inventory_project.api.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "inventory_project.kernel.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "inventory_project.kernel.api.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
 }
 # Requests per user and per anonymous client address, e.g. "1200/min"; empty for no limit.

@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from inventory_project.api import is_api_request, json_error
+from inventory_project.kernel.api import is_api_request, json_error
 
 
 def health(request: HttpRequest) -> JsonResponse:

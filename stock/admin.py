@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin
 
-from inventory_project.admin import ReadOnlyAdmin
+from inventory_project.kernel.admin import ReadOnlyAdmin
 from stock import services
 from stock.errors import InvalidQuantity
 from stock.models import StockLevel, StockMovement

@@ -1,8 +1,9 @@
 """Stock levels, the ledger, and the writes that change stock.
 
 Views parse, call a service or selector, and render. Every write accepts an
-``Idempotency-Key`` (see ``stock.idempotency``) and is retried after a transient database
-conflict; who may do what is decided by the services through ``accounts.permissions``.
+``Idempotency-Key`` (see ``inventory_project.kernel.idempotency``) and is retried after a
+transient database conflict; who may do what is decided by the services through
+``accounts.permissions``.
 """
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema, extend_schema_view
@@ -11,11 +12,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from inventory_project.api import valid_input
-from inventory_project.db import retry_transient
+from inventory_project.kernel.api import valid_input
+from inventory_project.kernel.db import retry_transient
+from inventory_project.kernel.idempotency import IdempotentWriteApi
 from stock import selectors, services
 from stock.filters import MovementFilter, StockLevelFilter
-from stock.idempotency import IdempotentWriteApi
 from stock.serializers import (
     AdjustSerializer,
     BatchResultSerializer,

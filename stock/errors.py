@@ -1,6 +1,6 @@
 from branches.errors import UnknownBranch
 from catalog.errors import UnknownProduct
-from inventory_project.errors import Conflict, InvalidInput
+from inventory_project.kernel.errors import Conflict, InvalidInput
 
 __all__ = [
     "InactiveBranch",

@@ -1,5 +1,5 @@
 """The live events of stock and catalog changes, published after commit (see
-``inventory_project.realtime``); connected in StockConfig.ready()."""
+``inventory_project.kernel.realtime``); connected in StockConfig.ready()."""
 
 from decimal import Decimal
 
@@ -9,7 +9,7 @@ from accounts.models import User
 from accounts.signals import access_changed
 from catalog.models import Product
 from catalog.signals import product_changed
-from inventory_project import realtime
+from inventory_project.kernel import realtime
 from stock.models import StockLevel, StockMovement
 from stock.signals import stock_level_changed
 

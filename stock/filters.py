@@ -3,7 +3,7 @@
 import django_filters
 from django.db.models import Q, QuerySet
 
-from inventory_project.filters import StableOrderingFilter, strict_boolean
+from inventory_project.kernel.filters import StableOrderingFilter, strict_boolean
 from stock.models import MovementKind, StockLevel, StockMovement
 
 

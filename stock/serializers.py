@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from catalog.models import QUANTITY_DECIMAL_PLACES, QUANTITY_MAX_DIGITS
-from inventory_project.api import StrictSerializer
+from inventory_project.kernel.api import StrictSerializer
 from stock.models import AdjustmentReason, MovementKind, StockLevel, StockMovement
 from stock.services import BATCH_KINDS, MAX_BATCH_LINES, NOTE_MAX_LENGTH
 

@@ -21,7 +21,7 @@ from accounts.models import User
 from accounts.permissions import Action
 from branches.models import Branch
 from catalog.models import MAX_QUANTITY, Product
-from inventory_project.errors import DomainError, InvalidInput
+from inventory_project.kernel.errors import DomainError, InvalidInput
 from stock.errors import (
     InactiveBranch,
     InactiveProduct,

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts import permissions
 from accounts.permissions import Action, AnyUser
-from inventory_project.errors import DomainError, NotFound, NotPermitted
+from inventory_project.kernel.errors import DomainError, NotFound, NotPermitted
 from stock import selectors, services
 from stock.models import StockLevel, StockMovement
 from stock.quantities import format_quantity

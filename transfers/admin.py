@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from inventory_project.admin import ReadOnlyAdmin
+from inventory_project.kernel.admin import ReadOnlyAdmin
 from stock.quantities import format_quantity
 from transfers.models import Transfer, TransferEvent, TransferLine
 

@@ -1,8 +1,9 @@
 """Transfers between branches: the list, one transfer, and one endpoint per workflow step.
 
 Views parse, call a service, and answer the transfer as it now stands. Every step accepts an
-``Idempotency-Key`` (see ``stock.idempotency``) and is retried after a transient database
-conflict; who may do which step, and when, is decided by ``transfers.services``.
+``Idempotency-Key`` (see ``inventory_project.kernel.idempotency``) and is retried after a
+transient database conflict; who may do which step, and when, is decided by
+``transfers.services``.
 """
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema, extend_schema_view
@@ -11,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from stock.idempotency import IdempotentWriteApi
+from inventory_project.kernel.idempotency import IdempotentWriteApi
 from transfers import selectors, services
 from transfers.filters import TransferFilter
 from transfers.models import Transfer

@@ -1,4 +1,4 @@
-from inventory_project.errors import Conflict, NotFound
+from inventory_project.kernel.errors import Conflict, NotFound
 
 
 class UnknownTransfer(NotFound):

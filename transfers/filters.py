@@ -5,7 +5,7 @@ from django import forms
 from django.db import models
 from django.db.models import Q, QuerySet
 
-from inventory_project.filters import StableOrderingFilter
+from inventory_project.kernel.filters import StableOrderingFilter
 from transfers.models import Transfer, TransferStatus
 
 

@@ -3,7 +3,7 @@ in TransfersConfig.ready()."""
 
 from django.dispatch import receiver
 
-from inventory_project import realtime
+from inventory_project.kernel import realtime
 from transfers.models import Transfer, TransferEvent
 from transfers.signals import transfer_changed
 

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from branches.models import Branch
-from inventory_project.api import StrictSerializer
+from inventory_project.kernel.api import StrictSerializer
 from stock.serializers import quantity
 from transfers.models import (
     ShortfallReason,

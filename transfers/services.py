@@ -33,7 +33,7 @@ from branches.errors import UnknownBranch
 from branches.models import Branch
 from catalog.errors import UnknownProduct
 from catalog.models import Product
-from inventory_project.errors import DomainError, InvalidInput, NotPermitted
+from inventory_project.kernel.errors import DomainError, InvalidInput, NotPermitted
 from stock import services as stock
 from stock.errors import InactiveBranch, InactiveProduct
 from stock.models import MovementKind

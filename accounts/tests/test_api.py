@@ -397,14 +397,14 @@ def test_me_describes_the_callers_branches_and_actions():
 
 
 def test_refused_fields_are_logged_with_who_sent_them(manager, caplog):
-    with caplog.at_level(logging.WARNING, logger="inventory_project.api"):
+    with caplog.at_level(logging.WARNING, logger="inventory_project.kernel.api"):
         api_client(manager.user).post(
             reverse("api-users"),
             {"email": "x@example.com", "password": NEW_PASSWORD, "is_superuser": True},
             format="json",
         )
 
-    (record,) = [r for r in caplog.records if r.name == "inventory_project.api"]
+    (record,) = [r for r in caplog.records if r.name == "inventory_project.kernel.api"]
     assert record.levelno == logging.WARNING
     assert manager.user.email in record.getMessage()
     assert "is_superuser" in record.getMessage()
@@ -416,7 +416,7 @@ def test_addressing_another_branchs_person_is_logged(manager, caplog):
     with caplog.at_level(logging.WARNING):
         api_client(manager.user).post(reverse("api-user-deactivate", args=[stranger.pk]))
 
-    messages = [r.getMessage() for r in caplog.records if r.name == "inventory_project.api"]
+    messages = [r.getMessage() for r in caplog.records if r.name == "inventory_project.kernel.api"]
     assert len(messages) == 1
     assert str(stranger.pk) in messages[0]
     assert manager.user.email in messages[0]

@@ -25,7 +25,7 @@ from alerts import services as alerts
 from alerts.tests.factories import LowStockAlertFactory
 from branches.tests.factories import BranchFactory
 from catalog.tests.factories import ProductFactory
-from inventory_project.errors import DomainError, NotFound, NotPermitted
+from inventory_project.kernel.errors import DomainError, NotFound, NotPermitted
 from stock import services as stock
 from stock.models import StockLevel, StockMovement
 from transfers import services as transfers

@@ -9,7 +9,7 @@ from accounts.models import ApiToken, BranchPermission, Membership, Role
 from accounts.permissions import ROLE_ACTIONS, Action
 from accounts.tests.factories import AdminFactory, MembershipFactory, UserFactory
 from branches.tests.factories import BranchFactory
-from inventory_project.errors import Conflict, InvalidInput, NotFound, NotPermitted
+from inventory_project.kernel.errors import Conflict, InvalidInput, NotFound, NotPermitted
 
 pytestmark = pytest.mark.django_db
 

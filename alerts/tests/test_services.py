@@ -17,7 +17,7 @@ from alerts.tests.factories import LowStockAlertFactory
 from branches.tests.factories import BranchFactory
 from catalog import services as catalog
 from catalog.tests.factories import ProductFactory
-from inventory_project.errors import InvalidInput, NotPermitted
+from inventory_project.kernel.errors import InvalidInput, NotPermitted
 from stock import services as stock
 from stock.models import StockLevel
 
@@ -312,7 +312,7 @@ def test_a_new_product_default_re_evaluates_the_levels_that_inherit_it(actor, br
         receive(actor, place, product, 12)
     set_threshold(actor, own, product, 5)
 
-    catalog.update_product(product_id=product.pk, low_stock_threshold=Decimal("15"))
+    catalog.update_product(actor=actor, product_id=product.pk, low_stock_threshold=Decimal("15"))
 
     assert {alert.branch for alert in LowStockAlert.objects.all()} == {branch, elsewhere}
 
@@ -325,7 +325,9 @@ def test_each_alert_a_new_product_default_raises_queues_its_own_mail(
         receive(actor, place, product, 12)
 
     with django_capture_on_commit_callbacks() as callbacks:
-        catalog.update_product(product_id=product.pk, low_stock_threshold=Decimal("15"))
+        catalog.update_product(
+            actor=actor, product_id=product.pk, low_stock_threshold=Decimal("15")
+        )
 
     queued = sorted(mail_queued(callbacks))
     assert queued == sorted((alert.pk,) for alert in LowStockAlert.objects.all())
@@ -335,7 +337,7 @@ def test_each_alert_a_new_product_default_raises_queues_its_own_mail(
 def test_a_lower_product_default_resolves_the_alerts_it_no_longer_justifies(
     actor, branch, product, low
 ):
-    catalog.update_product(product_id=product.pk, low_stock_threshold=Decimal("2"))
+    catalog.update_product(actor=actor, product_id=product.pk, low_stock_threshold=Decimal("2"))
 
     low.refresh_from_db()
     assert low.status == AlertStatus.RESOLVED
@@ -344,7 +346,7 @@ def test_a_lower_product_default_resolves_the_alerts_it_no_longer_justifies(
 # acknowledging -------------------------------------------------------------------------------
 
 
-def test_a_manager_acknowledges_an_alert_with_a_note(branch, manager, low):
+def test_a_manager_acknowledges_an_alert_with_a_note(branch, manager, low, actor):
     alert = services.acknowledge_alert(actor=manager, alert_id=low.pk, note="  Reordered.  ")
 
     alert.refresh_from_db()
@@ -354,7 +356,7 @@ def test_a_manager_acknowledges_an_alert_with_a_note(branch, manager, low):
     assert alert.acknowledgement_note == "Reordered."
 
 
-def test_staff_may_not_acknowledge(branch, low):
+def test_staff_may_not_acknowledge(branch, low, actor):
     staff = MembershipFactory(branch=branch, role=Role.STAFF).user
 
     with pytest.raises(NotPermitted):
@@ -364,7 +366,7 @@ def test_staff_may_not_acknowledge(branch, low):
     assert low.status == AlertStatus.OPEN
 
 
-def test_another_branchs_alert_is_unknown_to_a_manager(low):
+def test_another_branchs_alert_is_unknown_to_a_manager(low, actor):
     stranger = ManagerFactory(branch=BranchFactory()).user
 
     with pytest.raises(UnknownAlert):

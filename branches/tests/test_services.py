@@ -9,14 +9,14 @@ from branches.errors import UnknownBranch
 from branches.models import Branch
 from branches.tests.factories import BranchFactory
 from catalog.tests.factories import ProductFactory
-from inventory_project.errors import Conflict, InvalidInput
+from inventory_project.kernel.errors import Conflict, InvalidInput
 from stock.services import receive_stock
 
 pytestmark = pytest.mark.django_db
 
 
-def test_a_branch_is_created_with_utc_and_no_address_unless_given():
-    branch = services.create_branch(code="BER-01", name="Berlin")
+def test_a_branch_is_created_with_utc_and_no_address_unless_given(actor):
+    branch = services.create_branch(actor=actor, code="BER-01", name="Berlin")
 
     branch.refresh_from_db()
     assert (branch.code, branch.name, branch.address, branch.timezone, branch.is_active) == (
@@ -28,21 +28,21 @@ def test_a_branch_is_created_with_utc_and_no_address_unless_given():
     )
 
 
-def test_a_used_code_is_refused_naming_the_field():
+def test_a_used_code_is_refused_naming_the_field(actor):
     BranchFactory(code="BER-01")
 
     with pytest.raises(InvalidInput) as error:
-        services.create_branch(code="BER-01", name="Berlin Mitte")
+        services.create_branch(actor=actor, code="BER-01", name="Berlin Mitte")
 
     assert error.value.field == "code"
     assert error.value.message == "A branch with the code BER-01 already exists."
 
 
-def test_a_used_name_is_refused_whatever_its_case():
+def test_a_used_name_is_refused_whatever_its_case(actor):
     BranchFactory(name="Berlin Mitte")
 
     with pytest.raises(InvalidInput) as error:
-        services.create_branch(code="BER-02", name="BERLIN mitte")
+        services.create_branch(actor=actor, code="BER-02", name="BERLIN mitte")
 
     assert error.value.field == "name"
     assert Branch.objects.count() == 1
@@ -57,17 +57,17 @@ def test_a_used_name_is_refused_whatever_its_case():
     ],
     ids=["lower-case code", "unknown time zone", "blank name"],
 )
-def test_the_models_validators_are_applied_naming_the_field(field, changes):
+def test_the_models_validators_are_applied_naming_the_field(field, changes, actor):
     data = {"code": "BER-01", "name": "Berlin", "timezone": "Europe/Berlin", **changes}
 
     with pytest.raises(InvalidInput) as error:
-        services.create_branch(**data)
+        services.create_branch(actor=actor, **data)
 
     assert error.value.field == field
     assert not Branch.objects.exists()
 
 
-def test_a_code_taken_between_the_check_and_the_save_is_still_named(monkeypatch):
+def test_a_code_taken_between_the_check_and_the_save_is_still_named(monkeypatch, actor):
     BranchFactory(code="BER-01")
     validate = services._validate
     calls = []
@@ -81,16 +81,17 @@ def test_a_code_taken_between_the_check_and_the_save_is_still_named(monkeypatch)
     monkeypatch.setattr(services, "_validate", looks_too_early)
 
     with pytest.raises(InvalidInput) as error:
-        services.create_branch(code="BER-01", name="Berlin Mitte")
+        services.create_branch(actor=actor, code="BER-01", name="Berlin Mitte")
 
     assert error.value.field == "code"
     assert len(calls) == 2
 
 
-def test_a_branch_is_changed_and_deactivated():
+def test_a_branch_is_changed_and_deactivated(actor):
     branch = BranchFactory(code="BER-01", name="Berlin")
 
     services.update_branch(
+        actor=actor,
         branch_id=branch.pk,
         code="BER-02",
         name="Berlin Mitte",
@@ -108,56 +109,56 @@ def test_a_branch_is_changed_and_deactivated():
     )
 
 
-def test_a_branch_keeps_its_own_code_and_name_on_change():
+def test_a_branch_keeps_its_own_code_and_name_on_change(actor):
     branch = BranchFactory(code="BER-01", name="Berlin")
 
-    services.update_branch(branch_id=branch.pk, code="BER-01", name="BERLIN")
+    services.update_branch(actor=actor, branch_id=branch.pk, code="BER-01", name="BERLIN")
 
     branch.refresh_from_db()
     assert branch.name == "BERLIN"
 
 
-def test_a_change_to_another_branchs_code_is_refused():
+def test_a_change_to_another_branchs_code_is_refused(actor):
     BranchFactory(code="BER-01")
     branch = BranchFactory(code="BER-02")
 
     with pytest.raises(InvalidInput) as error:
-        services.update_branch(branch_id=branch.pk, code="BER-01")
+        services.update_branch(actor=actor, branch_id=branch.pk, code="BER-01")
 
     assert error.value.field == "code"
     branch.refresh_from_db()
     assert branch.code == "BER-02"
 
 
-def test_only_the_editable_fields_can_be_changed():
+def test_only_the_editable_fields_can_be_changed(actor):
     branch = BranchFactory()
 
     with pytest.raises(TypeError, match="cannot change created_at"):
-        services.update_branch(branch_id=branch.pk, created_at=None)
+        services.update_branch(actor=actor, branch_id=branch.pk, created_at=None)
 
 
 @pytest.mark.parametrize("branch_id", [uuid.uuid4(), "not-a-uuid"], ids=["unknown", "malformed"])
-def test_changing_an_unknown_branch_is_refused(branch_id):
+def test_changing_an_unknown_branch_is_refused(branch_id, actor):
     with pytest.raises(UnknownBranch):
-        services.update_branch(branch_id=branch_id, name="Anything")
+        services.update_branch(actor=actor, branch_id=branch_id, name="Anything")
 
 
-def test_an_unused_branch_is_deleted():
+def test_an_unused_branch_is_deleted(actor):
     branch = BranchFactory()
 
-    services.delete_branch(branch_id=branch.pk)
+    services.delete_branch(actor=actor, branch_id=branch.pk)
 
     assert not Branch.objects.filter(pk=branch.pk).exists()
 
 
-def test_a_branch_with_stock_history_is_not_deleted():
+def test_a_branch_with_stock_history_is_not_deleted(actor):
     branch = BranchFactory(code="BER-01")
     receive_stock(
         actor=AdminFactory(), branch_id=branch.pk, product_id=ProductFactory().pk, quantity="1"
     )
 
     with pytest.raises(Conflict) as error:
-        services.delete_branch(branch_id=branch.pk)
+        services.delete_branch(actor=actor, branch_id=branch.pk)
 
     assert error.value.message == (
         "Branch BER-01 has stock, stock history or staff; deactivate it instead."
@@ -165,16 +166,16 @@ def test_a_branch_with_stock_history_is_not_deleted():
     assert Branch.objects.filter(pk=branch.pk).exists()
 
 
-def test_a_branch_with_staff_is_not_deleted():
+def test_a_branch_with_staff_is_not_deleted(actor):
     membership = MembershipFactory(role=Role.STAFF)
 
     with pytest.raises(Conflict):
-        services.delete_branch(branch_id=membership.branch.pk)
+        services.delete_branch(actor=actor, branch_id=membership.branch.pk)
 
     assert Branch.objects.filter(pk=membership.branch.pk).exists()
     assert membership.user.memberships.exists()
 
 
-def test_deleting_an_unknown_branch_is_refused():
+def test_deleting_an_unknown_branch_is_refused(actor):
     with pytest.raises(UnknownBranch):
-        services.delete_branch(branch_id=uuid.uuid4())
+        services.delete_branch(actor=actor, branch_id=uuid.uuid4())

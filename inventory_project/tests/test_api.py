@@ -20,8 +20,8 @@ from rest_framework.views import APIView
 from accounts.tests.factories import PASSWORD, AdminFactory
 from branches.models import Branch
 from branches.tests.factories import BranchFactory
-from inventory_project import db
-from inventory_project.db import TransientConflict, retry_transient
+from inventory_project.kernel import db
+from inventory_project.kernel.db import TransientConflict, retry_transient
 from inventory_project.tests.helpers import api_client
 from stock.models import StockMovement
 

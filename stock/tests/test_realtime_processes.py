@@ -21,7 +21,7 @@ from accounts.models import Role
 from accounts.services import sign_in_device
 from accounts.tests.factories import ManagerFactory, MembershipFactory
 from branches.tests.factories import BranchFactory
-from inventory_project import realtime
+from inventory_project.kernel import realtime
 from inventory_project.tests.helpers import database_url, free_port
 
 pytestmark = [

@@ -5,7 +5,7 @@ import pytest
 
 from catalog.models import MAX_QUANTITY, Unit
 from catalog.tests.factories import ProductFactory
-from inventory_project.errors import DomainError, InvalidInput
+from inventory_project.kernel.errors import DomainError, InvalidInput
 from stock import services
 from stock.errors import (
     InactiveBranch,

@@ -5,7 +5,7 @@ from accounts.tests.factories import AdminFactory, MembershipFactory
 from branches.tests.factories import BranchFactory
 from catalog.models import Unit
 from catalog.tests.factories import ProductFactory
-from inventory_project.errors import InvalidInput, NotFound, NotPermitted
+from inventory_project.kernel.errors import InvalidInput, NotFound, NotPermitted
 from stock.errors import InactiveBranch, InactiveProduct, InsufficientStock
 from stock.models import MovementKind, StockMovement
 from transfers import services

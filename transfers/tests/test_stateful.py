@@ -33,7 +33,7 @@ from accounts.tests.factories import AdminFactory
 from branches.tests.factories import BranchFactory
 from catalog.models import Unit
 from catalog.tests.factories import ProductFactory
-from inventory_project.errors import InvalidInput
+from inventory_project.kernel.errors import InvalidInput
 from stock import services as stock
 from stock.errors import InsufficientStock
 from stock.models import StockLevel, StockMovement

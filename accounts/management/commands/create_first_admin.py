@@ -3,7 +3,7 @@ import os
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts import services
-from inventory_project.errors import DomainError
+from inventory_project.kernel.errors import DomainError
 
 
 class Command(BaseCommand):

@@ -23,7 +23,7 @@ from django.db import connection, transaction
 from accounts.models import User
 from branches.models import Branch
 from catalog.models import Product
-from inventory_project import realtime
+from inventory_project.kernel import realtime
 from stock import services
 
 BENCH_BRANCH = "BENCH-WS"

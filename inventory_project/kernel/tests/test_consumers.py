@@ -20,11 +20,15 @@ from alerts.models import LowStockAlert
 from branches.tests.factories import BranchFactory
 from catalog import services as catalog
 from catalog.tests.factories import ProductFactory
-from inventory_project import realtime
 from inventory_project.asgi import application
+from inventory_project.kernel import realtime
+from inventory_project.kernel.consumers import (
+    ACCESS_REVOKED,
+    MAX_FRAME_CHARACTERS,
+    NOT_AUTHENTICATED,
+)
 from inventory_project.tests.helpers import api_client
 from stock import services as stock
-from stock.consumers import ACCESS_REVOKED, MAX_FRAME_CHARACTERS, NOT_AUTHENTICATED
 from transfers import services as transfers
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres")]
@@ -340,13 +344,13 @@ def test_a_transfer_step_reaches_both_branches(manager, branch, product):
     run(scenario)
 
 
-def test_a_product_change_reaches_every_connection(manager, product):
+def test_a_product_change_reaches_every_connection(manager, product, actor):
     outsider = ManagerFactory(branch=BranchFactory()).user
 
     async def scenario():
         async with socket(manager) as ws, socket(outsider) as elsewhere:
             await frame(ws), await frame(elsewhere)
-            await in_db(catalog.update_product)(product_id=product.pk, name="Renamed")
+            await in_db(catalog.update_product)(actor=actor, product_id=product.pk, name="Renamed")
             for event in (await frame(ws), await frame(elsewhere)):
                 assert event["type"] == "product.changed"
                 assert event["branch"] is None

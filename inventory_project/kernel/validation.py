@@ -6,7 +6,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Model
 
-from inventory_project.errors import InvalidInput
+from inventory_project.kernel.errors import InvalidInput
 
 
 def full_clean(instance: Model, exclude: Iterable[str] = ()) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from django.db import OperationalError, connection
 
-from inventory_project.errors import Unavailable
+from inventory_project.kernel.errors import Unavailable
 
 logger = logging.getLogger(__name__)
 

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -28,11 +29,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import User
-from inventory_project.api import valid_input
-from inventory_project.db import retry_transient
-from inventory_project.errors import InvalidInput, Unprocessable
-from stock.models import IdempotentRequest
+from inventory_project.kernel.api import valid_input
+from inventory_project.kernel.db import retry_transient
+from inventory_project.kernel.errors import InvalidInput, Unprocessable
+from inventory_project.kernel.models import IdempotentRequest
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -92,7 +92,7 @@ def purge_expired_requests() -> int:
 
 
 def _claim_and_apply(
-    user: User, key: str, fingerprint: str, apply: Callable[[], Response]
+    user: AbstractBaseUser, key: str, fingerprint: str, apply: Callable[[], Response]
 ) -> Response:
     with transaction.atomic():
         record = IdempotentRequest.objects.create(user=user, key=key, fingerprint=fingerprint)
@@ -106,7 +106,7 @@ def _claim_and_apply(
         return response
 
 
-def _stored(user: User, key: str) -> IdempotentRequest | None:
+def _stored(user: AbstractBaseUser, key: str) -> IdempotentRequest | None:
     record = IdempotentRequest.objects.filter(user=user, key=key).first()
     if record is not None and record.created_at < _oldest_kept():
         record.delete()

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from stock import idempotency
+from inventory_project.kernel import idempotency
 
 
 @shared_task

@@ -16,9 +16,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from accounts import permissions
-from inventory_project.db import TransientConflict, is_transient
-from inventory_project.errors import (
+from inventory_project.kernel.db import TransientConflict, is_transient
+from inventory_project.kernel.errors import (
     Conflict,
     DomainError,
     InvalidInput,
@@ -27,8 +26,9 @@ from inventory_project.errors import (
     Unavailable,
     Unprocessable,
 )
+from inventory_project.kernel.people import who
 
-logger = logging.getLogger("inventory_project.api")
+logger = logging.getLogger("inventory_project.kernel.api")
 
 NOT_ACCEPTED = "not_accepted"
 
@@ -72,7 +72,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
             "Refused %s %s for %s from %s (%s): %s",
             request.method,
             request.path,
-            permissions.who(request.user),
+            who(request.user),
             get_client_ip_address(request),
             response.status_code,
             response.data,

@@ -18,10 +18,10 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 
-from accounts import permissions
-from accounts.models import User
-from inventory_project import realtime
+from inventory_project.kernel import access, realtime
 
 MAX_FRAME_CHARACTERS = 4096
 MAX_BRANCHES_PER_MESSAGE = 200
@@ -32,7 +32,7 @@ ACCESS_REVOKED = 4403
 
 
 class InventoryConsumer(AsyncWebsocketConsumer):
-    user: User | None = None
+    user: AbstractBaseUser | None = None
     permitted: frozenset[str] = frozenset()
     following: set[str]
     counted = False
@@ -152,7 +152,9 @@ class InventoryConsumer(AsyncWebsocketConsumer):
 
     async def access_changed(self, message: dict) -> None:
         """The user's rights changed: follow exactly what they may view now."""
-        user = await database_sync_to_async(User.objects.filter(pk=self.user.pk).first)()
+        user = await database_sync_to_async(
+            get_user_model().objects.filter(pk=self.user.pk).first
+        )()
         if user is None or not user.is_active:
             await self._error("access_revoked", "Your account was deactivated.")
             await self.close(code=ACCESS_REVOKED)
@@ -168,7 +170,7 @@ class InventoryConsumer(AsyncWebsocketConsumer):
 
     # Helpers -----------------------------------------------------------------------------
 
-    async def _authenticate(self) -> User | None:
+    async def _authenticate(self) -> AbstractBaseUser | None:
         session_user = self.scope.get("user")
         if session_user is not None and session_user.is_authenticated:
             return session_user if session_user.is_active else None
@@ -178,11 +180,7 @@ class InventoryConsumer(AsyncWebsocketConsumer):
         return await database_sync_to_async(_ticket_user)(ticket[0])
 
     async def _permitted_branches(self) -> frozenset[str]:
-        def permitted() -> frozenset[str]:
-            ids = permissions.visible_branches(self.user).values_list("pk", flat=True)
-            return frozenset(str(pk) for pk in ids)
-
-        return await database_sync_to_async(permitted)()
+        return await database_sync_to_async(access.visible_branch_ids)(self.user)
 
     def _groups(self, branches) -> list[str]:
         return [
@@ -209,11 +207,11 @@ class InventoryConsumer(AsyncWebsocketConsumer):
         await self._send({"type": "error", "code": code, "message": message})
 
 
-def _ticket_user(ticket: str) -> User | None:
+def _ticket_user(ticket: str) -> AbstractBaseUser | None:
     user_id = realtime.redeem_ticket(ticket)
     if user_id is None:
         return None
-    return User.objects.filter(pk=user_id, is_active=True).first()
+    return get_user_model().objects.filter(pk=user_id, is_active=True).first()
 
 
 def _branch_id(value: object) -> str | None:

@@ -7,10 +7,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.tests.factories import AdminFactory
+from inventory_project.kernel import idempotency
+from inventory_project.kernel.models import IdempotentRequest
+from inventory_project.kernel.tasks import purge_expired_idempotent_requests
 from inventory_project.tests.helpers import api_client
-from stock import idempotency, services
-from stock.models import IdempotentRequest, StockLevel, StockMovement
-from stock.tasks import purge_expired_idempotent_requests
+from stock import services
+from stock.models import StockLevel, StockMovement
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from stock.consumers import InventoryConsumer
+from inventory_project.kernel.consumers import InventoryConsumer
 
 websocket_urlpatterns = [
     path("ws/inventory/", InventoryConsumer.as_asgi()),

@@ -1,6 +1,6 @@
 """Request rates per user and per anonymous client address.
 
-Kept apart from ``inventory_project.api``: DRF reads DEFAULT_THROTTLE_CLASSES while its own
+Kept apart from ``inventory_project.kernel.api``: DRF reads DEFAULT_THROTTLE_CLASSES while its own
 views module is being imported, so these classes must not import that module.
 """
 

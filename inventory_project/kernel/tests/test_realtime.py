@@ -10,7 +10,7 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 
 from branches.tests.factories import BranchFactory
-from inventory_project import realtime
+from inventory_project.kernel import realtime
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -3,7 +3,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from inventory_project.api import is_api_request, json_error
+from inventory_project.kernel.api import is_api_request, json_error
 
 
 class ApiBodyLimitMiddleware:
