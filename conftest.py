@@ -1,3 +1,5 @@
+import os
+
 import pytest
 from django.db import connection
 
@@ -51,5 +53,6 @@ def private_channel_layer(worker_id):
 
     layer = settings.CHANNEL_LAYERS["default"]
     if "CONFIG" in layer:
-        layer["CONFIG"]["prefix"] = f"test-{worker_id}"
+        # The process id too: two test runs on one machine share Redis's publish/subscribe.
+        layer["CONFIG"]["prefix"] = f"test-{worker_id}-{os.getpid()}"
         channel_layers.backends.clear()
