@@ -56,3 +56,69 @@ def private_channel_layer(worker_id):
         # The process id too: two test runs on one machine share Redis's publish/subscribe.
         layer["CONFIG"]["prefix"] = f"test-{worker_id}-{os.getpid()}"
         channel_layers.backends.clear()
+
+
+# The live-event catalogue ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def frame_validator():
+    import jsonschema
+
+    from inventory_project.kernel.events import frame_schema
+
+    schema = frame_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+
+
+@pytest.fixture(autouse=True)
+def published_events(request, monkeypatch, frame_validator):
+    """Every live event the test publishes, in order (whether or not its transaction
+    commits); and, after the test, every event and socket frame it produced is checked
+    against the websocket protocol's description (``/api/schema/websocket/``): a payload
+    or frame that strays from its declaration fails the test that produced it."""
+    from inventory_project.kernel import realtime
+    from inventory_project.kernel.consumers import InventoryConsumer
+
+    published: list[dict] = []
+    checked: list[dict] = []
+    if request.node.get_closest_marker("synthetic_events"):
+        yield published
+        return
+
+    publish_after_commit, event_message = realtime.publish_after_commit, realtime.event_message
+    send_frame = InventoryConsumer._send
+
+    def recording_publish(*events):
+        # Numbered only once they go out: checked as the first of their branch.
+        published.extend(events)
+        checked.extend({"version": 1, **event} for event in events)
+        return publish_after_commit(*events)
+
+    def recording_message(stamped):
+        checked.append(stamped)
+        return event_message(stamped)
+
+    async def recording_send(self, frame):
+        checked.append(frame.model_dump(mode="json"))
+        return await send_frame(self, frame)
+
+    monkeypatch.setattr(realtime, "publish_after_commit", recording_publish)
+    monkeypatch.setattr(realtime, "event_message", recording_message)
+    monkeypatch.setattr(InventoryConsumer, "_send", recording_send)
+    yield published
+    problems = [
+        f"{frame.get('type')!r}: {error.message} at {'/'.join(map(str, error.absolute_path))}"
+        for frame in checked
+        for error in [jsonschema_best_match(frame_validator, frame)]
+        if error is not None
+    ]
+    if problems:
+        pytest.fail("Events or frames that stray from their declaration:\n" + "\n".join(problems))
+
+
+def jsonschema_best_match(validator, instance):
+    from jsonschema.exceptions import best_match
+
+    return best_match(validator.iter_errors(instance))

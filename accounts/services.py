@@ -20,8 +20,8 @@ from knox.settings import knox_settings
 from accounts import permissions
 from accounts.models import AlertMail, ApiToken, BranchPermission, Membership, Role, User
 from accounts.permissions import Action, AnyUser
-from accounts.signals import access_changed
 from branches.models import Branch
+from inventory_project.kernel import realtime
 from inventory_project.kernel.errors import Conflict, InvalidInput, NotFound
 
 
@@ -70,14 +70,14 @@ def _sync_branch_permissions(user: User) -> PermissionSync:
             ignore_conflicts=True,
         )
     if stale or missing:
-        access_changed.send(sender=User, user=user)
+        realtime.notify_access_changed(user.pk)
     return PermissionSync(granted=len(missing), revoked=len(stale))
 
 
 def announce_access_changed(*, user: User) -> None:
     """Say that ``user``'s rights changed other than through these services (the back
     office edits ``is_superuser`` and ``is_active`` on the form itself)."""
-    access_changed.send(sender=User, user=user)
+    realtime.notify_access_changed(user.pk)
 
 
 def sync_all_branch_permissions() -> PermissionSync:
@@ -165,7 +165,7 @@ def update_user(
             user.alert_mail_all_branches = user.alert_mail_all_branches and is_admin
         user.save(update_fields=["email", "full_name", "is_superuser", "alert_mail_all_branches"])
         if is_admin is not None:
-            access_changed.send(sender=User, user=user)
+            realtime.notify_access_changed(user.pk)
     return user
 
 
@@ -202,7 +202,7 @@ def deactivate_user(*, actor: AnyUser, user_id: uuid.UUID | str) -> User:
         user.sessions_revoked_at = timezone.now()
         user.save(update_fields=["is_active", "sessions_revoked_at"])
         ApiToken.objects.filter(user=user).delete()
-        access_changed.send(sender=User, user=user)
+        realtime.notify_access_changed(user.pk)
     return user
 
 
@@ -215,7 +215,7 @@ def reactivate_user(*, actor: AnyUser, user_id: uuid.UUID | str) -> User:
             raise permissions.deny(actor, f"You may not reactivate {user.email}.")
         user.is_active = True
         user.save(update_fields=["is_active"])
-        access_changed.send(sender=User, user=user)
+        realtime.notify_access_changed(user.pk)
     return user
 
 

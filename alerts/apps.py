@@ -6,4 +6,4 @@ class AlertsConfig(AppConfig):
     verbose_name = "Low-stock alerts"
 
     def ready(self) -> None:
-        from alerts import checks, receivers  # noqa: F401  (registers them)
+        from alerts import checks, events, receivers  # noqa: F401  (registers them)

@@ -1,4 +1,5 @@
-"""How alerts follow stock and catalog changes; connected in AlertsConfig.ready()."""
+"""How alerts follow stock and catalog changes, which cannot call alerts themselves (they
+sit below it); connected in AlertsConfig.ready()."""
 
 from functools import partial
 
@@ -6,12 +7,8 @@ from django.db import transaction
 from django.dispatch import receiver
 
 from alerts import services, tasks
-from alerts.models import LowStockAlert
-from alerts.signals import alert_changed
 from catalog.models import Product
 from catalog.signals import product_changed
-from inventory_project.kernel import realtime
-from stock.events import quantity
 from stock.models import StockLevel
 from stock.signals import stock_level_changed
 
@@ -38,26 +35,3 @@ def _email_after_commit(alerts) -> None:
     for alert in alerts:
         # partial binds this alert's id now, not the loop variable's last value.
         transaction.on_commit(partial(tasks.queue_alert_email, alert.pk))
-
-
-@receiver(alert_changed, sender=LowStockAlert, dispatch_uid="alerts.publish_alert_event")
-def publish_alert_event(sender, *, alert: LowStockAlert, change, **kwargs) -> None:
-    product = alert.product
-    realtime.publish_after_commit(
-        realtime.event(
-            f"alert.{change}",
-            alert.branch_id,
-            {
-                "alert": str(alert.pk),
-                "level": str(alert.stock_level_id),
-                "product": str(product.pk),
-                "sku": product.sku,
-                "name": product.name,
-                "status": alert.status,
-                "on_hand_at_trigger": quantity(alert.on_hand_at_trigger),
-                "threshold_at_trigger": quantity(alert.threshold_at_trigger),
-                "acknowledged_by": str(alert.acknowledged_by) if alert.acknowledged_by else None,
-                "note": alert.acknowledgement_note,
-            },
-        )
-    )

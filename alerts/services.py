@@ -22,9 +22,10 @@ from accounts.models import AlertMail, User
 from accounts.permissions import Action, AnyUser
 from alerts import mail, selectors
 from alerts.errors import AlertAcknowledged, AlertResolved, UnknownAlert
+from alerts.events import AlertChange, AlertChanged
 from alerts.models import UNRESOLVED, AlertDigest, AlertStatus, LowStockAlert, MailStatus
-from alerts.signals import AlertChange, alert_changed
 from catalog.models import Product
+from inventory_project.kernel import realtime
 from inventory_project.kernel.errors import InvalidInput
 from stock.models import StockLevel, StockMovement
 
@@ -122,10 +123,9 @@ def _sync_alerts(levels: list[StockLevel], *, at: datetime.datetime) -> list[Low
         alert.status = AlertStatus.RESOLVED
         alert.resolved_at = at
     LowStockAlert.objects.bulk_update(resolved, ["status", "resolved_at"])
-    for alert in raised:
-        alert_changed.send(sender=LowStockAlert, alert=alert, change=AlertChange.RAISED)
-    for alert in resolved:
-        alert_changed.send(sender=LowStockAlert, alert=alert, change=AlertChange.RESOLVED)
+    for change, changed in ((AlertChange.RAISED, raised), (AlertChange.RESOLVED, resolved)):
+        for alert in changed:
+            realtime.publish(change, AlertChanged.of(alert), branch=alert.branch_id)
     return raised
 
 
@@ -165,7 +165,7 @@ def acknowledge_alert(
         alert.save(
             update_fields=["status", "acknowledged_at", "acknowledged_by", "acknowledgement_note"]
         )
-        alert_changed.send(sender=LowStockAlert, alert=alert, change=AlertChange.ACKNOWLEDGED)
+        realtime.publish(AlertChange.ACKNOWLEDGED, AlertChanged.of(alert), branch=alert.branch_id)
     return alert
 
 

@@ -14,8 +14,10 @@ from django.db import transaction
 from django.db.models.deletion import ProtectedError, RestrictedError
 
 from catalog.errors import UnknownCategory, UnknownProduct
+from catalog.events import PRODUCT_CHANGED, ProductChanged
 from catalog.models import Category, Product, Unit
 from catalog.signals import product_changed
+from inventory_project.kernel import realtime
 from inventory_project.kernel.access import require_admin
 from inventory_project.kernel.errors import Conflict, InvalidInput
 from inventory_project.kernel.validation import full_clean, save_validated
@@ -152,6 +154,8 @@ def update_product(*, actor: Any, product_id: uuid.UUID | str, **changes: Any) -
             setattr(product, name, value)
         save_validated(product, _validate_product)
         if previous:
+            realtime.publish(PRODUCT_CHANGED, ProductChanged.of(product, list(previous)))
+            # Alerts follow the new default without the catalog knowing of them.
             product_changed.send(sender=Product, product=product, previous=previous)
     return product
 

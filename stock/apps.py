@@ -6,4 +6,4 @@ class StockConfig(AppConfig):
     verbose_name = "Stock"
 
     def ready(self) -> None:
-        from stock import events  # noqa: F401  (connects the live-event receivers)
+        from stock import events  # noqa: F401  (declares its live events)

@@ -1,72 +1,48 @@
-"""The live events of stock and catalog changes, published after commit (see
-``inventory_project.kernel.realtime``); connected in StockConfig.ready()."""
+"""The live events of stock, declared in the kernel's catalogue; published by
+``stock.services`` after commit with ``inventory_project.kernel.realtime.publish``."""
 
-from decimal import Decimal
+import uuid
 
-from django.dispatch import receiver
+from catalog.models import Unit
+from inventory_project.kernel.events import Actor, Event, Quantity, catalogue
+from stock.models import MovementKind, StockLevel, StockMovement
 
-from accounts.models import User
-from accounts.signals import access_changed
-from catalog.models import Product
-from catalog.signals import product_changed
-from inventory_project.kernel import realtime
-from stock.models import StockLevel, StockMovement
-from stock.signals import stock_level_changed
-
-EXACT = Decimal("0.001")
+STOCK_CHANGED = "stock.changed"
 
 
-def quantity(value: Decimal) -> str:
-    """As the API writes quantities: three decimals."""
-    return str(Decimal(value).quantize(EXACT))
+@catalogue.event(
+    STOCK_CHANGED,
+    summary="A movement changed what a branch holds of a product.",
+    audience="branch",
+)
+class StockChanged(Event):
+    level: uuid.UUID
+    level_version: int
+    product: uuid.UUID
+    sku: str
+    name: str
+    unit: Unit
+    kind: MovementKind
+    delta: Quantity
+    on_hand_before: Quantity
+    on_hand_after: Quantity
+    movement: uuid.UUID
+    actor: Actor
 
-
-@receiver(stock_level_changed, sender=StockLevel, dispatch_uid="stock.events.stock_changed")
-def stock_changed(sender, *, level: StockLevel, movement: StockMovement | None, **kwargs) -> None:
-    if movement is None:
-        return  # a threshold change: what follows from it comes as alert events
-    product = level.product
-    realtime.publish_after_commit(
-        realtime.event(
-            "stock.changed",
-            level.branch_id,
-            {
-                "level": str(level.pk),
-                "level_version": movement.version,
-                "product": str(product.pk),
-                "sku": product.sku,
-                "name": product.name,
-                "unit": product.unit,
-                "kind": movement.kind,
-                "delta": quantity(movement.delta),
-                "on_hand_before": quantity(movement.on_hand_after - movement.delta),
-                "on_hand_after": quantity(movement.on_hand_after),
-                "movement": str(movement.pk),
-                "actor": {"id": str(movement.actor_id), "name": str(movement.actor)},
-            },
+    @classmethod
+    def of(cls, level: StockLevel, movement: StockMovement) -> "StockChanged":
+        product = level.product
+        return cls(
+            level=level.pk,
+            level_version=movement.version,
+            product=product.pk,
+            sku=product.sku,
+            name=product.name,
+            unit=product.unit,
+            kind=movement.kind,
+            delta=movement.delta,
+            on_hand_before=movement.on_hand_after - movement.delta,
+            on_hand_after=movement.on_hand_after,
+            movement=movement.pk,
+            actor=Actor(id=movement.actor_id, name=str(movement.actor)),
         )
-    )
-
-
-@receiver(product_changed, sender=Product, dispatch_uid="stock.events.product_changed")
-def product_changed_event(sender, *, product: Product, previous: dict, **kwargs) -> None:
-    realtime.publish_after_commit(
-        realtime.event(
-            "product.changed",
-            None,
-            {
-                "product": str(product.pk),
-                "sku": product.sku,
-                "name": product.name,
-                "unit": product.unit,
-                "is_active": product.is_active,
-                "low_stock_threshold": quantity(product.low_stock_threshold),
-                "changed": sorted(previous),
-            },
-        )
-    )
-
-
-@receiver(access_changed, sender=User, dispatch_uid="stock.events.access_changed")
-def access_changed_event(sender, *, user: User, **kwargs) -> None:
-    realtime.notify_access_changed(user.pk)

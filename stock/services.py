@@ -21,6 +21,7 @@ from accounts.models import User
 from accounts.permissions import Action
 from branches.models import Branch
 from catalog.models import MAX_QUANTITY, Product
+from inventory_project.kernel import realtime
 from inventory_project.kernel.errors import DomainError, InvalidInput
 from stock.errors import (
     InactiveBranch,
@@ -30,6 +31,7 @@ from stock.errors import (
     UnknownBranch,
     UnknownProduct,
 )
+from stock.events import STOCK_CHANGED, StockChanged
 from stock.models import AdjustmentReason, MovementKind, StockLevel, StockMovement
 from stock.quantities import Quantity, check_unit, format_quantity, parse_quantity
 from stock.signals import stock_level_changed
@@ -309,11 +311,13 @@ def _record(
         StockLevel.objects.bulk_update(levels.values(), ["on_hand", "version", "updated_at"])
         StockMovement.objects.bulk_create(movements)
         for movement in movements:
+            level = levels[movement.product_id]
+            realtime.publish(
+                STOCK_CHANGED, StockChanged.of(level, movement), branch=level.branch_id
+            )
+            # Alerts follow the level without stock knowing of them.
             stock_level_changed.send(
-                sender=StockLevel,
-                level=levels[movement.product_id],
-                movement=movement,
-                previous_threshold=None,
+                sender=StockLevel, level=level, movement=movement, previous_threshold=None
             )
         return movements
 

@@ -11,8 +11,8 @@ from accounts.models import AlertMail, Role
 from accounts.tests.factories import AdminFactory, ManagerFactory, MembershipFactory
 from alerts import services, tasks
 from alerts.errors import AlertAcknowledged, AlertResolved, UnknownAlert
+from alerts.events import AlertChange
 from alerts.models import AlertDigest, AlertStatus, LowStockAlert, MailStatus
-from alerts.signals import AlertChange, alert_changed
 from alerts.tests.factories import LowStockAlertFactory
 from branches.tests.factories import BranchFactory
 from catalog import services as catalog
@@ -146,22 +146,22 @@ def test_a_raised_alert_queues_its_mail_once_after_commit(
     assert mail_queued(callbacks) == [(alert.pk,)]
 
 
-def test_raising_and_resolving_announce_the_change(actor, branch, product, stocked):
-    changes = []
+def test_raising_and_resolving_announce_the_change(
+    actor, branch, product, stocked, published_events
+):
+    published_events.clear()
 
-    def listener(sender, alert, change, **kwargs):
-        changes.append((alert.status, change))
+    issue(actor, branch, product, 5)
+    receive(actor, branch, product, 5)
 
-    alert_changed.connect(listener)
-    try:
-        issue(actor, branch, product, 5)
-        receive(actor, branch, product, 5)
-    finally:
-        alert_changed.disconnect(listener)
-
+    changes = [
+        (event["type"], event["data"]["status"])
+        for event in published_events
+        if event["type"].startswith("alert.")
+    ]
     assert changes == [
-        (AlertStatus.OPEN, AlertChange.RAISED),
-        (AlertStatus.RESOLVED, AlertChange.RESOLVED),
+        (AlertChange.RAISED, AlertStatus.OPEN),
+        (AlertChange.RESOLVED, AlertStatus.RESOLVED),
     ]
 
 

@@ -1,11 +1,12 @@
 """Live updates: the events every open websocket of a branch receives, and how they are sent.
 
-Domain signals are turned into events by each app's receivers, which call
-``publish_after_commit``: nothing is sent before the transaction commits, and nothing at
-all when it rolls back. The events of one transaction go out together, in order, through
-the channel layer (Redis with ``REDIS_URL``, so every server process gets them), to the
-group of the branch they concern. Each event carries a per-branch ``version``: a client
-that sees a number skipped knows it missed something and refetches through the API.
+Services publish their own events with ``publish``, each declared once with its typed data
+in the catalogue (``inventory_project.kernel.events``): nothing is sent before the
+transaction commits, and nothing at all when it rolls back. The events of one transaction
+go out together, in order, through the channel layer (Redis with ``REDIS_URL``, so every
+server process gets them), to the group of the branch they concern. Each event carries a
+per-branch ``version``: a client that sees a number skipped knows it missed something and
+refetches through the API.
 
 Mobile clients open the socket with a short-lived, single-use ticket obtained through the
 token-authenticated API; only its digest is kept, in the cache.
@@ -26,6 +27,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from prometheus_client import Counter, Gauge
+
+from inventory_project.kernel.events import Event, catalogue
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +58,16 @@ def user_group(user_id: uuid.UUID | str) -> str:
 # Publishing -------------------------------------------------------------------------------
 
 
+def publish(name: str, data: Event, *, branch: uuid.UUID | str | None = None) -> None:
+    """Send the event ``name`` (declared in the catalogue) with ``data`` to the sockets
+    following ``branch`` (every socket for a catalog event) once the current transaction
+    commits."""
+    declared = catalogue.check(name, data)
+    if (branch is None) != (declared.audience == "catalog"):
+        raise ValueError(f"A {name} event goes to {declared.audience}, not to {branch!r}.")
+    publish_after_commit(event(name, branch, data.model_dump(mode="json")))
+
+
 def event(type: str, branch_id: uuid.UUID | str | None, data: dict[str, Any]) -> dict:
     """An event about ``branch_id`` (None: about the catalog), stamped now."""
     return {
@@ -66,7 +79,8 @@ def event(type: str, branch_id: uuid.UUID | str | None, data: dict[str, Any]) ->
 
 
 def publish_after_commit(*events: dict) -> None:
-    """Send ``events`` to their branches' groups once the current transaction commits."""
+    """Send ``events`` (envelopes from ``event``) to their branches' groups once the
+    current transaction commits; services go through ``publish``."""
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         _Outbox(list(events))()

@@ -1,12 +1,17 @@
 """How the OpenAPI schema describes what every endpoint shares: its error answers, the
 Idempotency-Key header of stock-changing POSTs, and the per-device token scheme."""
 
+import functools
+import json
+
+from django.http import HttpRequest, HttpResponse
 from drf_spectacular import openapi
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 
+from inventory_project.kernel import events
 from inventory_project.kernel.api import ApiErrorSerializer
 
 IDEMPOTENCY_KEY = OpenApiParameter(
@@ -86,3 +91,19 @@ class DeviceTokenScheme(OpenApiAuthenticationExtension):
             "A per-device token from `POST /api/v1/auth/token/`, sent as `Token <token>`."
         )
         return definition
+
+
+# The websocket protocol ------------------------------------------------------------------
+
+
+@functools.cache
+def _websocket_document() -> bytes:
+    # Every app has declared its events by the time a request arrives (AppConfig.ready).
+    return json.dumps(events.asyncapi_document(), indent=2).encode()
+
+
+def websocket_schema(request: HttpRequest) -> HttpResponse:
+    """The live-update websocket's protocol as an AsyncAPI 3.0 document, generated from the
+    event catalogue: every event's envelope and data, the socket's frames and the client's
+    messages, in JSON Schema."""
+    return HttpResponse(_websocket_document(), content_type="application/json")

@@ -189,6 +189,7 @@ def test_an_oversized_frame_closes_that_socket_and_the_server_serves_on(guarded_
     asyncio.run(scenario())
 
 
+@pytest.mark.synthetic_events
 def test_a_client_that_never_reads_is_dropped_and_the_others_keep_their_events(
     guarded_server, branch
 ):

@@ -12,7 +12,7 @@ from django.db import transaction
 from branches.tests.factories import BranchFactory
 from inventory_project.kernel import realtime
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.synthetic_events]
 
 
 class Abandoned(Exception):
