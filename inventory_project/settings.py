@@ -165,7 +165,9 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # The broker may be a Redis of its own (CELERY_BROKER_URL); by default it is REDIS_URL's.
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or REDIS_URL or "memory://"
+# Eager tasks still take a producer from the broker pool (Celery picks its serializer), and
+# kombu warns of an in-memory broker URL without a host: hence the host.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or REDIS_URL or "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True

@@ -54,11 +54,11 @@ def embedded(tmp_path_factory):
     manage("migrate", "--noinput", env=env)
     seeded = manage("seed_demo", env=env)
     transfers = manage("seed_demo_transfers", env=env)
-    return env, seeded.stdout + transfers.stdout
+    return env, seeded.stdout + transfers.stdout, seeded.stderr + transfers.stderr
 
 
 def test_embedded_default_uses_sqlite_wal_memory_layer_and_eager_celery(embedded):
-    env, _ = embedded
+    env, *_ = embedded
 
     described = json.loads(manage("shell", "--no-imports", "-c", DESCRIBE_SETTINGS, env=env).stdout)
 
@@ -74,7 +74,7 @@ def test_embedded_default_uses_sqlite_wal_memory_layer_and_eager_celery(embedded
 
 
 def test_embedded_default_migrates_seeds_and_records_a_movement(embedded):
-    env, seed_output = embedded
+    env, seed_output, _ = embedded
 
     recorded = manage("shell", "--no-imports", "-c", RECORD_A_MOVEMENT, env=env)
     verified = manage("verify_ledger", env=env)
@@ -84,8 +84,14 @@ def test_embedded_default_migrates_seeds_and_records_a_movement(embedded):
     assert "Ledger consistent" in verified.stdout
 
 
+def test_embedded_seeding_writes_no_warnings(embedded):
+    _, _, seed_errors = embedded
+
+    assert "WARNING" not in seed_errors
+
+
 def test_embedded_demo_has_transfers_in_every_state_that_add_up(embedded):
-    env, seed_output = embedded
+    env, seed_output, _ = embedded
 
     again = manage("seed_demo_transfers", env=env)
     verified = manage("verify_transfers", env=env)
@@ -96,7 +102,7 @@ def test_embedded_demo_has_transfers_in_every_state_that_add_up(embedded):
 
 
 def test_daphne_serves_the_embedded_app(embedded):
-    env, _ = embedded
+    env, *_ = embedded
     port = free_port()
     server = subprocess.Popen(
         [
