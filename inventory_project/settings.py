@@ -415,6 +415,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        # Without handlers of its own: Django's default console handler on "django" would
+        # print every record a second time beside the root's (each request, under runserver).
+        "django": {"handlers": []},
         "django.db.backends": {"level": "WARNING"},
         # Refused sign-ins, lockouts and permission denials: kept at WARNING and above.
         "axes": {"level": "WARNING"},

@@ -63,3 +63,12 @@ def test_the_home_page_asks_a_visitor_to_sign_in(client):
 
     assert response.status_code == 302
     assert response["Location"] == "/account/sign-in/?next=/"
+
+
+def test_a_request_line_reaches_the_console_once(tmp_path):
+    # What daphne's runserver logs for every request.
+    log = 'import logging; logging.getLogger("django.channels.server").info("GET /healthz 200")'
+
+    result = manage("shell", "--no-imports", "-c", log, env=embedded_env(tmp_path))
+
+    assert result.stderr.count("GET /healthz 200") == 1
