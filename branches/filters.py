@@ -8,7 +8,7 @@ from inventory_project.kernel.filters import strict_boolean
 class BranchFilter(filters.FilterSet):
     is_active = strict_boolean(help_text="Only active (true) or inactive (false) ones.")
     q = filters.CharFilter(
-        method="search", help_text="Code or name contains this, whatever its case."
+        method="search", label="Search", help_text="Code or name contains this, whatever its case."
     )
 
     class Meta:

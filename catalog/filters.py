@@ -6,7 +6,9 @@ from inventory_project.kernel.filters import StableOrderingFilter, strict_boolea
 
 
 class CategoryFilter(filters.FilterSet):
-    q = filters.CharFilter(method="search", help_text="Name contains this, whatever its case.")
+    q = filters.CharFilter(
+        method="search", label="Search", help_text="Name contains this, whatever its case."
+    )
 
     class Meta:
         model = Category
@@ -20,7 +22,9 @@ class ProductFilter(filters.FilterSet):
     category = filters.UUIDFilter(help_text="Only products of this category.")
     is_active = strict_boolean(help_text="Only active (true) or inactive (false) ones.")
     q = filters.CharFilter(
-        method="search", help_text="Name, SKU or barcode contains this, whatever its case."
+        method="search",
+        label="Search",
+        help_text="Name, SKU or barcode contains this, whatever its case.",
     )
     ordering = StableOrderingFilter(
         fields=[("name", "name"), ("sku", "sku"), ("updated_at", "updated")],

@@ -11,6 +11,7 @@ class StockLevelFilter(django_filters.FilterSet):
     branch = django_filters.UUIDFilter(field_name="branch_id", help_text="One branch's levels.")
     q = django_filters.CharFilter(
         method="search",
+        label="Search",
         max_length=100,
         help_text="Part of the product's name, SKU or barcode, in any case.",
     )
@@ -19,6 +20,7 @@ class StockLevelFilter(django_filters.FilterSet):
     max_on_hand = django_filters.NumberFilter(field_name="on_hand", lookup_expr="lte")
     below_threshold = strict_boolean(
         method="filter_below_threshold",
+        label="Below threshold",
         help_text="true: only levels under their low-stock threshold; false: only the others.",
     )
     active = strict_boolean(

@@ -24,11 +24,12 @@ class TransferFilterForm(forms.Form):
 
 class TransferFilter(django_filters.FilterSet):
     branch = django_filters.UUIDFilter(
-        method="filter_branch", help_text="Transfers into or out of this branch."
+        method="filter_branch", label="Branch", help_text="Transfers into or out of this branch."
     )
     direction = django_filters.ChoiceFilter(
         choices=Direction.choices,
         method="filter_direction",
+        label="Direction",
         help_text="With branch: in, only transfers into it; out, only transfers out of it.",
     )
     status = django_filters.ChoiceFilter(choices=TransferStatus.choices)

@@ -292,6 +292,28 @@ def test_the_browsable_api_works_with_a_session_and_csrf(branch, product):
     assert StockMovement.objects.count() == 1
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "api-stock-levels",
+        "api-movements",
+        "api-transfers",
+        "api-alerts",
+        "api-products",
+        "api-categories",
+        "api-branches",
+    ],
+)
+def test_every_filter_of_a_browsable_list_has_a_label(actor, name):
+    browser = Client()
+    browser.force_login(actor)
+
+    page = browser.get(reverse(name), HTTP_ACCEPT="text/html").content.decode()
+
+    assert "Field filters" in page
+    assert "[invalid name]" not in page
+
+
 def test_the_api_root_links_every_resource(actor):
     response = api_client(actor).get(reverse("api-root"))
 
