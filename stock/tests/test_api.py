@@ -129,6 +129,20 @@ def test_another_branch_is_not_found(staff, product):
     assert not StockMovement.objects.exists()
 
 
+@pytest.mark.parametrize("product_exists", [True, False], ids=["known", "unknown product"])
+def test_a_hidden_inactive_branch_answers_as_if_it_did_not_exist(staff, product, product_exists):
+    hidden = BranchFactory(is_active=False)
+    product_id = str(product.pk) if product_exists else "00000000-0000-0000-0000-000000000000"
+
+    def refusal(branch_id):
+        body = {"branch": branch_id, "product": product_id, "quantity": 1}
+        response = write(staff, "api-stock-receive", body)
+        return response.status_code, response.content.decode().replace(branch_id, "<id>")
+
+    assert refusal(str(hidden.pk)) == refusal("11111111-1111-1111-1111-111111111111")
+    assert refusal(str(hidden.pk))[0] == 404
+
+
 def test_an_unknown_product_is_not_found_and_named(admin, branch):
     response = write(
         admin,

@@ -3,6 +3,9 @@ from decimal import Decimal
 
 import pytest
 
+from accounts.models import Role
+from accounts.tests.factories import MembershipFactory
+from branches.tests.factories import BranchFactory
 from catalog.models import MAX_QUANTITY, Unit
 from catalog.tests.factories import ProductFactory
 from inventory_project.kernel.errors import DomainError, InvalidInput
@@ -140,6 +143,26 @@ def test_receive_refuses_an_unknown_product(actor, branch):
         )
 
     assert not StockLevel.objects.exists()
+
+
+@pytest.mark.parametrize("product_exists", [True, False], ids=["known", "unknown product"])
+def test_a_hidden_inactive_branch_is_refused_as_if_it_did_not_exist(
+    branch, product, product_exists
+):
+    staff = MembershipFactory(branch=branch, role=Role.STAFF).user
+    hidden = BranchFactory(is_active=False)
+    product_id = product.id if product_exists else uuid.uuid4()
+
+    def refusal(branch_id):
+        with pytest.raises(DomainError) as caught:
+            services.receive_stock(
+                actor=staff, branch_id=branch_id, product_id=product_id, quantity=1
+            )
+        error = caught.value
+        return type(error), str(error).replace(str(branch_id), "<id>"), error.field
+
+    assert refusal(hidden.id) == refusal(uuid.uuid4())
+    assert refusal(hidden.id)[0] is UnknownBranch
 
 
 def test_a_malformed_id_is_an_unknown_object(actor, product):
