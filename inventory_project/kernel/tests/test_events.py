@@ -1,7 +1,11 @@
 """The event catalogue and the websocket protocol's description generated from it."""
 
+import gzip
+import json
 import uuid
+from pathlib import Path
 
+import jsonschema
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -48,6 +52,16 @@ def test_the_description_is_asyncapi_3_with_every_event_and_frame(document):
     sent = document["operations"]["sendEvents"]
     assert sent["action"] == "send"
     assert len(sent["messages"]) == len(DOMAIN_EVENTS) + 4
+
+
+def test_the_description_keeps_to_the_asyncapi_3_schema(document):
+    # The AsyncAPI initiative's own schema of a 3.0.0 document (@asyncapi/specs).
+    path = Path(__file__).parent / "asyncapi" / "3.0.0.schema.json.gz"
+    schema = json.loads(gzip.decompress(path.read_bytes()))
+
+    problems = [error.message for error in jsonschema.Draft7Validator(schema).iter_errors(document)]
+
+    assert problems == []
 
 
 def test_every_reference_in_the_description_resolves(document):
