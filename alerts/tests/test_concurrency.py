@@ -2,12 +2,16 @@
 threshold at once."""
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db import connection
 
-from alerts.models import UNRESOLVED, AlertStatus, LowStockAlert
+from accounts.tests.factories import ManagerFactory
+from alerts import tasks
+from alerts.models import UNRESOLVED, AlertStatus, LowStockAlert, MailStatus
+from alerts.tests.factories import LowStockAlertFactory
 from stock import services as stock
 from stock.models import StockLevel
 
@@ -80,3 +84,29 @@ def test_stock_swinging_around_the_threshold_leaves_no_alert_once_it_is_back(
     ]
     raised = list(LowStockAlert.objects.order_by("raised_at").values_list("raised_at", flat=True))
     assert raised == falls
+
+
+def test_two_mail_tasks_of_one_alert_running_at_once_send_one_email(postgres, smtp):
+    alert = LowStockAlertFactory()
+    ManagerFactory(branch=alert.branch)
+    # The first conversation to reach the server stalls there for a while, so that the
+    # other task runs while the first is still sending.
+    smtp.holding.set()
+    start = threading.Barrier(2)
+
+    def send(n: int) -> str:
+        try:
+            start.wait()
+            return tasks.send_alert_email(str(alert.pk))
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = [pool.submit(send, n) for n in range(2)]
+        assert smtp.held.wait(10)
+        time.sleep(1)
+        smtp.released.set()
+        results = [future.result(timeout=30) for future in futures]
+
+    assert results == [MailStatus.SENT, MailStatus.SENT]
+    assert len(smtp.wait_for(1)) == 1
