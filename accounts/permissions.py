@@ -12,6 +12,9 @@ a branch they may view but not act on is NotPermitted (answered 403).
 import enum
 import logging
 import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Model, Q, QuerySet
@@ -107,6 +110,36 @@ def actions_at(user: AnyUser, branch: Branch | uuid.UUID | str) -> frozenset[Act
 def can(user: AnyUser, action: Action, branch: Branch | uuid.UUID | str) -> bool:
     """May ``user`` do ``action`` at ``branch``?"""
     return action in actions_at(user, branch)
+
+
+@dataclass(frozen=True)
+class Rights:
+    """What one user may do at each of several branches, read at once: ``rights.at(branch)``."""
+
+    everywhere: frozenset[Action]
+    by_branch: Mapping[uuid.UUID, frozenset[Action]]
+
+    def at(self, branch: Branch | uuid.UUID) -> frozenset[Action]:
+        branch_id = branch.pk if isinstance(branch, Branch) else branch
+        return self.everywhere | self.by_branch.get(branch_id, frozenset())
+
+
+def rights(user: AnyUser, branches: Iterable[Branch | uuid.UUID] | None = None) -> Rights:
+    """Everything ``user`` may do at each of ``branches`` (at every branch when None): one
+    query however many branches or rows are asked about, none for ADMINs."""
+    if not (user.is_authenticated and user.is_active):
+        return Rights(frozenset(), {})
+    if user.is_superuser:
+        return Rights(frozenset(Action), {})
+    rows = BranchPermission.objects.filter(user=user)
+    if branches is not None:
+        ids = {branch.pk if isinstance(branch, Branch) else branch for branch in branches}
+        rows = rows.filter(content_object_id__in=ids)
+    by_branch: dict[uuid.UUID, set[Action]] = defaultdict(set)
+    for branch_id, codename in rows.values_list("content_object_id", "permission__codename"):
+        if codename in Action:
+            by_branch[branch_id].add(Action(codename))
+    return Rights(frozenset(), {pk: frozenset(actions) for pk, actions in by_branch.items()})
 
 
 def check(user: AnyUser, action: Action, branch_id: uuid.UUID | str) -> None:
