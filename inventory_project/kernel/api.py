@@ -134,12 +134,17 @@ def _flatten(detail: object, prefix: str = "") -> dict[str, list[str]]:
 
 
 def _names_refused_fields(exc: Exception) -> bool:
-    if not isinstance(exc, exceptions.ValidationError):
-        return False
-    codes = exc.get_codes()
-    return isinstance(codes, dict) and NOT_ACCEPTED in [
-        code for field in codes.values() for code in (field if isinstance(field, list) else [])
-    ]
+    return isinstance(exc, exceptions.ValidationError) and _has_code(exc.get_codes(), NOT_ACCEPTED)
+
+
+def _has_code(codes: object, wanted: str) -> bool:
+    """Whether ``wanted`` is among DRF's error codes at any depth: a field refused inside
+    a line (``lines.0.on_hand``) counts as one refused at the top."""
+    if isinstance(codes, dict):
+        return any(_has_code(value, wanted) for value in codes.values())
+    if isinstance(codes, list):
+        return any(_has_code(value, wanted) for value in codes)
+    return codes == wanted
 
 
 # Answers given outside DRF's views (unknown URLs, bodies too large, crashes) --------------
@@ -204,6 +209,9 @@ class Pagination(LimitOffsetPagination):
 
     default_limit = 50
     max_limit = 200
+    # Far beyond any list, yet offset + limit stays within the database's 64-bit LIMIT and
+    # OFFSET, which refuse (and used to turn into a 500) anything larger.
+    max_offset = 10**15
 
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
@@ -217,5 +225,27 @@ class Pagination(LimitOffsetPagination):
         return page
 
     def get_limit(self, request) -> int:
-        limit = super().get_limit(request)
-        return self.default_limit if limit is None else limit
+        """``limit`` as asked, at most ``max_limit`` (a larger one is capped, as documented);
+        anything but a whole number of at least 1 is refused rather than guessed at."""
+        raw = request.query_params.get(self.limit_query_param)
+        if not raw:  # absent, or left empty by a form
+            return self.default_limit
+        return min(_page_parameter(self.limit_query_param, raw, 1, None), self.max_limit)
+
+    def get_offset(self, request) -> int:
+        raw = request.query_params.get(self.offset_query_param)
+        if not raw:  # absent, or left empty by a form
+            return 0
+        return _page_parameter(self.offset_query_param, raw, 0, self.max_offset)
+
+
+def _page_parameter(name: str, raw: str, least: int, most: int | None) -> int:
+    # A client paging wrongly hears so (400 naming the parameter) instead of getting another
+    # page than it asked for; only ASCII digits, so "1e9", " 5" or "٣" are refused too.
+    if raw.isascii() and raw.isdigit():
+        # Thousands of digits would make int() itself refuse; they are all "too many".
+        value = int(raw) if len(raw) <= 20 else 10**20
+        if value >= least and (most is None or value <= most):
+            return value
+    bounds = f"from {least} to {most}" if most is not None else f"of at least {least}"
+    raise InvalidInput(f"{name} must be a whole number {bounds}.", field=name)
