@@ -136,10 +136,12 @@ if REDIS_URL:
     # passes it to its own sockets of that branch, rather than one Redis message per socket.
     # Live events are not stored: a client that was away sees the gap in `version` and
     # refetches through the API.
+    # Reconnects after a Redis restart; connecting gives up soon, so that a websocket
+    # handshake with Redis down is answered (a close frame) rather than left hanging.
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "BACKEND": "inventory_project.kernel.channel_layer.ReconnectingPubSubChannelLayer",
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_connect_timeout": 1}]},
         }
     }
 else:
@@ -159,6 +161,9 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "inventory",
+            # A Redis that is down or hung fails a request's throttle check within a
+            # second, and the request goes on without it (inventory_project.kernel.outage).
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1},
         }
     }
 else:
@@ -399,7 +404,7 @@ if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     # Health checks come from inside the network, over plain HTTP.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^health/ready$"]
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

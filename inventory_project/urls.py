@@ -35,6 +35,7 @@ urlpatterns = [
     ),
     path("api/auth/", include("rest_framework.urls")),
     path("healthz", views.health, name="health"),
+    path("health/ready", views.ready, name="health-ready"),
 ]
 
 handler400 = views.bad_request

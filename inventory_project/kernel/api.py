@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from inventory_project.kernel import outage
 from inventory_project.kernel.db import TransientConflict, is_transient
 from inventory_project.kernel.errors import (
     Conflict,
@@ -42,6 +43,14 @@ DOMAIN_STATUS = {
 }
 
 
+class ServiceDown(Unavailable):
+    code = "unavailable"
+    retry_after = 5
+
+    def __init__(self) -> None:
+        super().__init__("A service this needs is not answering; try again in a few seconds.")
+
+
 def error_body(code: str, message: str, fields: dict[str, list[str]] | None = None) -> dict:
     return {"code": code, "message": message, "fields": fields or {}}
 
@@ -51,6 +60,9 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     refused access and refused fields at WARNING, other input errors at INFO."""
     if is_transient(exc):
         exc = TransientConflict()
+    elif outage.is_outage(exc):
+        # Redis (tickets, say) not answering is a moment's unavailability, not a crash.
+        exc = ServiceDown()
     if isinstance(exc, DomainError):
         response = _domain_response(exc)
     else:

@@ -11,7 +11,9 @@ Client messages are JSON objects: ``{"type": "ping"}``, and ``{"type": "subscrib
 branch the user may not view, gets an error frame; the connection stays open.
 """
 
+import contextlib
 import json
+import logging
 import uuid
 from datetime import UTC, datetime
 from urllib.parse import parse_qs
@@ -21,7 +23,9 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 
-from inventory_project.kernel import access, realtime
+from inventory_project.kernel import access, outage, realtime
+
+logger = logging.getLogger(__name__)
 
 MAX_FRAME_CHARACTERS = 4096
 MAX_BRANCHES_PER_MESSAGE = 200
@@ -29,15 +33,45 @@ MAX_BRANCHES_PER_MESSAGE = 200
 # Close codes, in the 4000-4999 range left to applications.
 NOT_AUTHENTICATED = 4401
 ACCESS_REVOKED = 4403
+# Redis, which carries the events, is unreachable: the client reconnects in a moment.
+# (Not 1011: autobahn, under daphne, lets a server send only 1000 and 3000-4999.)
+UNAVAILABLE = 4503
 
 
 class InventoryConsumer(AsyncWebsocketConsumer):
     user: AbstractBaseUser | None = None
     permitted: frozenset[str] = frozenset()
-    following: set[str]
+    following: set[str] = frozenset()
     counted = False
+    handshake_received = False
+    accepted = False
+
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except outage.OUTAGE_ERRORS as exc:
+            # The channel layer refused even the socket's own channel, before any handler
+            # ran: say so in a close frame rather than fail the handshake with a 500.
+            self.base_send = send
+            if not self.handshake_received and (await receive())["type"] != "websocket.connect":
+                return
+            await self._unavailable(exc)
+
+    async def websocket_connect(self, message: dict) -> None:
+        self.handshake_received = True
+        await super().websocket_connect(message)
+
+    async def accept(self, subprotocol=None, headers=None) -> None:
+        await super().accept(subprotocol, headers)
+        self.accepted = True
 
     async def connect(self) -> None:
+        try:
+            await self._open()
+        except outage.OUTAGE_ERRORS as exc:
+            await self._unavailable(exc)
+
+    async def _open(self) -> None:
         self.following = set()
         self.user = await self._authenticate()
         if self.user is None:
@@ -66,7 +100,19 @@ class InventoryConsumer(AsyncWebsocketConsumer):
             realtime.OPEN_CONNECTIONS.dec()
             self.counted = False
         if self.user is not None:
-            await self._leave(self._groups(self.following))
+            # Redis, if unreachable, loses the subscriptions with the connection anyway.
+            with contextlib.suppress(*outage.OUTAGE_ERRORS):
+                await self._leave(self._groups(self.following))
+
+    async def _unavailable(self, exc: BaseException) -> None:
+        outage.warn(logger, "websocket", "Websockets are refused: Redis is unreachable (%s)", exc)
+        if self.counted:
+            realtime.OPEN_CONNECTIONS.dec()
+            self.counted = False
+        if not self.accepted:
+            await self.accept()
+        await self._error("unavailable", "Live updates are unavailable; reconnect in a moment.")
+        await self.close(code=UNAVAILABLE)
 
     # From the client ---------------------------------------------------------------------
 

@@ -46,7 +46,7 @@ def test_service_urls_switch_to_postgresql_and_redis():
     assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
     assert settings.DATABASES["default"]["CONN_MAX_AGE"] > 0
     layer = settings.CHANNEL_LAYERS["default"]["BACKEND"]
-    assert layer == "channels_redis.pubsub.RedisPubSubChannelLayer"
+    assert layer == "inventory_project.kernel.channel_layer.ReconnectingPubSubChannelLayer"
     assert settings.CELERY_BROKER_URL == settings.REDIS_URL
     assert not settings.CELERY_TASK_ALWAYS_EAGER
 
