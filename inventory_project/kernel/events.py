@@ -120,7 +120,7 @@ class Subscribed(Frame):
 class Error(Frame):
     """A message was not understood or not allowed (the socket stays open), or the socket
     is about to close: ``not_authenticated`` (close code 4401), ``access_revoked``
-    (4403), ``unavailable`` (1011)."""
+    (4403), ``unavailable`` (4503)."""
 
     type: Literal["error"] = "error"
     code: str
