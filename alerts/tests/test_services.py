@@ -83,6 +83,26 @@ def test_staying_at_the_threshold_raises_nothing(actor, branch, product, stocked
     assert alerts_of(branch, product) == []
 
 
+def test_falling_from_exactly_the_threshold_raises_an_alert(actor, branch, product):
+    receive(actor, branch, product, 5)
+    set_threshold(actor, branch, product, 5)
+
+    issue(actor, branch, product, 1)
+
+    [alert] = alerts_of(branch, product)
+    assert alert.status == AlertStatus.OPEN
+    assert alert.on_hand_at_trigger == Decimal("4")
+
+
+def test_falling_onto_the_threshold_raises_nothing(actor, branch, product):
+    receive(actor, branch, product, 6)
+    set_threshold(actor, branch, product, 5)
+
+    issue(actor, branch, product, 1)
+
+    assert alerts_of(branch, product) == []
+
+
 def test_falling_further_while_low_raises_no_second_alert(actor, branch, product, low):
     issue(actor, branch, product, 3)
 
