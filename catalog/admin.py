@@ -1,11 +1,18 @@
 from django.contrib import admin
 from django.db.models import Count
 
+from catalog import services
 from catalog.models import Category, Product
+from inventory_project.kernel.admin import ServiceAdmin
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(ServiceAdmin):
+    services = {
+        "create": services.create_category,
+        "update": services.update_category,
+        "delete": services.delete_category,
+    }
     list_display = ["name", "product_count"]
     search_fields = ["name"]
 
@@ -18,7 +25,16 @@ class CategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(ServiceAdmin):
+    """Products change as through the API: a new default threshold raises and resolves the
+    alerts it should, the unit of a product with stock history stays, and every open page
+    hears of the change."""
+
+    services = {
+        "create": services.create_product,
+        "update": services.update_product,
+        "delete": services.delete_product,
+    }
     list_display = [
         "sku",
         "name",

@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin
 
-from inventory_project.kernel.admin import ReadOnlyAdmin
+from inventory_project.kernel.admin import ReadOnlyAdmin, ServiceAdmin
 from stock import services
 from stock.errors import InvalidQuantity
 from stock.models import StockLevel, StockMovement
@@ -43,9 +43,11 @@ class StockLevelForm(forms.ModelForm):
 
 
 @admin.register(StockLevel)
-class StockLevelAdmin(admin.ModelAdmin):
-    """On hand changes only through movements; only the branch's threshold is edited here."""
+class StockLevelAdmin(ServiceAdmin):
+    """On hand changes only through movements; only the branch's threshold is edited here,
+    through the stock service, which raises or resolves the level's alert."""
 
+    services = {"update": services.set_low_stock_threshold}
     form = StockLevelForm
     list_display = ["product", "branch", "quantity", "unit", "threshold", "status", "updated_at"]
     list_filter = [LowStockFilter, "branch", "product__category"]
@@ -54,12 +56,6 @@ class StockLevelAdmin(admin.ModelAdmin):
     search_fields = ["product__sku", "product__name", "product__barcode", "branch__code"]
     readonly_fields = ["branch", "product", "on_hand", "version", "created_at", "updated_at"]
     fields = [*readonly_fields[:3], "low_stock_threshold", *readonly_fields[3:]]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="on hand", ordering="on_hand")
     def quantity(self, level: StockLevel) -> str:
@@ -77,8 +73,10 @@ class StockLevelAdmin(admin.ModelAdmin):
     def status(self, level: StockLevel) -> str:
         return "LOW" if level.is_low else "ok"
 
-    def save_model(self, request, obj, form, change):
-        services.set_low_stock_threshold(
+    def update(self, request, obj, form):
+        if "low_stock_threshold" not in form.changed_data:
+            return None
+        return self.services["update"](
             actor=request.user,
             branch_id=obj.branch_id,
             product_id=obj.product_id,

@@ -1,4 +1,5 @@
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.contrib import admin
@@ -7,8 +8,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.tests.factories import AdminFactory
+from alerts.models import AlertStatus, LowStockAlert
 from catalog.tests.factories import ProductFactory
 from stock import services
+from stock.admin import StockLevelAdmin
 from stock.models import StockLevel, StockMovement
 
 pytestmark = pytest.mark.usefixtures("postgres")
@@ -95,6 +98,23 @@ def test_a_threshold_set_in_the_admin_goes_through_the_service(admin_client, sto
     level.refresh_from_db()
     assert level.low_stock_threshold == Decimal("4")
     assert level.on_hand == Decimal("3")
+
+
+def test_a_threshold_above_on_hand_set_in_the_admin_raises_an_alert(admin_client, stocked):
+    level = stocked.first()
+    update = mock.Mock(wraps=services.set_low_stock_threshold)
+
+    with mock.patch.dict(StockLevelAdmin.services, update=update):
+        response = admin_client.post(
+            admin_url(StockLevel, "change", level.pk), {"low_stock_threshold": "2"}
+        )
+        admin_client.post(admin_url(StockLevel, "change", level.pk), {"low_stock_threshold": "5"})
+
+    assert response.status_code == 302
+    assert update.call_count == 2
+    alert = LowStockAlert.objects.get(stock_level=level)
+    assert alert.status == AlertStatus.OPEN
+    assert alert.threshold_at_trigger == Decimal("5")
 
 
 def test_a_fractional_threshold_for_pieces_is_a_form_error(admin_client, stocked):
