@@ -219,6 +219,21 @@ def reactivate_user(*, actor: AnyUser, user_id: uuid.UUID | str) -> User:
     return user
 
 
+def set_user_password(*, actor: AnyUser, user_id: uuid.UUID | str, password: str | None) -> User:
+    """Give someone a new password (ADMINs only), or none: ``None`` switches signing in with
+    a password off. Their browser sessions end with the old password."""
+    permissions.require_admin(actor, "Only an administrator can set passwords.")
+    with transaction.atomic():
+        user = _lock_user(user_id)
+        if password is None:
+            user.set_unusable_password()
+        else:
+            _check_password(password, user)
+            user.set_password(password)
+        user.save(update_fields=["password"])
+    return user
+
+
 def add_membership(
     *, actor: AnyUser, email: str, branch_id: uuid.UUID | str, role: str
 ) -> Membership:
@@ -299,6 +314,17 @@ def revoke_api_token(*, actor: User, token_id: uuid.UUID | str) -> None:
     """Sign one of the actor's own devices out."""
     try:
         deleted, _ = ApiToken.objects.filter(user=actor, pk=token_id).delete()
+    except (ValidationError, ValueError):
+        deleted = 0
+    if not deleted:
+        raise NotFound(f"No API token with id {token_id}.")
+
+
+def sign_out_device(*, actor: AnyUser, token_id: uuid.UUID | str) -> None:
+    """Sign anyone's device out by revoking its API token (ADMINs only, in the back office)."""
+    permissions.require_admin(actor, "Only an administrator can sign others' devices out.")
+    try:
+        deleted, _ = ApiToken.objects.filter(pk=token_id).delete()
     except (ValidationError, ValueError):
         deleted = 0
     if not deleted:

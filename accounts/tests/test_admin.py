@@ -1,8 +1,11 @@
+from unittest import mock
+
 import pytest
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
 from accounts import services
+from accounts.admin import MembershipInline, UserAdmin
 from accounts.models import ApiToken, Membership, Role, User
 from accounts.permissions import Action, can
 from accounts.tests.factories import (
@@ -255,19 +258,54 @@ def test_adding_a_membership_in_the_membership_admin_grants_its_permissions(admi
     assert can(user, Action.ISSUE_STOCK, branch)
 
 
-def test_moving_a_membership_to_another_user_moves_the_permissions(admin_client):
+def test_a_role_changed_in_the_membership_admin_re_derives_the_permissions(admin_client):
     membership = ManagerFactory()
-    previous = membership.user
-    successor = UserFactory()
+
+    with mock.patch.object(
+        services, "sync_branch_permissions", wraps=services.sync_branch_permissions
+    ) as sync:
+        response = admin_client.post(
+            reverse("admin:accounts_membership_change", args=[membership.pk]),
+            {"role": Role.STAFF},
+        )
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    sync.assert_called_once_with(user=membership.user)
+    assert not can(membership.user, Action.ISSUE_STOCK, membership.branch)
+    assert can(membership.user, Action.RECEIVE_STOCK, membership.branch)
+
+
+def test_a_memberships_person_and_branch_stay_on_its_change_page(admin_client):
+    membership = ManagerFactory()
+    someone_else, elsewhere = UserFactory(), BranchFactory()
 
     response = admin_client.post(
         reverse("admin:accounts_membership_change", args=[membership.pk]),
-        {"user": str(successor.pk), "branch": str(membership.branch.pk), "role": Role.MANAGER},
+        {"user": str(someone_else.pk), "branch": str(elsewhere.pk), "role": Role.MANAGER},
     )
 
-    assert response.status_code == 302, response.context["adminform"].form.errors
-    assert can(successor, Action.ISSUE_STOCK, membership.branch)
-    assert not can(previous, Action.VIEW, membership.branch)
+    assert response.status_code == 302
+    membership.refresh_from_db()
+    assert membership.user != someone_else
+    assert membership.branch != elsewhere
+    assert not can(someone_else, Action.VIEW, elsewhere)
+
+
+def test_a_second_role_at_the_same_branch_is_refused_on_the_membership_form(admin_client):
+    membership = ManagerFactory()
+
+    response = admin_client.post(
+        reverse("admin:accounts_membership_add"),
+        {
+            "user": str(membership.user.pk),
+            "branch": str(membership.branch.pk),
+            "role": Role.STAFF,
+        },
+    )
+
+    assert response.status_code == 200
+    assert "already has a role at" in str(response.context["adminform"].form.non_field_errors())
+    assert Membership.objects.filter(user=membership.user).count() == 1
 
 
 def test_deleting_a_membership_in_the_membership_admin_revokes_its_permissions(admin_client):
@@ -426,3 +464,166 @@ def test_a_tokens_admin_page_is_read_only(admin_client):
     assert response.status_code == 403
     token.refresh_from_db()
     assert token.device == "Scanner 1"
+
+
+# Accounts changed through the account services -------------------------------------------
+
+
+def test_a_user_added_in_the_admin_goes_through_the_service(admin_client):
+    create = mock.Mock(wraps=services.create_user)
+    with mock.patch.dict(UserAdmin.services, create=create):
+        admin_client.post(
+            reverse("admin:accounts_user_add"),
+            {
+                "email": "new@example.com",
+                "password1": "a-long-enough-passphrase",
+                "password2": "a-long-enough-passphrase",
+            },
+        )
+
+    create.assert_called_once()
+    assert User.objects.filter(email="new@example.com").exists()
+
+
+def test_an_email_taken_whatever_its_case_is_refused_on_the_add_form(admin_client):
+    UserFactory(email="taken@example.com")
+
+    response = admin_client.post(
+        reverse("admin:accounts_user_add"),
+        {
+            "email": "Taken@Example.com",
+            "password1": "a-long-enough-passphrase",
+            "password2": "a-long-enough-passphrase",
+        },
+    )
+
+    assert response.status_code == 200
+    errors = str(response.context["adminform"].form.errors)
+    assert "already exists" in errors
+    assert User.objects.filter(email__iexact="taken@example.com").count() == 1
+
+
+def test_a_changed_email_goes_through_the_service(admin_client):
+    user = UserFactory()
+    update = mock.Mock(wraps=services.update_user)
+
+    with mock.patch.dict(UserAdmin.services, update=update):
+        admin_client.post(
+            reverse("admin:accounts_user_change", args=[user.pk]),
+            {**user_change_data(user), "email": "Renamed@Example.com"},
+        )
+
+    update.assert_called_once()
+    user.refresh_from_db()
+    assert user.email == "renamed@example.com"
+
+
+def test_every_branchs_mail_for_someone_not_an_admin_is_refused_beside_the_field(admin_client):
+    user = UserFactory()
+
+    response = admin_client.post(
+        reverse("admin:accounts_user_change", args=[user.pk]),
+        {**user_change_data(user), "full_name": "Renamed", "alert_mail_all_branches": "on"},
+    )
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert errors["alert_mail_all_branches"] == [
+        "Only administrators get the low-stock e-mail of every branch."
+    ]
+    user.refresh_from_db()
+    assert user.full_name != "Renamed"  # nothing of the refused save stays
+    assert not user.alert_mail_all_branches
+
+
+def test_reactivating_in_the_user_admin_lets_the_user_sign_in_again(admin_client):
+    user = UserFactory()
+    services.deactivate_user(actor=AdminFactory(), user_id=user.pk)
+
+    change_user(admin_client, user, is_active=True)
+
+    user.refresh_from_db()
+    assert user.is_active
+
+
+def test_users_are_deactivated_not_deleted_in_the_admin(admin_client):
+    user = UserFactory()
+
+    response = admin_client.post(
+        reverse("admin:accounts_user_delete", args=[user.pk]), {"post": "yes"}
+    )
+
+    assert response.status_code == 403
+    assert User.objects.filter(pk=user.pk).exists()
+
+
+def test_a_password_set_in_the_admin_goes_through_the_service(admin_client):
+    user = UserFactory()
+
+    with mock.patch.object(
+        services, "set_user_password", wraps=services.set_user_password
+    ) as set_password:
+        response = admin_client.post(
+            reverse("admin:auth_user_password_change", args=[user.pk]),
+            {
+                "set_usable_password": "true",
+                "password1": "another-long-passphrase",
+                "password2": "another-long-passphrase",
+            },
+        )
+
+    assert response.status_code == 302
+    set_password.assert_called_once()
+    user.refresh_from_db()
+    assert user.check_password("another-long-passphrase")
+
+
+def test_a_password_the_validators_refuse_is_shown_on_the_password_page(admin_client):
+    user = UserFactory()
+
+    response = admin_client.post(
+        reverse("admin:auth_user_password_change", args=[user.pk]),
+        {"set_usable_password": "true", "password1": "short", "password2": "short"},
+    )
+
+    assert response.status_code == 200
+    assert "too short" in response.text
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+
+
+def test_a_role_given_in_the_user_admin_goes_through_the_membership_service(admin_client):
+    user = UserFactory()
+    branch = BranchFactory()
+
+    add = mock.Mock(wraps=services.add_membership)
+    with mock.patch.dict(MembershipInline.services, create=add):
+        change_user(
+            admin_client, user, memberships=[{"branch": str(branch.pk), "role": Role.STAFF}]
+        )
+
+    add.assert_called_once()
+    assert Membership.objects.get(user=user).role == Role.STAFF
+
+
+def test_an_existing_roles_branch_cannot_be_switched_in_the_user_admin(admin_client):
+    membership = ManagerFactory()
+    elsewhere = BranchFactory()
+
+    change_user(
+        admin_client,
+        membership.user,
+        initial=1,
+        memberships=[
+            {
+                "id": str(membership.pk),
+                "user": str(membership.user.pk),
+                "branch": str(elsewhere.pk),
+                "role": Role.MANAGER,
+            }
+        ],
+    )
+
+    membership.refresh_from_db()
+    assert membership.branch != elsewhere
+    assert not can(membership.user, Action.VIEW, elsewhere)

@@ -207,3 +207,71 @@ def test_concurrent_role_changes_for_one_person_all_land(postgres):
     assert set(permissions.visible_branches(user)) == set(branches)
     in_step = services.sync_branch_permissions(user=user)
     assert (in_step.granted, in_step.revoked) == (0, 0)
+
+
+# Passwords and devices, from the back office ----------------------------------------------
+
+
+def test_an_admin_sets_someones_password():
+    user = UserFactory()
+
+    services.set_user_password(
+        actor=AdminFactory(), user_id=user.pk, password="a-new-long-passphrase"
+    )
+
+    user.refresh_from_db()
+    assert user.check_password("a-new-long-passphrase")
+
+
+def test_no_password_switches_signing_in_with_one_off():
+    user = UserFactory()
+
+    services.set_user_password(actor=AdminFactory(), user_id=user.pk, password=None)
+
+    user.refresh_from_db()
+    assert not user.has_usable_password()
+
+
+def test_a_password_the_validators_refuse_is_not_set():
+    user = UserFactory()
+
+    with pytest.raises(InvalidInput, match="too short"):
+        services.set_user_password(actor=AdminFactory(), user_id=user.pk, password="short")
+
+    user.refresh_from_db()
+    assert user.has_usable_password()
+    assert not user.check_password("short")
+
+
+def test_only_an_admin_sets_someone_elses_password():
+    manager = MembershipFactory(role=Role.MANAGER)
+    staff = MembershipFactory(branch=manager.branch, role=Role.STAFF).user
+
+    with pytest.raises(NotPermitted):
+        services.set_user_password(
+            actor=manager.user, user_id=staff.pk, password="a-new-long-passphrase"
+        )
+
+
+def test_an_admin_signs_anyones_device_out():
+    token, _ = services.sign_in_device(user=UserFactory(), device="Lost scanner")
+    kept, _ = services.sign_in_device(user=UserFactory(), device="Desk")
+
+    services.sign_out_device(actor=AdminFactory(), token_id=token.pk)
+
+    assert list(ApiToken.objects.values_list("pk", flat=True)) == [kept.pk]
+
+
+def test_only_an_admin_signs_others_devices_out():
+    token, _ = services.sign_in_device(user=UserFactory(), device="Scanner")
+
+    with pytest.raises(NotPermitted):
+        services.sign_out_device(actor=UserFactory(), token_id=token.pk)
+
+    assert ApiToken.objects.filter(pk=token.pk).exists()
+
+
+@pytest.mark.parametrize("token_id", ["not-a-uuid", "00000000-0000-0000-0000-000000000000"])
+def test_signing_out_an_unknown_device_is_refused(token_id):
+    with pytest.raises(NotFound):
+        services.sign_out_device(actor=AdminFactory(), token_id=token_id)
