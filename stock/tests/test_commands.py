@@ -1,10 +1,18 @@
+import contextlib
+from unittest import mock
+
 import pytest
 from django.core.management import CommandError, ManagementUtility, call_command
 from django.db import connection
 from django.urls import reverse
 
+from accounts import services as account_services
 from accounts.models import Membership, Role, User
+from accounts.permissions import Action, can
+from accounts.tests.factories import AdminFactory
+from branches import services as branch_services
 from branches.models import Branch
+from catalog import services as catalog_services
 from catalog.models import Product
 from stock import services
 from stock.models import StockLevel, StockMovement
@@ -102,6 +110,39 @@ def test_seed_demo_users_can_sign_in_with_the_printed_password(client):
 
     assert response.status_code == 302
     assert response.wsgi_request.user.email == "manager.ber-01@example.com"
+
+
+def test_seed_demo_writes_through_the_services(capsys):
+    spies = {
+        name: mock.patch.object(module, name, wraps=getattr(module, name))
+        for module, name in [
+            (branch_services, "create_branch"),
+            (catalog_services, "create_product"),
+            (account_services, "create_user"),
+            (services, "record_stock_batch"),
+        ]
+    }
+    with contextlib.ExitStack() as stack:
+        calls = {name: stack.enter_context(spy) for name, spy in spies.items()}
+        call_command("seed_demo")
+
+    assert calls["create_branch"].call_count == Branch.objects.count() == 4
+    assert calls["create_product"].call_count == Product.objects.count() == 240
+    assert calls["create_user"].call_count == Membership.objects.count() == 8
+    assert calls["record_stock_batch"].call_count >= 4
+    manager = User.objects.get(email="manager.ber-01@example.com")
+    assert can(manager, Action.ISSUE_STOCK, Branch.objects.get(code="BER-01"))
+
+
+def test_seed_demo_beside_another_administrator_adds_its_own(capsys):
+    AdminFactory(email="owner@example.com")
+
+    call_command("seed_demo")
+
+    assert set(User.objects.filter(is_superuser=True).values_list("email", flat=True)) == {
+        "owner@example.com",
+        "admin@example.com",
+    }
 
 
 def test_seed_demo_refuses_to_run_in_production(settings):

@@ -1,5 +1,6 @@
 """Fill an empty database with a small company: branches, a catalog, stock and one user per
-role. Safe to run again: what exists is kept, nothing is added twice."""
+role, all through the services, as the app would. Safe to run again: what exists is kept,
+nothing is added twice."""
 
 import logging
 import random
@@ -14,10 +15,13 @@ from django.test.utils import override_settings
 
 from accounts import services as account_services
 from accounts.models import Membership, Role, User
+from branches import services as branch_services
 from branches.models import Branch
+from catalog import services as catalog_services
 from catalog.models import Category, Product, Unit
+from inventory_project.kernel.errors import DomainError
 from stock import services
-from stock.models import StockLevel
+from stock.models import MovementKind, StockLevel
 
 BRANCHES = [
     ("WH-01", "Central Warehouse", "Industriestraße 12, 12099 Berlin", "Europe/Berlin"),
@@ -132,33 +136,62 @@ class Command(BaseCommand):
         # The demo's low levels raise alerts; their e-mails and log lines, a hundred of each,
         # would flood the console, so mail sent while seeding (after the commit) goes
         # nowhere and routine log lines are held back.
-        with (
-            override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"),
-            _quiet_logs(),
-            transaction.atomic(),
-        ):
-            branches = self._branches()
-            products = self._catalog()
-            accounts = self._users(branches, password)
-            admin = accounts[0][0]
-            seeded = self._stock(branches, products, actor=admin)
+        try:
+            with (
+                override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"),
+                _quiet_logs(),
+                transaction.atomic(),
+            ):
+                admin, admin_created = self._admin(password)
+                branches = self._branches(admin)
+                products = self._catalog(admin)
+                accounts = [
+                    (admin, "ADMIN", admin_created),
+                    *self._users(admin, branches, password),
+                ]
+                seeded = self._stock(branches, products, actor=admin)
+        except DomainError as error:
+            raise CommandError(error.message) from None
         self._report(branches, products, accounts, seeded, password)
 
-    def _branches(self) -> list[Branch]:
+    @staticmethod
+    def _admin(password: str) -> tuple[User, bool]:
+        email = f"admin@{DEMO_EMAIL_DOMAIN}"
+        user = User.objects.filter(email__iexact=email).first()
+        if user:
+            return user, False
+        admin = account_services.create_first_admin(
+            email=email, password=password, full_name="Ada Admin"
+        )
+        if admin is None:
+            # Someone administers this database already: they add the demo's administrator.
+            existing = User.objects.filter(is_superuser=True, is_active=True).first()
+            admin = account_services.create_user(
+                actor=existing,
+                email=email,
+                password=password,
+                full_name="Ada Admin",
+                is_admin=True,
+            )
+        return admin, True
+
+    def _branches(self, admin: User) -> list[Branch]:
         branches = []
         for code, name, address, tz in BRANCHES:
-            branch, _ = Branch.objects.get_or_create(
-                code=code, defaults={"name": name, "address": address, "timezone": tz}
+            branch = Branch.objects.filter(code=code).first() or branch_services.create_branch(
+                actor=admin, code=code, name=name, address=address, timezone=tz
             )
             branches.append(branch)
         return branches
 
-    def _catalog(self) -> list[Product]:
+    def _catalog(self, admin: User) -> list[Product]:
         rng = random.Random(42)
         existing = set(Product.objects.values_list("sku", flat=True))
-        skus, new_products = [], []
+        skus = []
         for cat_name, prefix, unit, nouns, variants in CATALOG:
-            category, _ = Category.objects.get_or_create(name=cat_name)
+            category = Category.objects.filter(
+                name__iexact=cat_name
+            ).first() or catalog_services.create_category(actor=admin, name=cat_name)
             for noun in nouns:
                 for variant in variants:
                     number = len(skus) + 1
@@ -169,44 +202,45 @@ class Command(BaseCommand):
                     # Drawn before the skip so every product gets the same values each run.
                     if sku in existing:
                         continue
-                    new_products.append(
-                        Product(
-                            sku=sku,
-                            barcode=ean13(number),
-                            name=f"{noun}, {variant}",
-                            category=category,
-                            unit=unit,
-                            cost_price=cost,
-                            sale_price=(cost * Decimal("1.6")).quantize(Decimal("0.01")),
-                            low_stock_threshold=threshold,
-                        )
+                    catalog_services.create_product(
+                        actor=admin,
+                        sku=sku,
+                        barcode=ean13(number),
+                        name=f"{noun}, {variant}",
+                        category_id=category.pk,
+                        unit=unit,
+                        cost_price=cost,
+                        sale_price=(cost * Decimal("1.6")).quantize(Decimal("0.01")),
+                        low_stock_threshold=threshold,
                     )
-        Product.objects.bulk_create(new_products)
         return list(Product.objects.filter(sku__in=skus).order_by("sku"))
 
-    def _users(self, branches: list[Branch], password: str) -> list[tuple[User, str, bool]]:
-        """Return (user, role label, created) for the ADMIN and each branch's MANAGER and STAFF."""
+    def _users(
+        self, admin: User, branches: list[Branch], password: str
+    ) -> list[tuple[User, str, bool]]:
+        """Return (user, role label, created) for each branch's MANAGER and STAFF."""
         accounts = []
-        admin, created = self._user(f"admin@{DEMO_EMAIL_DOMAIN}", "Ada Admin", password, admin=True)
-        accounts.append((admin, "ADMIN", created))
         for branch in branches:
             for role in (Role.MANAGER, Role.STAFF):
                 email = f"{role.lower()}.{branch.code.lower()}@{DEMO_EMAIL_DOMAIN}"
-                name = f"{role.label.title()} {branch.name}"
-                user, created = self._user(email, name, password)
-                Membership.objects.get_or_create(user=user, branch=branch, defaults={"role": role})
-                account_services.sync_branch_permissions(user=user)
-                accounts.append((user, f"{role} {branch.code}", created))
+                user = User.objects.filter(email__iexact=email).first()
+                if user is None:
+                    user = account_services.create_user(
+                        actor=admin,
+                        email=email,
+                        password=password,
+                        full_name=f"{role.label.title()} {branch.name}",
+                        branch_id=branch.pk,
+                        role=role,
+                    )
+                    accounts.append((user, f"{role} {branch.code}", True))
+                    continue
+                if not Membership.objects.filter(user=user, branch=branch).exists():
+                    account_services.add_membership(
+                        actor=admin, email=email, branch_id=branch.pk, role=role
+                    )
+                accounts.append((user, f"{role} {branch.code}", False))
         return accounts
-
-    @staticmethod
-    def _user(email: str, name: str, password: str, admin: bool = False) -> tuple[User, bool]:
-        user = User.objects.filter(email__iexact=email).first()
-        if user:
-            return user, False
-        if admin:
-            return User.objects.create_superuser(email, password, full_name=name), True
-        return User.objects.create_user(email, password, full_name=name), True
 
     def _stock(self, branches: list[Branch], products: list[Product], actor: User) -> int:
         """Receive opening stock for every level not seeded yet; leave about 1 in 8 low."""
@@ -216,6 +250,7 @@ class Command(BaseCommand):
         seeded = 0
         for branch in branches:
             is_warehouse = branch.code.startswith("WH")
+            receipts, sales = [], []
             for product in products:
                 if (branch.id, product.id) in stocked:
                     continue
@@ -225,23 +260,28 @@ class Command(BaseCommand):
                     continue  # shops carry part of the range
                 threshold = product.low_stock_threshold
                 received = threshold * (rng.randint(8, 20) if is_warehouse else rng.randint(2, 6))
-                services.receive_stock(
-                    actor=actor,
-                    branch_id=branch.id,
-                    product_id=product.id,
-                    quantity=received,
-                    note="Opening stock",
+                receipts.append(
+                    services.MovementLine(
+                        product_id=product.id, quantity=received, note="Opening stock"
+                    )
                 )
                 sold = received - threshold + rng.randint(1, int(threshold))
                 if rng.random() < 0.125:
-                    services.issue_stock(
+                    sales.append(
+                        services.MovementLine(
+                            product_id=product.id, quantity=sold, note="Demo sales"
+                        )
+                    )
+            # A branch's opening stock, then its sales, as batches: one lock round each.
+            for kind, lines in ((MovementKind.RECEIPT, receipts), (MovementKind.ISSUE, sales)):
+                for start in range(0, len(lines), services.MAX_BATCH_LINES):
+                    services.record_stock_batch(
                         actor=actor,
                         branch_id=branch.id,
-                        product_id=product.id,
-                        quantity=sold,
-                        note="Demo sales",
+                        kind=kind,
+                        lines=lines[start : start + services.MAX_BATCH_LINES],
                     )
-                seeded += 1
+            seeded += len(receipts)
         return seeded
 
     def _report(self, branches, products, accounts, seeded: int, password: str) -> None:
