@@ -417,6 +417,8 @@ LOGGING = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
+    # A Redis outage is one WARNING a minute from these, not a traceback per failure.
+    "filters": {"redis_outage": {"()": "inventory_project.kernel.outage.OutageLogFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
@@ -426,5 +428,7 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # Refused sign-ins, lockouts and permission denials: kept at WARNING and above.
         "axes": {"level": "WARNING"},
+        "inventory_project.kernel.realtime": {"filters": ["redis_outage"]},
+        "channels_redis.pubsub": {"filters": ["redis_outage"]},
     },
 }

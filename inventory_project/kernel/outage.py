@@ -42,3 +42,23 @@ def warn(logger: logging.Logger, subject: str, message: str, *args: object) -> b
         _last_warned[subject] = now
     logger.warning(message, *args)
     return True
+
+
+class OutageLogFilter(logging.Filter):
+    """For loggers that log every failure with its traceback (the publisher after commit,
+    channels-redis' receiving loop, which retries every second): a Redis outage becomes
+    one WARNING line a minute per logger, naming the error; anything else passes as it is."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is None or not is_outage(exc):
+            return True
+        with _lock:
+            last = _last_warned.get(record.name)
+            if last is not None and time.monotonic() - last < WARN_EVERY_SECONDS:
+                return False
+            _last_warned[record.name] = time.monotonic()
+        record.msg, record.args = f"{record.getMessage()}: Redis is unreachable ({exc})", ()
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+        record.exc_info = record.exc_text = None
+        return True
