@@ -259,11 +259,14 @@ def record_transfer_movements(
     ships (refused whole when any line lacks stock), TRANSFER_IN when goods arrive.
 
     Called by the transfers services inside their own transaction, after they locked the
-    transfer; the stock rows are locked here, in primary-key order, as for every write.
+    transfer and decided that ``actor`` may take the step, so the right is not asked again
+    here; the stock rows are locked here, in primary-key order, as for every write.
     """
     if kind not in TRANSFER_KINDS:
         raise ValueError(f"record_transfer_movements() writes {TRANSFER_KINDS}, not {kind}")
-    return _record(actor=actor, branch_id=branch_id, kind=kind, lines=lines, batch=True)
+    return _record(
+        actor=actor, branch_id=branch_id, kind=kind, lines=lines, batch=True, permitted=True
+    )
 
 
 def _record(
@@ -273,6 +276,7 @@ def _record(
     kind: MovementKind,
     lines: Sequence[MovementLine],
     batch: bool = False,
+    permitted: bool = False,
 ) -> list[StockMovement]:
     rule = _RULES[kind]
     # A single write names its amount as its own field does (quantity, delta, counted);
@@ -292,7 +296,8 @@ def _record(
                 )
         first_line[product_id] = index + 1
     with transaction.atomic():
-        permissions.check(actor, rule.action, branch_id)
+        if not permitted:
+            permissions.check(actor, rule.action, branch_id)
         levels = _lock_levels(branch_id=branch_id, product_ids=product_ids, batch=batch)
         now = timezone.now()
         movements = []

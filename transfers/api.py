@@ -3,7 +3,8 @@
 Views parse, call a service, and answer the transfer as it now stands. Every step accepts an
 ``Idempotency-Key`` (see ``inventory_project.kernel.idempotency``) and is retried after a
 transient database conflict; who may do which step, and when, is decided by
-``transfers.services``.
+``transfers.services`` alone, from the table in ``transfers.workflow``. Every transfer
+answered lists the steps the caller may take on it now (``available_steps``).
 """
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema, extend_schema_view
@@ -35,8 +36,12 @@ IDEMPOTENT = " Send an `Idempotency-Key` to make retries safe."
 
 
 def _answer(request: Request, transfer: Transfer, code: int = status.HTTP_200_OK) -> Response:
-    detail = selectors.transfer_detail(request.user, transfer.pk)
-    return Response(TransferDetailSerializer(detail).data, status=code)
+    return _render(request, selectors.transfer_after_step(transfer), code)
+
+
+def _render(request: Request, detail: Transfer, code: int = status.HTTP_200_OK) -> Response:
+    context = {"rights": selectors.step_rights(request.user, detail)}
+    return Response(TransferDetailSerializer(detail, context=context).data, status=code)
 
 
 # Reading ----------------------------------------------------------------------------------
@@ -58,6 +63,13 @@ class TransferListApi(generics.ListAPIView):
     def get_queryset(self):
         return selectors.transfer_list(self.request.user)
 
+    def get_serializer_context(self) -> dict:
+        # The reader's rights at every branch in one query, not two per row.
+        return {
+            **super().get_serializer_context(),
+            "rights": selectors.step_rights(self.request.user),
+        }
+
 
 @extend_schema_view(
     get=extend_schema(
@@ -70,8 +82,7 @@ class TransferListApi(generics.ListAPIView):
 )
 class TransferDetailApi(APIView):
     def get(self, request: Request, transfer_id: str) -> Response:
-        detail = selectors.transfer_detail(request.user, transfer_id)
-        return Response(TransferDetailSerializer(detail).data)
+        return _render(request, selectors.transfer_detail(request.user, transfer_id))
 
 
 # Starting ---------------------------------------------------------------------------------

@@ -140,7 +140,18 @@ class TransferLine(models.Model):
 
     @property
     def outstanding(self) -> Decimal:
-        """Shipped and not yet received."""
+        """Shipped and still to arrive: only while the transfer is under way, since closing
+        it turns what did not arrive into the shortfall."""
+        if self.transfer.status not in UNDER_WAY:
+            return Decimal(0)
+        return (self.shipped or Decimal(0)) - self.received
+
+    @property
+    def shortfall(self) -> Decimal:
+        """Shipped and never received: what the receiver closed the transfer without (lost or
+        damaged, as the transfer's ``shortfall_reason`` says)."""
+        if not self.transfer.shortfall_reason:
+            return Decimal(0)
         return (self.shipped or Decimal(0)) - self.received
 
 

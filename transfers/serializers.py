@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from branches.models import Branch
@@ -13,6 +14,7 @@ from transfers.models import (
     TransferStep,
 )
 from transfers.services import MAX_LINES, NOTE_MAX_LENGTH
+from transfers.workflow import STEP_NAMES, available_steps
 
 
 def note(**kwargs) -> serializers.CharField:
@@ -98,7 +100,11 @@ class BranchReferenceSerializer(serializers.ModelSerializer):
 
 
 class TransferSerializer(serializers.ModelSerializer):
-    """A transfer as a list shows it."""
+    """A transfer as a list shows it.
+
+    Its context holds ``rights``: what the reader may do at the transfers' branches
+    (``selectors.step_rights``), read once for the whole answer.
+    """
 
     kind = serializers.ChoiceField(
         choices=TransferKind.choices,
@@ -117,6 +123,10 @@ class TransferSerializer(serializers.ModelSerializer):
     )
     requested_by_name = serializers.SerializerMethodField()
     line_count = serializers.IntegerField(read_only=True, help_text="How many products.")
+    available_steps = serializers.SerializerMethodField(
+        help_text="The steps the caller may take on the transfer now, in workflow order; each "
+        "is the last part of its endpoint (`POST transfers/<id>/<step>/`)."
+    )
 
     class Meta:
         model = Transfer
@@ -138,8 +148,13 @@ class TransferSerializer(serializers.ModelSerializer):
             "shipped_at",
             "received_at",
             "cancelled_at",
+            "available_steps",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=STEP_NAMES)))
+    def get_available_steps(self, transfer: Transfer) -> list[str]:
+        return available_steps(transfer, self.context["rights"])
 
     def get_requested_by_name(self, transfer: Transfer) -> str:
         return transfer.requested_by.full_name or transfer.requested_by.email
@@ -149,7 +164,15 @@ class TransferLineSerializer(serializers.ModelSerializer):
     sku = serializers.CharField(source="product.sku", read_only=True)
     product_name = serializers.CharField(source="product.name", read_only=True)
     unit = serializers.CharField(source="product.unit", read_only=True)
-    outstanding = quantity(read_only=True, help_text="Shipped and not yet received.")
+    outstanding = quantity(
+        read_only=True,
+        help_text="Shipped and still to arrive; zero once the transfer is received or closed.",
+    )
+    shortfall = quantity(
+        read_only=True,
+        help_text="Shipped and never received: what the transfer was closed without (see "
+        "`shortfall_reason`); zero otherwise.",
+    )
 
     class Meta:
         model = TransferLine
@@ -162,6 +185,7 @@ class TransferLineSerializer(serializers.ModelSerializer):
             "shipped",
             "received",
             "outstanding",
+            "shortfall",
         ]
         read_only_fields = fields
 

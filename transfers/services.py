@@ -10,6 +10,10 @@
     cancel_transfer  REQUESTED/APPROVED -> CANCELLED            (requesting or source branch)
     reject_transfer  REQUESTED -> CANCELLED                     (source; a reason is required)
 
+Which states each step is taken from and leads to, and who may take it, is the table in
+``transfers.workflow``: a step asks it once (``_taking``) whether the actor may, then whether
+the state allows it. The API lists from the same table what a user may do next.
+
 Every step locks the transfer row first, then (when stock moves) the branch's stock levels
 in primary-key order, so two people acting on one transfer queue and the second finds it
 already moved on (IllegalTransition), and transfers in opposite directions never wait on
@@ -28,20 +32,19 @@ from django.utils import timezone
 
 from accounts import permissions
 from accounts.models import User
-from accounts.permissions import Action, AnyUser
+from accounts.permissions import AnyUser
 from branches.errors import UnknownBranch
 from branches.models import Branch
 from catalog.errors import UnknownProduct
 from catalog.models import Product
-from inventory_project.kernel.errors import DomainError, InvalidInput, NotPermitted
+from inventory_project.kernel.errors import DomainError, InvalidInput
 from stock import services as stock
 from stock.errors import InactiveBranch, InactiveProduct
 from stock.models import MovementKind
 from stock.quantities import Quantity, check_unit, format_quantity, parse_quantity
-from transfers import selectors
+from transfers import selectors, workflow
 from transfers.errors import IllegalTransition, UnknownTransfer
 from transfers.models import (
-    UNDER_WAY,
     ShortfallReason,
     Transfer,
     TransferEvent,
@@ -83,8 +86,7 @@ def request_transfer(
         to_branch_id=to_branch_id,
         items=items,
         note=note,
-        action=Action.REQUEST_TRANSFER,
-        kind=TransferKind.PULL,
+        step=TransferStep.REQUEST,
     )
 
 
@@ -103,8 +105,7 @@ def send_transfer(
         to_branch_id=to_branch_id,
         items=items,
         note=note,
-        action=Action.DISPATCH_TRANSFER,
-        kind=TransferKind.PUSH,
+        step=TransferStep.SEND,
     )
 
 
@@ -115,16 +116,15 @@ def _start(
     to_branch_id: uuid.UUID | str,
     items: Sequence[TransferItem],
     note: str,
-    action: Action,
-    kind: TransferKind,
+    step: TransferStep,
 ) -> Transfer:
     note = _clean_note(note)
     parsed = _parse_items(items)
-    pull = kind == TransferKind.PULL
-    status = TransferStatus.REQUESTED if pull else TransferStatus.APPROVED
+    entry = workflow.STEPS[step]
+    pull = entry.side is workflow.Side.DESTINATION
     with transaction.atomic():
         own, other = (to_branch_id, from_branch_id) if pull else (from_branch_id, to_branch_id)
-        own_branch = permissions.require(actor, action, own)
+        own_branch = permissions.require(actor, entry.action, own)
         # The other branch need not be one the actor sees: any active branch may be asked.
         other_branch = _branch(other, field="from_branch" if pull else "to_branch")
         if own_branch.pk == other_branch.pk:
@@ -138,11 +138,11 @@ def _start(
         transfer = Transfer.objects.create(
             from_branch=from_branch,
             to_branch=to_branch,
-            kind=kind,
-            status=status,
+            kind=TransferKind.PULL if pull else TransferKind.PUSH,
+            status=entry.target,
             requested_by=actor,
             note=note,
-            approved_at=now if status == TransferStatus.APPROVED else None,
+            approved_at=now if entry.target == TransferStatus.APPROVED else None,
         )
         TransferLine.objects.bulk_create(
             [
@@ -150,7 +150,6 @@ def _start(
                 for product_id, amount in parsed
             ]
         )
-        step = TransferStep.REQUEST if pull else TransferStep.SEND
         return _record_step(transfer, actor=actor, step=step, from_status="", note=note)
 
 
@@ -168,9 +167,7 @@ def approve_transfer(
     of each requested product it will send; every quantity stays greater than zero."""
     note = _clean_note(note)
     with transaction.atomic():
-        transfer = _locked(actor, transfer_id)
-        _require(actor, Action.DISPATCH_TRANSFER, transfer.from_branch, "approve", transfer)
-        _expect(transfer, (TransferStatus.REQUESTED,), "approved")
+        transfer, entry = _taking(TransferStep.APPROVE, actor=actor, transfer_id=transfer_id)
         if quantities:
             lines = _lines_by_product(transfer, quantities.keys())
             for product_id, value in quantities.items():
@@ -179,14 +176,11 @@ def approve_transfer(
                     line.requested = parse_quantity(value, name="Quantity", sign=1)
                     check_unit(line.requested, line.product, name="Quantity")
             TransferLine.objects.bulk_update(lines.values(), ["requested"])
-        transfer.status = TransferStatus.APPROVED
+        before = transfer.status
+        transfer.status = entry.target
         transfer.approved_at = timezone.now()
         return _record_step(
-            transfer,
-            actor=actor,
-            step=TransferStep.APPROVE,
-            from_status=TransferStatus.REQUESTED,
-            note=note,
+            transfer, actor=actor, step=TransferStep.APPROVE, from_status=before, note=note
         )
 
 
@@ -195,9 +189,7 @@ def ship_transfer(*, actor: User, transfer_id: uuid.UUID | str, note: str = "") 
     quantity as a TRANSFER_OUT movement, all or nothing; refused whole if any is short."""
     note = _clean_note(note)
     with transaction.atomic():
-        transfer = _locked(actor, transfer_id)
-        _require(actor, Action.DISPATCH_TRANSFER, transfer.from_branch, "ship", transfer)
-        _expect(transfer, (TransferStatus.APPROVED,), "shipped")
+        transfer, entry = _taking(TransferStep.SHIP, actor=actor, transfer_id=transfer_id)
         lines = list(transfer.lines.select_related("product").order_by("product_id"))
         movements = stock.record_transfer_movements(
             actor=actor,
@@ -216,14 +208,11 @@ def ship_transfer(*, actor: User, transfer_id: uuid.UUID | str, note: str = "") 
             line.shipped = line.requested
         TransferLine.objects.bulk_update(lines, ["shipped"])
         _link(lines, movements)
-        transfer.status = TransferStatus.IN_TRANSIT
+        before = transfer.status
+        transfer.status = entry.target
         transfer.shipped_at = timezone.now()
         return _record_step(
-            transfer,
-            actor=actor,
-            step=TransferStep.SHIP,
-            from_status=TransferStatus.APPROVED,
-            note=note,
+            transfer, actor=actor, step=TransferStep.SHIP, from_status=before, note=note
         )
 
 
@@ -242,9 +231,7 @@ def receive_transfer(
     if not quantities:
         raise InvalidInput("Say how much of which product arrived.", field="quantities")
     with transaction.atomic():
-        transfer = _locked(actor, transfer_id)
-        _require(actor, Action.RECEIVE_TRANSFER, transfer.to_branch, "receive", transfer)
-        _expect(transfer, UNDER_WAY, "received")
+        transfer, _ = _taking(TransferStep.RECEIVE, actor=actor, transfer_id=transfer_id)
         lines = _lines_by_product(transfer, quantities.keys())
         arriving = []
         for product_id, value in quantities.items():
@@ -297,11 +284,9 @@ def close_transfer(
         choices = ", ".join(ShortfallReason.values)
         raise InvalidInput(f"Reason {reason!r} is not one of: {choices}.", field="reason")
     with transaction.atomic():
-        transfer = _locked(actor, transfer_id)
-        _require(actor, Action.RECEIVE_TRANSFER, transfer.to_branch, "close", transfer)
-        _expect(transfer, UNDER_WAY, "closed")
+        transfer, entry = _taking(TransferStep.CLOSE, actor=actor, transfer_id=transfer_id)
         before = transfer.status
-        transfer.status = TransferStatus.RECEIVED
+        transfer.status = entry.target
         transfer.shortfall_reason = reason
         transfer.received_at = timezone.now()
         # The shortfall itself stays on the lines: shipped - received of each.
@@ -315,11 +300,7 @@ def cancel_transfer(*, actor: User, transfer_id: uuid.UUID | str, reason: str = 
     that asked for it or the source may (for a transfer the source sent, only the source)."""
     reason = _clean_note(reason, field="reason")
     with transaction.atomic():
-        transfer = _locked(actor, transfer_id)
-        branches = {transfer.requesting_branch, transfer.from_branch}
-        if not any(permissions.can(actor, Action.CANCEL_TRANSFER, b) for b in branches):
-            raise _refusal(actor, "cancel", transfer)
-        _expect(transfer, (TransferStatus.REQUESTED, TransferStatus.APPROVED), "cancelled")
+        transfer, _ = _taking(TransferStep.CANCEL, actor=actor, transfer_id=transfer_id)
         return _cancel(transfer, actor=actor, step=TransferStep.CANCEL, note=reason)
 
 
@@ -329,9 +310,7 @@ def reject_transfer(*, actor: User, transfer_id: uuid.UUID | str, reason: str) -
     if not reason:
         raise InvalidInput("Say why the request is turned down.", field="reason")
     with transaction.atomic():
-        transfer = _locked(actor, transfer_id)
-        _require(actor, Action.CANCEL_TRANSFER, transfer.from_branch, "reject", transfer)
-        _expect(transfer, (TransferStatus.REQUESTED,), "rejected")
+        transfer, _ = _taking(TransferStep.REJECT, actor=actor, transfer_id=transfer_id)
         return _cancel(transfer, actor=actor, step=TransferStep.REJECT, note=reason)
 
 
@@ -340,7 +319,7 @@ def reject_transfer(*, actor: User, transfer_id: uuid.UUID | str, reason: str) -
 
 def _cancel(transfer: Transfer, *, actor: User, step: TransferStep, note: str) -> Transfer:
     before = transfer.status
-    transfer.status = TransferStatus.CANCELLED
+    transfer.status = workflow.STEPS[step].target
     transfer.cancelled_at = timezone.now()
     return _record_step(transfer, actor=actor, step=step, from_status=before, note=note)
 
@@ -375,21 +354,23 @@ def _locked(actor: AnyUser, transfer_id: uuid.UUID | str) -> Transfer:
         raise UnknownTransfer(f"No transfer with id {transfer_id}.") from None
 
 
-def _require(actor: AnyUser, action: Action, branch: Branch, verb: str, transfer: Transfer) -> None:
-    if not permissions.can(actor, action, branch):
-        raise _refusal(actor, verb, transfer)
-
-
-def _refusal(actor: AnyUser, verb: str, transfer: Transfer) -> NotPermitted:
-    return permissions.deny(actor, f"You may not {verb} transfer {transfer.reference}.")
-
-
-def _expect(transfer: Transfer, allowed: Sequence[str], done: str) -> None:
-    if transfer.status not in allowed:
+def _taking(
+    step: TransferStep, *, actor: AnyUser, transfer_id: uuid.UUID | str
+) -> tuple[Transfer, workflow.Step]:
+    """The transfer locked, and the workflow's entry for ``step``, once ``actor`` may take
+    it now: UnknownTransfer when they may not see the transfer, NotPermitted when they may
+    not take the step, IllegalTransition when its state does not allow it, in that order."""
+    transfer = _locked(actor, transfer_id)
+    entry = workflow.STEPS[step]
+    rights = permissions.rights(actor, (transfer.from_branch_id, transfer.to_branch_id))
+    if not workflow.permitted(entry, transfer, rights):
+        raise permissions.deny(actor, f"You may not {entry.name} transfer {transfer.reference}.")
+    if not workflow.legal(entry, transfer):
         raise IllegalTransition(
             f"Transfer {transfer.reference} is {transfer.get_status_display()}; "
-            f"it cannot be {done}."
+            f"it cannot be {entry.done}."
         )
+    return transfer, entry
 
 
 def _parse_items(items: Sequence[TransferItem]) -> list[tuple[uuid.UUID, Decimal]]:

@@ -104,8 +104,10 @@ def test_a_destination_manager_requests_stock(destination_manager, source, desti
             "shipped": None,
             "received": "0.000",
             "outstanding": "0.000",
+            "shortfall": "0.000",
         }
     ]
+    assert body["available_steps"] == ["cancel"]
     [event] = body["events"]
     assert event["actor"] == str(destination_manager.pk)
     assert event["actor_name"] == destination_manager.full_name
@@ -127,6 +129,7 @@ def test_a_source_manager_sends_stock_already_approved(source_manager, source, d
     assert response.status_code == 201
     body = response.json()
     assert (body["kind"], body["status"]) == ("PUSH", "APPROVED")
+    assert body["available_steps"] == ["ship", "cancel"]
     assert body["approved_at"] is not None
     assert body["line_count"] == 2
     assert sorted(line["requested"] for line in body["lines"]) == ["2.000", "3.000"]
@@ -202,8 +205,47 @@ def test_the_receiver_closes_a_transfer_short(actor, destination_staff, source, 
     body = response.json()
     assert (body["status"], body["shortfall_reason"]) == ("RECEIVED", "DAMAGED")
     assert (body["events"][-1]["step"], body["events"][-1]["note"]) == ("CLOSE", "crushed")
-    assert body["lines"][0]["outstanding"] == "2.000"
+    assert body["available_steps"] == []
     assert on_hand(destination, product) == 3
+
+
+def test_a_transfer_closed_short_has_nothing_outstanding_and_says_what_is_short(
+    actor, destination_staff, source, destination
+):
+    """A client adding up ``outstanding`` counts what is still on its way, not what was lost."""
+    first, second = ProductFactory.create_batch(2)
+    stocked(source, first, 10)
+    stocked(source, second, 10)
+    transfer = shipped(actor, source, destination, (first, 5), (second, 4))
+    step(destination_staff, "receive", transfer, {"quantities": {str(first.pk): 3}})
+    before = step(destination_staff, "close", transfer, {"reason": "LOST"})
+
+    after = api_client(destination_staff).get(reverse("api-transfer", args=[transfer.pk]))
+
+    for response in (before, after):
+        lines = {line["sku"]: line for line in response.json()["lines"]}
+        assert {sku: line["outstanding"] for sku, line in lines.items()} == {
+            first.sku: "0.000",
+            second.sku: "0.000",
+        }
+        assert {sku: line["shortfall"] for sku, line in lines.items()} == {
+            first.sku: "2.000",
+            second.sku: "4.000",
+        }
+
+
+def test_goods_under_way_are_outstanding_and_not_short(
+    actor, destination_staff, source, destination
+):
+    product = ProductFactory()
+    stocked(source, product, 10)
+    transfer = shipped(actor, source, destination, (product, 5))
+
+    response = step(destination_staff, "receive", transfer, {"quantities": {str(product.pk): 3}})
+
+    [line] = response.json()["lines"]
+    assert (line["outstanding"], line["shortfall"]) == ("2.000", "0.000")
+    assert response.json()["available_steps"] == ["receive", "close"]
 
 
 def test_the_requester_cancels_a_request(destination_manager, source, destination, product):
@@ -725,9 +767,9 @@ def test_the_list_takes_a_fixed_number_of_queries(
     products = ProductFactory.create_batch(3)
     for _ in range(3):
         sent(actor, source, destination, *[(p, 1) for p in products])
-    with django_assert_num_queries(2):  # page, count
+    with django_assert_num_queries(2):  # page, count; an ADMIN may do anything anywhere
         api_client(actor).get(reverse("api-transfers"), {"limit": 2})
-    with django_assert_num_queries(2):  # each with the visibility subquery
+    with django_assert_num_queries(3):  # each with the visibility subquery; the reader's rights
         api_client(destination_staff).get(reverse("api-transfers"), {"limit": 2})
 
     for _ in range(20):
@@ -735,26 +777,57 @@ def test_the_list_takes_a_fixed_number_of_queries(
         requested(requester, source, destination, *[(p, 1) for p in products])
     with django_assert_num_queries(2):
         response = api_client(actor).get(reverse("api-transfers"), {"limit": 20})
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         member = api_client(destination_staff).get(reverse("api-transfers"), {"limit": 20})
 
     assert response.json()["count"] == member.json()["count"] == 23
     assert len(response.json()["results"]) == 20
     assert {row["line_count"] for row in response.json()["results"]} == {3}
+    assert {tuple(row["available_steps"]) for row in response.json()["results"]} == {
+        ("approve", "cancel", "reject")
+    }
+    assert {tuple(row["available_steps"]) for row in member.json()["results"]} == {()}
+
+
+def test_the_list_says_per_row_what_the_reader_may_do(
+    source_manager, destination_manager, source, destination, product
+):
+    pulled = requested(destination_manager, source, destination, (product, 1))
+    pushed = sent(source_manager, source, destination, (product, 1))
+    elsewhere = BranchFactory()
+    MembershipFactory(user=source_manager, branch=elsewhere, role=Role.STAFF)
+    inbound = sent(AdminFactory(), destination, elsewhere, (product, 1))
+
+    def steps(user):
+        rows = listed(user)["results"]
+        return {row["reference"]: row["available_steps"] for row in rows}
+
+    assert steps(source_manager) == {
+        pulled.reference: ["approve", "cancel", "reject"],
+        pushed.reference: ["ship", "cancel"],
+        inbound.reference: [],
+    }
+    assert steps(destination_manager) == {
+        pulled.reference: ["cancel"],
+        pushed.reference: [],
+        inbound.reference: ["ship", "cancel"],
+    }
 
 
 def test_a_transfer_is_read_in_a_fixed_number_of_queries(
     actor, destination_staff, source, destination, django_assert_num_queries
 ):
-    def read(transfer, user):
-        # the transfer with its branches and requester, its lines, its events
-        with django_assert_num_queries(3):
+    def read(transfer, user, queries):
+        with django_assert_num_queries(queries):
             response = api_client(user).get(reverse("api-transfer", args=[transfer.pk]))
         assert response.status_code == 200
         return response.json()
 
+    # the transfer with its branches and requester, its lines, its events; an ADMIN's rights
+    # need no query, a member's are one
     small = sent(actor, source, destination, (ProductFactory(), 1))
-    assert len(read(small, actor)["lines"]) == 1
+    assert len(read(small, actor, 3)["lines"]) == 1
+    assert len(read(small, destination_staff, 4)["lines"]) == 1
 
     products = ProductFactory.create_batch(15)
     for product in products:
@@ -768,7 +841,7 @@ def test_a_transfer_is_read_in_a_fixed_number_of_queries(
             quantities={product.pk: 1},
         )
 
-    body = read(large, destination_staff)
+    body = read(large, destination_staff, 4)
     assert len(body["lines"]) == body["line_count"] == 15
     assert len(body["events"]) == 7
     assert [line["sku"] for line in body["lines"]] == sorted(p.sku for p in products)

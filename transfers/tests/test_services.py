@@ -349,7 +349,8 @@ def test_the_receiver_closes_short_and_the_shortfall_stays_on_record(
     assert transfer.shortfall_reason == "DAMAGED"
     last = transfer.events.last()
     assert (last.step, last.note) == ("CLOSE", "crushed")
-    assert [line.outstanding for line in transfer.lines.all()] == [2]
+    # Nothing is on its way any more: what did not arrive is the shortfall.
+    assert [(line.outstanding, line.shortfall) for line in transfer.lines.all()] == [(0, 2)]
     assert on_hand(destination, product) == 3
     assert on_hand(source, product) == 5
 
