@@ -5,11 +5,13 @@ import asyncio
 import json
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from unittest import mock
 
 import pytest
 from channels.layers import get_channel_layer
+from django.db import connection, transaction
 from django.urls import reverse
 
 from accounts.tests.factories import AdminFactory
@@ -275,3 +277,56 @@ def test_a_category_that_holds_products_is_not_deleted_in_the_admin(admin_client
 
     assert "still has 1 product" in response.text
     assert Category.objects.filter(pk=product.category_id).exists()
+
+
+def waiting_for_a_row_lock(*, within: float) -> bool:
+    """Whether another connection to the test database comes to wait for a lock."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_change_in_the_admin_waits_for_an_api_change_and_keeps_it(postgres, client):
+    """The admin save queues behind the row lock an API change holds, then changes only
+    what its form changed: the API's new name survives the admin's new threshold."""
+    client.force_login(AdminFactory())
+    product = ProductFactory(name="Green tea", low_stock_threshold=Decimal("5"))
+    data = product_data(product, low_stock_threshold="20")  # as the admin's form was filled
+    api_holds_lock, api_may_commit = threading.Event(), threading.Event()
+
+    def api_change():
+        try:
+            with transaction.atomic():
+                services.update_product(actor=AdminFactory(), product_id=product.pk, name="Matcha")
+                api_holds_lock.set()
+                api_may_commit.wait(10)
+        finally:
+            connection.close()
+
+    def admin_change():
+        try:
+            return client.post(url(Product, "change", product.pk), data).status_code
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        api = pool.submit(api_change)
+        assert api_holds_lock.wait(10)
+        admin_save = pool.submit(admin_change)
+        waited = waiting_for_a_row_lock(within=10) and not admin_save.done()
+        api_may_commit.set()
+        api.result(10)
+        assert admin_save.result(10) == 302
+
+    assert waited
+    product.refresh_from_db()
+    assert (product.name, product.low_stock_threshold) == ("Matcha", Decimal("20"))
