@@ -8,6 +8,7 @@ from branches.urls import api_urlpatterns as branches_api
 from catalog.urls import api_urlpatterns as catalog_api
 from inventory_project import views
 from inventory_project.dashboard import DashboardApi
+from inventory_project.kernel.schema import websocket_schema
 from stock.urls import api_urlpatterns as stock_api
 from transfers.urls import api_urlpatterns as transfers_api
 
@@ -25,6 +26,7 @@ urlpatterns = [
     path("api/v1/", include(alerts_api)),
     path("api/v1/dashboard/", DashboardApi.as_view(), name="api-dashboard"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/schema/websocket/", websocket_schema, name="api-schema-websocket"),
     path(
         "api/schema/swagger-ui/",
         SpectacularSwaggerView.as_view(url_name="api-schema"),

@@ -6,4 +6,4 @@ class TransfersConfig(AppConfig):
     verbose_name = "Transfers"
 
     def ready(self) -> None:
-        from transfers import receivers  # noqa: F401  (connects the live-event receivers)
+        from transfers import events  # noqa: F401  (declares its live events)

@@ -17,7 +17,8 @@ the state allows it. The API lists from the same table what a user may do next.
 Every step locks the transfer row first, then (when stock moves) the branch's stock levels
 in primary-key order, so two people acting on one transfer queue and the second finds it
 already moved on (IllegalTransition), and transfers in opposite directions never wait on
-each other in a cycle. Each step writes a TransferEvent and sends ``transfer_changed``.
+each other in a cycle. Each step writes a TransferEvent and publishes ``transfer.updated``
+to both branches.
 """
 
 import uuid
@@ -37,6 +38,7 @@ from branches.errors import UnknownBranch
 from branches.models import Branch
 from catalog.errors import UnknownProduct
 from catalog.models import Product
+from inventory_project.kernel import realtime
 from inventory_project.kernel.errors import DomainError, InvalidInput
 from stock import services as stock
 from stock.errors import InactiveBranch, InactiveProduct
@@ -44,6 +46,7 @@ from stock.models import MovementKind
 from stock.quantities import Quantity, check_unit, format_quantity, parse_quantity
 from transfers import selectors, workflow
 from transfers.errors import IllegalTransition, UnknownTransfer
+from transfers.events import TRANSFER_UPDATED, TransferUpdated
 from transfers.models import (
     ShortfallReason,
     Transfer,
@@ -54,7 +57,6 @@ from transfers.models import (
     TransferStatus,
     TransferStep,
 )
-from transfers.signals import transfer_changed
 
 NOTE_MAX_LENGTH = Transfer._meta.get_field("note").max_length
 MAX_LINES = 500
@@ -336,7 +338,9 @@ def _record_step(
         to_status=transfer.status,
         note=note,
     )
-    transfer_changed.send(sender=Transfer, transfer=transfer, event=event)
+    data = TransferUpdated.of(transfer, event)
+    realtime.publish(TRANSFER_UPDATED, data, branch=transfer.from_branch_id)
+    realtime.publish(TRANSFER_UPDATED, data, branch=transfer.to_branch_id)
     return transfer
 
 

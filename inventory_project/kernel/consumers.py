@@ -23,7 +23,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 
-from inventory_project.kernel import access, outage, realtime
+from inventory_project.kernel import access, events, outage, realtime
 
 logger = logging.getLogger(__name__)
 
@@ -87,12 +87,7 @@ class InventoryConsumer(AsyncWebsocketConsumer):
         realtime.OPEN_CONNECTIONS.inc()
         self.counted = True
         await self._send(
-            {
-                "type": "welcome",
-                "user": str(self.user.pk),
-                "branches": sorted(self.following),
-                "at": _now(),
-            }
+            events.Welcome(user=self.user.pk, branches=sorted(self.following), at=_now())
         )
 
     async def disconnect(self, code: int) -> None:
@@ -142,7 +137,7 @@ class InventoryConsumer(AsyncWebsocketConsumer):
         await handler(message)
 
     async def _ping(self, message: dict) -> None:
-        await self._send({"type": "pong", "at": _now()})
+        await self._send(events.Pong(at=_now()))
 
     async def _subscribe(self, message: dict) -> None:
         branches = await self._branches_of(message)
@@ -244,13 +239,13 @@ class InventoryConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_discard(group, self.channel_name)
 
     async def _send_following(self) -> None:
-        await self._send({"type": "subscribed", "branches": sorted(self.following)})
+        await self._send(events.Subscribed(branches=sorted(self.following)))
 
-    async def _send(self, frame: dict) -> None:
-        await self.send(text_data=json.dumps(frame))
+    async def _send(self, frame: events.Frame) -> None:
+        await self.send(text_data=frame.model_dump_json())
 
     async def _error(self, code: str, message: str) -> None:
-        await self._send({"type": "error", "code": code, "message": message})
+        await self._send(events.Error(code=code, message=message))
 
 
 def _ticket_user(ticket: str) -> AbstractBaseUser | None:

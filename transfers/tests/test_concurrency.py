@@ -15,11 +15,12 @@ from django.db import connection
 from accounts.tests.factories import AdminFactory
 from branches.tests.factories import BranchFactory
 from catalog.tests.factories import ProductFactory
+from inventory_project.kernel import realtime
 from stock.models import MovementKind, StockLevel, StockMovement
 from transfers import services
 from transfers.conservation import conservation_discrepancies
+from transfers.events import TRANSFER_UPDATED
 from transfers.models import TransferStatus
-from transfers.signals import transfer_changed
 from transfers.tests.factories import items, sent, stocked
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -69,16 +70,20 @@ def race(*steps: Callable[[], object]) -> list[tuple[str, float]]:
 @contextmanager
 def steps_held_open() -> Iterator[None]:
     """Every transfer step that succeeds waits HOLD seconds before its transaction commits,
-    keeping the transfer row locked."""
+    keeping the transfer row locked: its last act, publishing its event to both branches
+    (after commit), is slowed."""
+    publish = realtime.publish
 
-    def hold(sender, **kwargs):
-        time.sleep(HOLD)
+    def held(name, data, **kwargs):
+        if name == TRANSFER_UPDATED:
+            time.sleep(HOLD / 2)
+        publish(name, data, **kwargs)
 
-    transfer_changed.connect(hold)
+    realtime.publish = held
     try:
         yield
     finally:
-        transfer_changed.disconnect(hold)
+        realtime.publish = publish
 
 
 def on_hand(branch, product) -> Decimal:

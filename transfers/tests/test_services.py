@@ -11,7 +11,6 @@ from stock.models import MovementKind, StockMovement
 from transfers import services
 from transfers.errors import IllegalTransition, UnknownTransfer
 from transfers.models import TransferEvent, TransferKind, TransferStatus
-from transfers.signals import transfer_changed
 from transfers.tests.factories import items, on_hand, requested, sent, stocked
 
 pytestmark = pytest.mark.usefixtures("postgres")
@@ -445,21 +444,26 @@ def test_the_requester_may_not_reject(destination_manager, source, destination, 
 # Events -----------------------------------------------------------------------------------
 
 
-def test_every_step_announces_itself(actor, source, destination, product):
+def test_every_step_announces_itself_to_both_branches(
+    actor, source, destination, product, published_events
+):
     stocked(source, product, 5)
-    seen = []
+    published_events.clear()
 
-    def listener(sender, transfer, event, **kwargs):
-        seen.append(event.to_status)
+    transfer = requested(actor, source, destination, (product, 2))
+    services.approve_transfer(actor=actor, transfer_id=transfer.pk)
+    services.ship_transfer(actor=actor, transfer_id=transfer.pk)
+    services.receive_transfer(actor=actor, transfer_id=transfer.pk, quantities={product.pk: 2})
 
-    transfer_changed.connect(listener)
-    try:
-        transfer = requested(actor, source, destination, (product, 2))
-        services.approve_transfer(actor=actor, transfer_id=transfer.pk)
-        services.ship_transfer(actor=actor, transfer_id=transfer.pk)
-        services.receive_transfer(actor=actor, transfer_id=transfer.pk, quantities={product.pk: 2})
-    finally:
-        transfer_changed.disconnect(listener)
-
-    assert seen == ["REQUESTED", "APPROVED", "IN_TRANSIT", "RECEIVED"]
+    seen = [
+        (event["data"]["status"], event["branch"])
+        for event in published_events
+        if event["type"] == "transfer.updated"
+    ]
+    both = (str(source.pk), str(destination.pk))
+    assert seen == [
+        (status, branch)
+        for status in ["REQUESTED", "APPROVED", "IN_TRANSIT", "RECEIVED"]
+        for branch in both
+    ]
     assert TransferEvent.objects.filter(transfer=transfer).count() == 4
