@@ -1,8 +1,6 @@
 """The catalog's back office changes products and categories through the catalog services,
 with the same checks and effects as the API."""
 
-import asyncio
-import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -10,7 +8,6 @@ from decimal import Decimal
 from unittest import mock
 
 import pytest
-from channels.layers import get_channel_layer
 from django.db import connection, transaction
 from django.urls import reverse
 
@@ -21,6 +18,7 @@ from catalog.admin import CategoryAdmin, ProductAdmin
 from catalog.models import Category, Product, Unit
 from catalog.tests.factories import CategoryFactory, ProductFactory
 from inventory_project.kernel import realtime
+from inventory_project.tests.helpers import GroupListener
 from stock import services as stock
 
 pytestmark = pytest.mark.django_db
@@ -52,46 +50,9 @@ def product_data(product, **changes):
     return {name: value for name, value in data.items() if value != ""}
 
 
-class CatalogListener:
-    """A channel in the catalog's group on the real channel layer, read by an event loop of
-    its own in a thread, as the websocket consumers read it."""
-
-    def __init__(self) -> None:
-        self.events: list[dict] = []
-        self.ready = threading.Event()
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_until_complete, args=(self.run(),))
-        self.thread.start()
-        assert self.ready.wait(10)
-
-    async def run(self) -> None:
-        layer = get_channel_layer()
-        channel = await layer.new_channel()
-        await layer.group_add(realtime.CATALOG_GROUP, channel)
-        self.ready.set()
-        try:
-            while True:
-                message = await layer.receive(channel)
-                self.events.append(json.loads(message["text"]))
-        except asyncio.CancelledError:
-            await layer.group_discard(realtime.CATALOG_GROUP, channel)
-
-    def received(self, quiet: float = 0.3) -> list[dict]:
-        count = -1
-        while count != len(self.events):
-            count = len(self.events)
-            time.sleep(quiet)
-        return list(self.events)
-
-    def stop(self) -> None:
-        for task in asyncio.all_tasks(self.loop):
-            self.loop.call_soon_threadsafe(task.cancel)
-        self.thread.join(10)
-
-
 @pytest.fixture
 def catalog_events():
-    listener = CatalogListener()
+    listener = GroupListener(realtime.CATALOG_GROUP)
     yield listener.received
     listener.stop()
 

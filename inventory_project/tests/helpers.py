@@ -1,9 +1,14 @@
+import asyncio
+import json
 import os
 import socket
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
+from channels.layers import get_channel_layer
 from django.conf import settings
 
 SERVICE_VARIABLES = ("DATABASE_URL", "REDIS_URL", "EMAIL_URL", "DJANGO_ENV", "SECRET_KEY")
@@ -60,3 +65,43 @@ def database_url() -> str:
 
     db = connection.settings_dict
     return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+class GroupListener:
+    """A channel in ``group`` on the real channel layer, read by an event loop of its own in
+    a thread, as the websocket consumers read it (the publish/subscribe layer keeps its
+    channels per event loop)."""
+
+    def __init__(self, group: str) -> None:
+        self.group = group
+        self.events: list[dict] = []
+        self.ready = threading.Event()
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_until_complete, args=(self.run(),))
+        self.thread.start()
+        assert self.ready.wait(10)
+
+    async def run(self) -> None:
+        layer = get_channel_layer()
+        channel = await layer.new_channel()
+        await layer.group_add(self.group, channel)
+        self.ready.set()
+        try:
+            while True:
+                message = await layer.receive(channel)
+                self.events.append(json.loads(message["text"]))
+        except asyncio.CancelledError:
+            await layer.group_discard(self.group, channel)
+
+    def received(self, quiet: float = 0.5) -> list[dict]:
+        """What arrived, once nothing more has for ``quiet`` seconds."""
+        count = -1
+        while count != len(self.events):
+            count = len(self.events)
+            time.sleep(quiet)
+        return list(self.events)
+
+    def stop(self) -> None:
+        for task in asyncio.all_tasks(self.loop):
+            self.loop.call_soon_threadsafe(task.cancel)
+        self.thread.join(10)

@@ -1,16 +1,11 @@
 """Publishing live events after commit, through the real channel layer (Redis)."""
 
-import asyncio
-import json
-import threading
-import time
-
 import pytest
-from channels.layers import get_channel_layer
 from django.db import transaction
 
 from branches.tests.factories import BranchFactory
 from inventory_project.kernel import realtime
+from inventory_project.tests.helpers import GroupListener
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.synthetic_events]
 
@@ -19,49 +14,10 @@ class Abandoned(Exception):
     pass
 
 
-class Listener:
-    """A channel in ``branch``'s group, read by an event loop of its own in a thread (the
-    publish/subscribe layer keeps its channels per event loop)."""
-
-    def __init__(self, branch) -> None:
-        self.group = realtime.branch_group(branch.pk)
-        self.events: list[dict] = []
-        self.ready = threading.Event()
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_until_complete, args=(self.run(),))
-        self.thread.start()
-        assert self.ready.wait(10)
-
-    async def run(self) -> None:
-        layer = get_channel_layer()
-        channel = await layer.new_channel()
-        await layer.group_add(self.group, channel)
-        self.ready.set()
-        try:
-            while True:
-                message = await layer.receive(channel)
-                self.events.append(json.loads(message["text"]))
-        except asyncio.CancelledError:
-            await layer.group_discard(self.group, channel)
-
-    def received(self, quiet: float = 0.5) -> list[dict]:
-        """What arrived, once nothing more has for ``quiet`` seconds."""
-        count = -1
-        while count != len(self.events):
-            count = len(self.events)
-            time.sleep(quiet)
-        return list(self.events)
-
-    def stop(self) -> None:
-        for task in asyncio.all_tasks(self.loop):
-            self.loop.call_soon_threadsafe(task.cancel)
-        self.thread.join(10)
-
-
 @pytest.fixture
 def listener():
     branch = BranchFactory()
-    listening = Listener(branch)
+    listening = GroupListener(realtime.branch_group(branch.pk))
     yield branch, listening.received
     listening.stop()
 
