@@ -34,13 +34,20 @@ def is_outage(exc: BaseException) -> bool:
 def warn(logger: logging.Logger, subject: str, message: str, *args: object) -> bool:
     """Log ``message`` at WARNING unless ``subject`` was warned of within the last minute;
     whether it was logged."""
+    if not _due(subject):
+        return False
+    logger.warning(message, *args)
+    return True
+
+
+def _due(subject: str) -> bool:
+    """Is a warning about ``subject`` due (none within the last minute)? Counts it if so."""
     now = time.monotonic()
     with _lock:
         last = _last_warned.get(subject)
         if last is not None and now - last < WARN_EVERY_SECONDS:
             return False
         _last_warned[subject] = now
-    logger.warning(message, *args)
     return True
 
 
@@ -53,11 +60,8 @@ class OutageLogFilter(logging.Filter):
         exc = record.exc_info[1] if record.exc_info else None
         if exc is None or not is_outage(exc):
             return True
-        with _lock:
-            last = _last_warned.get(record.name)
-            if last is not None and time.monotonic() - last < WARN_EVERY_SECONDS:
-                return False
-            _last_warned[record.name] = time.monotonic()
+        if not _due(record.name):
+            return False
         record.msg, record.args = f"{record.getMessage()}: Redis is unreachable ({exc})", ()
         record.levelno, record.levelname = logging.WARNING, "WARNING"
         record.exc_info = record.exc_text = None

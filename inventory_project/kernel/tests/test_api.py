@@ -19,33 +19,29 @@ LISTS = ["api-stock-levels", "api-movements", "api-transfers"]
 
 
 @pytest.mark.parametrize("name", LISTS)
-def test_an_offset_beyond_the_database_is_refused_naming_it(actor, name):
-    response = api_client(actor).get(reverse(name), {"offset": "99999999999999999999"})
+@pytest.mark.parametrize("offset", ["99999999999999999999", str(10**15 + 1)])
+def test_an_offset_beyond_any_list_is_refused_naming_it(actor, name, offset):
+    response = api_client(actor).get(reverse(name), {"offset": offset})
 
     assert response.status_code == 400
     assert response.json() == {
         "code": "invalid",
-        "message": "offset must be a whole number from 0 to 1000000000000000.",
-        "fields": {"offset": ["offset must be a whole number from 0 to 1000000000000000."]},
+        "message": "offset must be at most 1000000000000000.",
+        "fields": {"offset": ["offset must be at most 1000000000000000."]},
     }
 
 
 @pytest.mark.parametrize("name", LISTS)
-@pytest.mark.parametrize("offset", ["-1", "abc", "1.5", "1e3", " 2", "٣", "9" * 5000])
-def test_an_offset_that_is_not_a_small_whole_number_is_refused(actor, name, offset):
-    response = api_client(actor).get(reverse(name), {"offset": offset})
+@pytest.mark.parametrize(
+    ("limit", "offset"),
+    [("0", "-1"), ("-5", "abc"), ("many", "1.5"), ("2.0", "1e3"), ("", " 2"), ("٣", "9" * 5000)],
+)
+def test_malformed_paging_parameters_mean_the_defaults_as_ever(actor, name, limit, offset):
+    response = api_client(actor).get(reverse(name), {"limit": limit, "offset": offset})
 
-    assert response.status_code == 400
-    assert list(response.json()["fields"]) == ["offset"]
-
-
-@pytest.mark.parametrize("name", LISTS)
-@pytest.mark.parametrize("limit", ["0", "-5", "many", "2.0"])
-def test_a_limit_that_is_not_a_positive_whole_number_is_refused(actor, name, limit):
-    response = api_client(actor).get(reverse(name), {"limit": limit})
-
-    assert response.status_code == 400
-    assert response.json()["fields"] == {"limit": ["limit must be a whole number of at least 1."]}
+    assert response.status_code == 200
+    assert response.json()["results"] == []
+    assert "offset=" not in (response.json()["next"] or "")
 
 
 @pytest.mark.parametrize("name", LISTS)
