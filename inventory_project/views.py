@@ -15,40 +15,39 @@ from inventory_project.kernel.api import is_api_request, json_error
 
 
 def health(request: HttpRequest) -> JsonResponse:
-    """For load balancers and container health checks: ``{"status": "ok"}`` while the
-    database (and Redis, with ``REDIS_URL``) answer; else 503 naming each check."""
-    checks = _checks()
-    if all(state == "ok" for state in checks.values()):
+    """For container health checks and liveness probes: ``{"status": "ok"}`` while the
+    database answers, else 503. Redis is left out: without it the app still serves (see
+    ``inventory_project.kernel.outage``), so its outage must not restart or drop processes."""
+    if _database_up():
         return JsonResponse({"status": "ok"})
+    checks = {"database": "down"}
     return _unlogged(JsonResponse({"status": "unavailable", "checks": checks}, status=503))
 
 
 def ready(request: HttpRequest) -> JsonResponse:
-    """Readiness: what ``health`` checks, each one named whatever the answer."""
-    checks = _checks()
-    up = all(state == "ok" for state in checks.values())
-    return _unlogged(
-        JsonResponse(
-            {"status": "ok" if up else "unavailable", "checks": checks}, status=200 if up else 503
-        )
-    )
-
-
-def _checks() -> dict[str, str]:
-    # One query and one PING on connections kept open: cheap enough for a probe a second.
-    checks = {"database": "ok"}
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except DatabaseError:
-        checks["database"] = "down"
+    """Readiness, naming each check: 503 without the database; "degraded" (still 200, the
+    app serves) while Redis, with ``REDIS_URL``, does not answer."""
+    checks = {"database": "ok" if _database_up() else "down"}
     if settings.REDIS_URL:
         try:
             _redis(settings.REDIS_URL).ping()
             checks["redis"] = "ok"
         except RedisError:
             checks["redis"] = "down"
-    return checks
+    if checks["database"] == "down":
+        return _unlogged(JsonResponse({"status": "unavailable", "checks": checks}, status=503))
+    degraded = any(state == "down" for state in checks.values())
+    return JsonResponse({"status": "degraded" if degraded else "ok", "checks": checks})
+
+
+def _database_up() -> bool:
+    # One query on a connection kept open: cheap enough for a probe a second.
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        return False
+    return True
 
 
 def _unlogged(response: JsonResponse) -> JsonResponse:
