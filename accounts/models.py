@@ -75,6 +75,13 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=False,
         help_text="Administrators only: also get the low-stock e-mail of every branch.",
     )
+    language = models.CharField(
+        "language",
+        max_length=8,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text="The language of the pages and e-mails; blank: as the browser asks.",
+    )
     sessions_revoked_at = models.DateTimeField(
         null=True,
         blank=True,

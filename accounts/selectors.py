@@ -7,6 +7,7 @@ from django.utils import timezone
 from accounts import permissions
 from accounts.models import ApiToken, BranchPermission, Membership, User
 from accounts.permissions import Action, AnyUser
+from branches.errors import UnknownBranch
 from branches.models import Branch
 
 
@@ -53,3 +54,21 @@ def active_api_tokens(user: User) -> list[ApiToken]:
             Q(expiry__isnull=True) | Q(expiry__gt=timezone.now())
         )
     )
+
+
+def viewable_branches(user: AnyUser) -> list[Branch]:
+    """The branches ``user`` may view, by code (one query)."""
+    return list(permissions.visible_branches(user).order_by("code"))
+
+
+def chosen_branch(branches: list[Branch], code: str | None) -> Branch | None:
+    """The branch a page's ``?branch=<code>`` names among ``branches`` (those the user may
+    view); None for "all my branches" (no code, or ``all``), and the only one for someone
+    with one branch. UnknownBranch for a code they may not view, as for one that does not
+    exist."""
+    if not code or code == "all":
+        return branches[0] if len(branches) == 1 else None
+    for branch in branches:
+        if branch.code.casefold() == code.casefold():
+            return branch
+    raise UnknownBranch(f"No branch {code[:50]}.")

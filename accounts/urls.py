@@ -5,6 +5,7 @@ from accounts import api, views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("account/", views.home, name="account"),
     path(
         "account/sign-in/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "django_htmx",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -68,9 +69,13 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: the signed-in person's own language wins over the browser's.
+    "accounts.middleware.UserLanguageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "inventory_project.kernel.middleware.ApiBodyLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -96,6 +101,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "inventory_project.shell.shell",
             ],
         },
     },
@@ -369,7 +375,11 @@ ALERT_MAIL_GIVE_UP_HOURS = env.int("ALERT_MAIL_GIVE_UP_HOURS", default=24)
 
 # Internationalisation ---------------------------------------------------------------------
 
-LANGUAGE_CODE = "en-us"
+# Everyone chooses a language on their account page (User.language); without a choice, the
+# browser's Accept-Language decides among these.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True

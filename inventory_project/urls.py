@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("stock/", include("stock.urls")),
     path("alerts/", include("alerts.urls")),
+    path("alerts/badge/", views.alert_badge, name="alert-badge"),
     path("admin/", admin.site.urls),
     path("api/v1/", views.ApiRoot.as_view(), name="api-root"),
     path("api/v1/", include(accounts_api)),

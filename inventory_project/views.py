@@ -1,9 +1,12 @@
 import functools
 
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.views import defaults
+from django.views.decorators.http import require_GET
 from drf_spectacular.utils import extend_schema
 from redis import Redis, RedisError
 from rest_framework.request import Request
@@ -12,6 +15,7 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from inventory_project.kernel.api import is_api_request, json_error
+from inventory_project.shell import Shell
 
 
 def health(request: HttpRequest) -> JsonResponse:
@@ -124,3 +128,10 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if is_api_request(request):
         return json_error("server_error", "Something went wrong on our side; it is logged.", 500)
     return defaults.server_error(request)
+
+
+@login_required
+@require_GET
+def alert_badge(request: HttpRequest) -> HttpResponse:
+    """The navigation's count of open alerts, refreshed live when one is raised or resolved."""
+    return render(request, "alerts/badge.html", {"count": Shell(request).open_alerts})
