@@ -5,6 +5,7 @@ Views parse, call a service or selector, and render; who may do what is decided 
 """
 
 from django.contrib.auth import authenticate, user_logged_in, user_logged_out
+from django.db import transaction
 from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -18,12 +19,12 @@ from rest_framework.views import APIView
 from accounts import permissions, selectors, services
 from accounts.models import ApiToken, Membership, User
 from accounts.serializers import (
-    AlertMailSerializer,
     ApiTokenSerializer,
     MembershipCreateSerializer,
     MembershipSerializer,
     MembershipUpdateSerializer,
     MeSerializer,
+    MeUpdateSerializer,
     RealtimeTicketSerializer,
     RevokedTokensSerializer,
     SignedInDeviceSerializer,
@@ -162,15 +163,22 @@ class MeApi(APIView):
 
     @extend_schema(
         operation_id="me_set_alert_mail",
-        summary="Choose which low-stock e-mail to get",
+        summary="Choose which low-stock e-mail to get, and one's language",
         description="Each alert as it is raised plus the daily digest (EACH), the digest only "
-        "(DIGEST) or none (NONE). `alert_mail_all_branches` is for ADMINs.",
-        request=AlertMailSerializer,
+        "(DIGEST) or none (NONE). `alert_mail_all_branches` is for ADMINs. `language` (`en`, "
+        "`de`, or empty to follow Accept-Language) is that of pages, e-mails and messages.",
+        request=MeUpdateSerializer,
         responses={200: MeSerializer},
     )
     def patch(self, request: Request) -> Response:
-        data = valid_input(AlertMailSerializer, request)
-        user = services.set_alert_mail(user=request.user, **data)
+        data = valid_input(MeUpdateSerializer, request)
+        language = data.pop("language", None)
+        user = request.user
+        with transaction.atomic():
+            if language is not None:
+                user = services.set_language(actor=user, language=language)
+            if data:
+                user = services.set_alert_mail(user=user, **data)
         return Response(MeSerializer(_me(user)).data)
 
 
@@ -395,6 +403,7 @@ def _me(user: User) -> dict:
         "is_admin": permissions.is_admin(user),
         "alert_mail": user.alert_mail,
         "alert_mail_all_branches": user.alert_mail_all_branches,
+        "language": user.language,
         "branches": selectors.branch_access(user),
     }
 

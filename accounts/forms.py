@@ -1,6 +1,8 @@
 """Forms of the account pages: they parse what was posted; the services keep the rules."""
 
 from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AlertMail
 
@@ -10,9 +12,20 @@ class AlertMailForm(forms.Form):
     errors land next to the right input."""
 
     alert_mail = forms.ChoiceField(
-        label="Low-stock e-mail", choices=AlertMail.choices, widget=forms.RadioSelect
+        label=_("Low-stock e-mail"), choices=AlertMail.choices, widget=forms.RadioSelect
     )
     alert_mail_all_branches = forms.BooleanField(
-        label="Also every branch's low-stock e-mail, not only the branches I manage",
+        label=_("Also every branch's low-stock e-mail, not only the branches I manage"),
+        required=False,
+    )
+
+
+class LanguageForm(forms.Form):
+    """The language of one's pages and e-mails; empty follows the browser. Each language is
+    named in itself, as language pickers do."""
+
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=[("", _("As my browser asks")), *settings.LANGUAGES],
         required=False,
     )

@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts import permissions
-from accounts.models import ApiToken, BranchPermission, Membership, User
+from accounts.models import ApiToken, BranchPermission, Membership, Role, User
 from accounts.permissions import Action, AnyUser
 from branches.errors import UnknownBranch
 from branches.models import Branch
@@ -18,6 +18,10 @@ class BranchAccess:
     branch: Branch
     role: str | None
     actions: list[str]  # in the order Action lists them
+
+    @property
+    def role_label(self) -> str:
+        return Role(self.role).label if self.role else ""
 
     @property
     def action_labels(self) -> list[str]:

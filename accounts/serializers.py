@@ -1,3 +1,4 @@
+from django.conf import settings
 from rest_framework import serializers
 
 from accounts.models import AlertMail, ApiToken, Membership, Role, User
@@ -42,6 +43,16 @@ class AlertMailSerializer(StrictSerializer):
         required=False,
         help_text="Administrators only: the low-stock mail of every branch, not just those "
         "they manage.",
+    )
+
+
+class MeUpdateSerializer(AlertMailSerializer):
+    language = serializers.ChoiceField(
+        choices=[("", "as the browser asks"), *settings.LANGUAGES],
+        required=False,
+        allow_blank=True,
+        help_text="The language of one's pages, e-mails and API messages; empty: as the "
+        "browser (Accept-Language) asks.",
     )
 
 
@@ -122,6 +133,9 @@ class MeSerializer(serializers.Serializer):
     is_admin = serializers.BooleanField()
     alert_mail = serializers.ChoiceField(choices=AlertMail.choices)
     alert_mail_all_branches = serializers.BooleanField()
+    language = serializers.ChoiceField(
+        choices=[("", "as the browser asks"), *settings.LANGUAGES], allow_blank=True
+    )
     branches = BranchAccessSerializer(many=True)
 
 

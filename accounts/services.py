@@ -8,6 +8,7 @@ membership, in the same transaction.
 import uuid
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -15,6 +16,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from knox.settings import knox_settings
 
 from accounts import permissions
@@ -22,7 +24,7 @@ from accounts.models import AlertMail, ApiToken, BranchPermission, Membership, R
 from accounts.permissions import Action, AnyUser
 from branches.models import Branch
 from inventory_project.kernel import realtime
-from inventory_project.kernel.errors import Conflict, InvalidInput, NotFound
+from inventory_project.kernel.errors import Conflict, InvalidInput, NotFound, NotPermitted
 
 
 @dataclass(frozen=True)
@@ -192,6 +194,26 @@ def set_alert_mail(
     return user
 
 
+def set_language(*, actor: User, language: str) -> User:
+    """Choose the language of one's own pages and e-mails: a code of ``settings.LANGUAGES``,
+    or ``""`` to follow what the browser asks for."""
+    language = (language or "").strip()
+    codes = [code for code, _name in settings.LANGUAGES]
+    if language and language not in codes:
+        raise InvalidInput(
+            _("Language must be one of: %(codes)s, or empty to follow the browser.")
+            % {"codes": ", ".join(codes)},
+            field="language",
+        )
+    if not (actor.is_authenticated and actor.is_active):
+        raise NotPermitted(_("Only a signed-in person chooses their own language."))
+    with transaction.atomic():
+        user = _lock_user(actor.pk)
+        user.language = language
+        user.save(update_fields=["language"])
+    return user
+
+
 def deactivate_user(*, actor: AnyUser, user_id: uuid.UUID | str) -> User:
     """Switch an account off at once: sessions stop working and every API token is revoked."""
     with transaction.atomic():
@@ -313,7 +335,7 @@ def sign_in_device(*, user: User, device: str) -> tuple[ApiToken, str]:
 def revoke_api_token(*, actor: User, token_id: uuid.UUID | str) -> None:
     """Sign one of the actor's own devices out."""
     try:
-        deleted, _ = ApiToken.objects.filter(user=actor, pk=token_id).delete()
+        deleted, _by_model = ApiToken.objects.filter(user=actor, pk=token_id).delete()
     except (ValidationError, ValueError):
         deleted = 0
     if not deleted:
@@ -324,7 +346,7 @@ def sign_out_device(*, actor: AnyUser, token_id: uuid.UUID | str) -> None:
     """Sign anyone's device out by revoking its API token (ADMINs only, in the back office)."""
     permissions.require_admin(actor, "Only an administrator can sign others' devices out.")
     try:
-        deleted, _ = ApiToken.objects.filter(pk=token_id).delete()
+        deleted, _by_model = ApiToken.objects.filter(pk=token_id).delete()
     except (ValidationError, ValueError):
         deleted = 0
     if not deleted:
@@ -333,7 +355,7 @@ def sign_out_device(*, actor: AnyUser, token_id: uuid.UUID | str) -> None:
 
 def revoke_all_api_tokens(*, actor: User) -> int:
     """Sign every one of the actor's devices out; returns how many tokens were revoked."""
-    deleted, _ = ApiToken.objects.filter(user=actor).delete()
+    deleted, _by_model = ApiToken.objects.filter(user=actor).delete()
     return deleted
 
 

@@ -4,7 +4,6 @@ from django.urls import path
 from accounts import api, views
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("account/", views.home, name="account"),
     path(
         "account/sign-in/",
@@ -25,6 +24,7 @@ urlpatterns = [
     ),
     path("account/devices/sign-out/", views.sign_out_all_devices, name="sign-out-all-devices"),
     path("account/alert-mail/", views.alert_mail, name="alert-mail"),
+    path("account/language/", views.language, name="account-language"),
 ]
 
 # Mounted under /api/v1/. Ids are matched as plain strings so that a malformed one gets the

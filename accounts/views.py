@@ -8,24 +8,47 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import permissions, selectors, services
-from accounts.forms import AlertMailForm
+from accounts.forms import AlertMailForm, LanguageForm
 from inventory_project.kernel.api import json_error
 from inventory_project.kernel.errors import DomainError, NotFound
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "accounts/home.html",
-        {
-            "branch_access": selectors.branch_access(request.user),
-            "api_tokens": selectors.active_api_tokens(request.user),
-        },
-    )
+    return _home_page(request, LanguageForm(initial={"language": request.user.language}))
+
+
+def _home_page(
+    request: HttpRequest, language_form: LanguageForm, status: int = 200
+) -> HttpResponse:
+    context = {
+        "branch_access": selectors.branch_access(request.user),
+        "api_tokens": selectors.active_api_tokens(request.user),
+        "language_form": language_form,
+    }
+    return render(request, "accounts/home.html", context, status=status)
+
+
+@login_required
+@require_POST
+def language(request: HttpRequest) -> HttpResponse:
+    form = LanguageForm(request.POST)
+    if form.is_valid():
+        try:
+            user = services.set_language(actor=request.user, language=form.cleaned_data["language"])
+        except DomainError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            # Said in the language just chosen, as the next page will be.
+            translation.activate(user.language or translation.get_language_from_request(request))
+            messages.success(request, _("Your language is saved."))
+            return redirect("account")
+    return _home_page(request, form, status=400)
 
 
 @login_required
@@ -36,7 +59,7 @@ def sign_out_device(request: HttpRequest, token_id: str) -> HttpResponse:
     except NotFound as error:
         raise Http404(error.message) from None
     messages.success(request, "The device was signed out.")
-    return redirect("home")
+    return redirect("account")
 
 
 @login_required
@@ -44,7 +67,7 @@ def sign_out_device(request: HttpRequest, token_id: str) -> HttpResponse:
 def sign_out_all_devices(request: HttpRequest) -> HttpResponse:
     revoked = services.revoke_all_api_tokens(actor=request.user)
     messages.success(request, f"Signed out of {revoked} device{'s' if revoked != 1 else ''}.")
-    return redirect("home")
+    return redirect("account")
 
 
 @login_required
