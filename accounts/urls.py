@@ -4,6 +4,7 @@ from django.urls import path
 from accounts import api, views
 
 urlpatterns = [
+    path("", views.home, name="home"),
     path("account/", views.home, name="account"),
     path(
         "account/sign-in/",
