@@ -79,7 +79,14 @@ def chosen_branch(request: HttpRequest, branches: list[Branch] | None = None) ->
         raise Http404(error.message) from None
 
 
+def shell_of(request: HttpRequest) -> Shell:
+    """The request's shell, made once: a view and its template share what it read."""
+    if not hasattr(request, "_shell"):
+        request._shell = Shell(request)
+    return request._shell
+
+
 def shell(request: HttpRequest) -> dict:
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return {}
-    return {"shell": Shell(request)}
+    return {"shell": shell_of(request)}

@@ -15,7 +15,7 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from inventory_project.kernel.api import is_api_request, json_error
-from inventory_project.shell import Shell
+from inventory_project.shell import shell_of
 
 
 def health(request: HttpRequest) -> JsonResponse:
@@ -134,4 +134,4 @@ def server_error(request: HttpRequest) -> HttpResponse:
 @require_GET
 def alert_badge(request: HttpRequest) -> HttpResponse:
     """The navigation's count of open alerts, refreshed live when one is raised or resolved."""
-    return render(request, "alerts/badge.html", {"count": Shell(request).open_alerts})
+    return render(request, "alerts/badge.html", {"count": shell_of(request).open_alerts})
