@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_lazy as _
 from guardian.models import UserObjectPermissionBase
 from knox.models import AbstractAuthToken
 
@@ -39,9 +40,9 @@ class UserManager(BaseUserManager["User"]):
 class AlertMail(models.TextChoices):
     """Which low-stock e-mail someone gets about the branches they manage."""
 
-    EACH = "EACH", "each alert as it is raised, and the daily digest"
-    DIGEST = "DIGEST", "the daily digest only"
-    NONE = "NONE", "none"
+    EACH = "EACH", _("each alert as it is raised, and the daily digest")
+    DIGEST = "DIGEST", _("the daily digest only")
+    NONE = "NONE", _("none")
 
 
 class User(AbstractBaseUser, PermissionsMixin):
@@ -140,8 +141,8 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class Role(models.TextChoices):
-    MANAGER = "MANAGER", "manager"
-    STAFF = "STAFF", "staff"
+    MANAGER = "MANAGER", _("manager")
+    STAFF = "STAFF", _("staff")
 
 
 class Membership(models.Model):

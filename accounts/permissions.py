@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Model, Q, QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from guardian.shortcuts import get_objects_for_user
 
 from accounts.models import BranchPermission, Membership, Role, User
@@ -54,18 +56,18 @@ class Action(enum.StrEnum):
 
 
 _LABELS = {
-    Action.VIEW: "see stock and its history",
-    Action.RECEIVE_STOCK: "receive stock",
-    Action.ISSUE_STOCK: "issue stock",
-    Action.ADJUST_STOCK: "adjust stock",
-    Action.COUNT_STOCK: "count stock",
-    Action.SET_THRESHOLDS: "set low-stock thresholds",
-    Action.REQUEST_TRANSFER: "request transfers",
-    Action.DISPATCH_TRANSFER: "approve and ship transfers",
-    Action.RECEIVE_TRANSFER: "receive transfers",
-    Action.CANCEL_TRANSFER: "cancel transfers",
-    Action.ACKNOWLEDGE_ALERTS: "acknowledge alerts",
-    Action.MANAGE_STAFF: "manage staff",
+    Action.VIEW: gettext_lazy("see stock and its history"),
+    Action.RECEIVE_STOCK: gettext_lazy("receive stock"),
+    Action.ISSUE_STOCK: gettext_lazy("issue stock"),
+    Action.ADJUST_STOCK: gettext_lazy("adjust stock"),
+    Action.COUNT_STOCK: gettext_lazy("count stock"),
+    Action.SET_THRESHOLDS: gettext_lazy("set low-stock thresholds"),
+    Action.REQUEST_TRANSFER: gettext_lazy("request transfers"),
+    Action.DISPATCH_TRANSFER: gettext_lazy("approve and ship transfers"),
+    Action.RECEIVE_TRANSFER: gettext_lazy("receive transfers"),
+    Action.CANCEL_TRANSFER: gettext_lazy("cancel transfers"),
+    Action.ACKNOWLEDGE_ALERTS: gettext_lazy("acknowledge alerts"),
+    Action.MANAGE_STAFF: gettext_lazy("manage staff"),
 }
 
 
@@ -162,7 +164,11 @@ def check(user: AnyUser, action: Action, branch_id: uuid.UUID | str) -> None:
         raise error
     if action not in actions:
         code = Branch.objects.filter(pk=branch_uuid).values_list("code", flat=True).first()
-        raise deny(user, f"You may not {action.label} at {code or branch_id}.")
+        raise deny(
+            user,
+            _("You may not %(action)s at %(branch)s.")
+            % {"action": action.label, "branch": code or branch_id},
+        )
 
 
 def require(user: AnyUser, action: Action, branch_id: uuid.UUID | str) -> Branch:

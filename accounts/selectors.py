@@ -3,6 +3,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts import permissions
 from accounts.models import ApiToken, BranchPermission, Membership, Role, User
@@ -75,4 +76,4 @@ def chosen_branch(branches: list[Branch], code: str | None) -> Branch | None:
     for branch in branches:
         if branch.code.casefold() == code.casefold():
             return branch
-    raise UnknownBranch(f"No branch {code[:50]}.")
+    raise UnknownBranch(_("No branch %(code)s.") % {"code": code[:50]})

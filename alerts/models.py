@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from branches.models import Branch
 from catalog.models import Product
@@ -11,9 +12,9 @@ from stock.models import StockLevel, quantity_field
 
 
 class AlertStatus(models.TextChoices):
-    OPEN = "OPEN", "open"
-    ACKNOWLEDGED = "ACKNOWLEDGED", "acknowledged"
-    RESOLVED = "RESOLVED", "resolved"
+    OPEN = "OPEN", _("open")
+    ACKNOWLEDGED = "ACKNOWLEDGED", _("acknowledged")
+    RESOLVED = "RESOLVED", _("resolved")
 
 
 # An alert someone still has to act on; at most one per level.
@@ -23,10 +24,10 @@ UNRESOLVED = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
 class MailStatus(models.TextChoices):
     """Where the alert's e-mail is: the alert row is its outbox."""
 
-    PENDING = "PENDING", "waiting to be queued"
-    QUEUED = "QUEUED", "queued for a worker"
-    SENT = "SENT", "sent"
-    SKIPPED = "SKIPPED", "not needed"
+    PENDING = "PENDING", _("waiting to be queued")
+    QUEUED = "QUEUED", _("queued for a worker")
+    SENT = "SENT", _("sent")
+    SKIPPED = "SKIPPED", _("not needed")
 
 
 class LowStockAlert(models.Model):

@@ -4,6 +4,7 @@ from decimal import Decimal
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Lower, Upper
+from django.utils.translation import gettext_lazy as _
 
 # Quantities are exact decimals: up to 11 integer digits and 3 decimals (grams, millimetres).
 QUANTITY_MAX_DIGITS = 14
@@ -12,14 +13,14 @@ MAX_QUANTITY = Decimal(10 ** (QUANTITY_MAX_DIGITS - QUANTITY_DECIMAL_PLACES)) - 
 
 
 class Unit(models.TextChoices):
-    PIECE = "pcs", "pieces"
-    BOX = "box", "boxes"
-    PACK = "pack", "packs"
-    KILOGRAM = "kg", "kilograms"
-    GRAM = "g", "grams"
-    LITRE = "l", "litres"
-    MILLILITRE = "ml", "millilitres"
-    METRE = "m", "metres"
+    PIECE = "pcs", _("pieces")
+    BOX = "box", _("boxes")
+    PACK = "pack", _("packs")
+    KILOGRAM = "kg", _("kilograms")
+    GRAM = "g", _("grams")
+    LITRE = "l", _("litres")
+    MILLILITRE = "ml", _("millilitres")
+    METRE = "m", _("metres")
 
     @property
     def is_countable(self) -> bool:

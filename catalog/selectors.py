@@ -2,6 +2,7 @@ import uuid
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from catalog.errors import UnknownCategory, UnknownProduct
 from catalog.models import Category, Product
@@ -30,7 +31,7 @@ def get_product(*, product_id: uuid.UUID | str) -> Product:
     try:
         return product_list().get(pk=product_id)
     except (Product.DoesNotExist, ValidationError, ValueError):
-        raise UnknownProduct(f"No product with id {product_id}.") from None
+        raise UnknownProduct(_("No product with id %(id)s.") % {"id": product_id}) from None
 
 
 def product_by_code(*, sku: str | None = None, barcode: str | None = None) -> Product:
@@ -44,11 +45,11 @@ def product_by_code(*, sku: str | None = None, barcode: str | None = None) -> Pr
         raise TypeError("product_by_code() takes exactly one of sku and barcode")
     if barcode is not None:
         product = product_list().filter(barcode=barcode).first()
-        wanted = f"the barcode {barcode}"
+        wanted = _("No product with the barcode %(code)s.") % {"code": barcode}
     else:
         # SKUs are unique whatever their case, so this finds at most one.
         product = product_list().filter(sku__iexact=sku).first()
-        wanted = f"the SKU {sku}"
+        wanted = _("No product with the SKU %(code)s.") % {"code": sku}
     if product is None:
-        raise UnknownProduct(f"No product with {wanted}.")
+        raise UnknownProduct(wanted)
     return product

@@ -4,6 +4,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
 
 from branches.models import Branch
 from catalog.models import QUANTITY_DECIMAL_PLACES, QUANTITY_MAX_DIGITS, Product
@@ -92,22 +93,22 @@ class StockLevel(models.Model):
 
 
 class MovementKind(models.TextChoices):
-    RECEIPT = "RECEIPT", "receipt"
-    ISSUE = "ISSUE", "issue"
-    ADJUSTMENT = "ADJUSTMENT", "adjustment"
-    COUNT = "COUNT", "count"
-    TRANSFER_OUT = "TRANSFER_OUT", "transfer out"
-    TRANSFER_IN = "TRANSFER_IN", "transfer in"
+    RECEIPT = "RECEIPT", _("receipt")
+    ISSUE = "ISSUE", _("issue")
+    ADJUSTMENT = "ADJUSTMENT", _("adjustment")
+    COUNT = "COUNT", _("count")
+    TRANSFER_OUT = "TRANSFER_OUT", _("transfer out")
+    TRANSFER_IN = "TRANSFER_IN", _("transfer in")
 
 
 class AdjustmentReason(models.TextChoices):
-    DAMAGED = "DAMAGED", "damaged"
-    EXPIRED = "EXPIRED", "expired"
-    LOST = "LOST", "lost or stolen"
-    FOUND = "FOUND", "found"
-    RETURNED = "RETURNED", "customer return"
-    CORRECTION = "CORRECTION", "correction of an earlier entry"
-    OTHER = "OTHER", "other (see note)"
+    DAMAGED = "DAMAGED", _("damaged")
+    EXPIRED = "EXPIRED", _("expired")
+    LOST = "LOST", _("lost or stolen")
+    FOUND = "FOUND", _("found")
+    RETURNED = "RETURNED", _("customer return")
+    CORRECTION = "CORRECTION", _("correction of an earlier entry")
+    OTHER = "OTHER", _("other (see note)")
 
 
 class ImmutableLedgerError(Exception):

@@ -15,6 +15,8 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as N_
 
 from accounts import permissions
 from accounts.models import User
@@ -33,7 +35,7 @@ from stock.errors import (
 )
 from stock.events import STOCK_CHANGED, StockChanged
 from stock.models import AdjustmentReason, MovementKind, StockLevel, StockMovement
-from stock.quantities import Quantity, check_unit, format_quantity, parse_quantity
+from stock.quantities import Quantity, check_unit, parse_quantity, say_quantity
 from stock.signals import stock_level_changed
 
 NOTE_MAX_LENGTH = StockMovement._meta.get_field("note").max_length
@@ -64,12 +66,12 @@ class _KindRule:
 
 
 _RULES = {
-    MovementKind.RECEIPT: _KindRule(Action.RECEIVE_STOCK, "Quantity", "quantity", 1),
-    MovementKind.ISSUE: _KindRule(Action.ISSUE_STOCK, "Quantity", "quantity", 1),
-    MovementKind.ADJUSTMENT: _KindRule(Action.ADJUST_STOCK, "Adjustment", "delta", 0),
-    MovementKind.COUNT: _KindRule(Action.COUNT_STOCK, "Counted quantity", "counted", None),
-    MovementKind.TRANSFER_OUT: _KindRule(Action.DISPATCH_TRANSFER, "Quantity", "quantity", 1),
-    MovementKind.TRANSFER_IN: _KindRule(Action.RECEIVE_TRANSFER, "Quantity", "quantity", 1),
+    MovementKind.RECEIPT: _KindRule(Action.RECEIVE_STOCK, N_("Quantity"), "quantity", 1),
+    MovementKind.ISSUE: _KindRule(Action.ISSUE_STOCK, N_("Quantity"), "quantity", 1),
+    MovementKind.ADJUSTMENT: _KindRule(Action.ADJUST_STOCK, N_("Adjustment"), "delta", 0),
+    MovementKind.COUNT: _KindRule(Action.COUNT_STOCK, N_("Counted quantity"), "counted", None),
+    MovementKind.TRANSFER_OUT: _KindRule(Action.DISPATCH_TRANSFER, N_("Quantity"), "quantity", 1),
+    MovementKind.TRANSFER_IN: _KindRule(Action.RECEIVE_TRANSFER, N_("Quantity"), "quantity", 1),
 }
 
 # Kinds written by record_stock_batch; transfers write theirs with record_transfer_movements.
@@ -306,7 +308,8 @@ def _record(
             with _at_line(index, "product", batch=batch):
                 if kind == MovementKind.RECEIPT and not level.product.is_active:
                     raise InactiveProduct(
-                        f"Product {level.product.sku} is inactive; it cannot be received."
+                        _("Product %(sku)s is inactive; it cannot be received.")
+                        % {"sku": level.product.sku}
                     )
             with _at_line(index, amount_field, batch=batch):
                 delta = _delta(level, kind, amount, rule)
@@ -345,13 +348,13 @@ def _parse_line(
         note = _clean_note(line.note)
     with _at_line(index, "reason", batch=batch):
         if kind != MovementKind.ADJUSTMENT and line.reason:
-            raise InvalidInput("Only adjustments take a reason.")
+            raise InvalidInput(_("Only adjustments take a reason."))
         if kind == MovementKind.ADJUSTMENT and line.reason not in AdjustmentReason.values:
             choices = ", ".join(AdjustmentReason.values)
             raise InvalidInput(f"Reason {line.reason!r} is not one of: {choices}.")
     with _at_line(index, "note", batch=batch):
         if line.reason == AdjustmentReason.OTHER and not note:
-            raise InvalidInput("An adjustment for another reason needs a note explaining it.")
+            raise InvalidInput(_("An adjustment for another reason needs a note explaining it."))
     return product_id, amount, replace(line, note=note)
 
 
@@ -377,11 +380,20 @@ def _move(
     on_hand_after = level.on_hand + delta
     if on_hand_after < 0:
         raise InsufficientStock(
-            f"{level.branch.code} holds {format_quantity(level.on_hand)} {level.product.unit} "
-            f"of {level.product.sku}; {format_quantity(-delta)} cannot leave."
+            _("%(branch)s holds %(on_hand)s %(unit)s of %(sku)s; %(amount)s cannot leave.")
+            % {
+                "branch": level.branch.code,
+                "on_hand": say_quantity(level.on_hand),
+                "unit": level.product.unit,
+                "sku": level.product.sku,
+                "amount": say_quantity(-delta),
+            }
         )
     if on_hand_after > MAX_QUANTITY:
-        raise InvalidQuantity(f"On hand would exceed the largest quantity held ({MAX_QUANTITY}).")
+        raise InvalidQuantity(
+            _("On hand would exceed the largest quantity held (%(max)s).")
+            % {"max": say_quantity(MAX_QUANTITY)}
+        )
     level.on_hand = on_hand_after
     level.version += 1
     level.updated_at = now
@@ -429,12 +441,12 @@ def _lock_levels(
     missing = [p for p in product_ids if p not in levels]
     if missing:
         if not Branch.objects.filter(pk=branch_uuid).exists():
-            raise UnknownBranch(f"No branch with id {branch_uuid}.")
+            raise UnknownBranch(_("No branch with id %(id)s.") % {"id": branch_uuid})
         known = set(Product.objects.filter(pk__in=missing).values_list("pk", flat=True))
         for index, product_id in enumerate(product_ids):
             if product_id in missing and product_id not in known:
                 with _at_line(index, "product", batch=batch):
-                    raise UnknownProduct(f"No product with id {product_id}.")
+                    raise UnknownProduct(_("No product with id %(id)s.") % {"id": product_id})
         # Two first movements may race to create a row: one inserts, the other waits for it
         # and then locks the same row. Sorted, so that concurrent inserts queue in one order.
         StockLevel.objects.bulk_create(
@@ -444,7 +456,9 @@ def _lock_levels(
         levels |= _locked(branch_uuid, missing)
     branch = next(iter(levels.values())).branch
     if not branch.is_active:
-        raise InactiveBranch(f"Branch {branch.code} is inactive; its stock cannot change.")
+        raise InactiveBranch(
+            _("Branch %(code)s is inactive; its stock cannot change.") % {"code": branch.code}
+        )
     return {p: levels[p] for p in product_ids}
 
 
@@ -470,5 +484,7 @@ def _as_uuid(value: uuid.UUID | str, error: type[Exception], what: str) -> uuid.
 def _clean_note(note: str) -> str:
     note = (note or "").strip()
     if len(note) > NOTE_MAX_LENGTH:
-        raise InvalidInput(f"The note is longer than {NOTE_MAX_LENGTH} characters.")
+        raise InvalidInput(
+            _("The note is longer than %(max)d characters.") % {"max": NOTE_MAX_LENGTH}
+        )
     return note
