@@ -20,7 +20,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/inventory
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 PYTEST_ARGS ?=
 
-.PHONY: help install install-dev run test lint checks services requirements clean
+.PHONY: help install install-dev run test lint checks services browser requirements clean
 
 help:
 	@echo "make run    set up and serve the app with demo data on http://$(HOST):$(PORT)"
@@ -71,7 +71,22 @@ services:
 		pg_isready -q -h 127.0.0.1 -p 5432 && redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 \
 		&& exit 0; sleep 1; done; echo "PostgreSQL or Redis did not come up." >&2; exit 1
 
-test: lint checks services
+# The browser tests drive Debian's Chromium through Playwright (whose own browser downloads
+# are not used): installed here when missing, which takes root.
+CHROMIUM_PACKAGES := chromium fonts-dejavu-core
+browser:
+	@test -x /usr/bin/chromium && test -d /usr/share/fonts/truetype/dejavu || { \
+		if [ "$$(id -u)" != 0 ]; then \
+			echo "The browser tests need Debian's Chromium. As root, run:" >&2; \
+			echo "  apt-get update && apt-get install -y --no-install-recommends $(CHROMIUM_PACKAGES)" >&2; \
+			echo "(or sudo make browser), then make test again." >&2; \
+			exit 1; \
+		fi; \
+		echo "Installing $(CHROMIUM_PACKAGES)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends $(CHROMIUM_PACKAGES); }
+
+test: lint checks services browser
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 		$(VENV)/bin/pytest -n auto --dist loadgroup --create-db $(PYTEST_ARGS)
 
