@@ -4,7 +4,6 @@ from django.urls import path
 from accounts import api, views
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("account/", views.home, name="account"),
     path(
         "account/sign-in/",

@@ -3,17 +3,23 @@
 Every figure is one aggregate query grouped by branch, whatever the number of branches and
 products; the totals are added up from the branches' figures, except the number of distinct
 products, which one more query counts (a product stocked at two branches is one product).
+
+The selectors here (``figures``, ``transfers_under_way``, ``value_by_category``,
+``movements_by_day``, ``recent_activity``) serve the API and the dashboard page alike; each
+takes the branches already chosen and costs a fixed number of queries.
 """
 
 import functools
 import operator
 import uuid
 from collections import defaultdict
-from datetime import datetime, time
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, DecimalField, Q, Sum
+from django.db.models import Count, DecimalField, F, Q, Sum
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -30,13 +36,32 @@ from branches.models import Branch
 from catalog.models import QUANTITY_DECIMAL_PLACES
 from inventory_project.kernel.api import ApiErrorSerializer
 from inventory_project.kernel.schema import ERRORS
-from stock.models import StockLevel, StockMovement
+from stock.models import MovementKind, StockLevel, StockMovement
+from transfers.models import Transfer, TransferEvent, TransferStatus
 
-FIGURES = ("products", "units_on_hand", "low_stock", "open_alerts", "movements_today")
+FIGURES = (
+    "products",
+    "units_on_hand",
+    "stock_value",
+    "low_stock",
+    "open_alerts",
+    "movements_today",
+)
 
-# Wide enough for the sum of every level's on hand.
+# Wide enough for the sum of every level's on hand, and of its value at cost.
 _UNITS = DecimalField(max_digits=30, decimal_places=QUANTITY_DECIMAL_PLACES)
 _NO_UNITS = Decimal(0).quantize(Decimal(1).scaleb(-QUANTITY_DECIMAL_PLACES))
+_MONEY = DecimalField(max_digits=40, decimal_places=QUANTITY_DECIMAL_PLACES + 2)
+_CENT = Decimal("0.01")
+_VALUE_AT_COST = Sum(F("on_hand") * F("product__cost_price"), output_field=_MONEY)
+
+# A transfer is under way from its request until its last receipt or its cancellation.
+TRANSFERS_UNDER_WAY = (
+    TransferStatus.REQUESTED,
+    TransferStatus.APPROVED,
+    TransferStatus.IN_TRANSIT,
+    TransferStatus.PARTIALLY_RECEIVED,
+)
 
 
 def dashboard(user: AnyUser, *, branch_id: uuid.UUID | None = None) -> dict:
@@ -61,11 +86,7 @@ def dashboard(user: AnyUser, *, branch_id: uuid.UUID | None = None) -> dict:
     branches = list(branches.only("id", "code", "name", "timezone", "is_active"))
     if branch_id is not None and not branches:
         raise UnknownBranch(f"No branch with id {branch_id}.")
-    figures = _figures_by_branch(branches)
-    totals = _no_figures()
-    for name in FIGURES[1:]:
-        totals[name] = sum((f[name] for f in figures.values()), start=totals[name])
-    totals["products"] = _distinct_products(branches)
+    totals, figures = figures_of(branches)
     return {
         "totals": totals,
         "branches": [
@@ -82,6 +103,17 @@ def dashboard(user: AnyUser, *, branch_id: uuid.UUID | None = None) -> dict:
     }
 
 
+def figures_of(branches: list[Branch]) -> tuple[dict, dict[uuid.UUID, dict]]:
+    """The totals over ``branches`` and each one's figures (``FIGURES``), by branch id:
+    five queries, none without branches. ``stock_value`` is on hand at cost price."""
+    figures = _figures_by_branch(branches)
+    totals = _no_figures()
+    for name in FIGURES[1:]:
+        totals[name] = sum((f[name] for f in figures.values()), start=totals[name])
+    totals["products"] = _distinct_products(branches)
+    return totals, figures
+
+
 def _figures_by_branch(branches: list[Branch]) -> dict[uuid.UUID, dict]:
     figures = {branch.pk: _no_figures() for branch in branches}
     if not branches:
@@ -91,10 +123,18 @@ def _figures_by_branch(branches: list[Branch]) -> dict[uuid.UUID, dict]:
         StockLevel.objects.filter(branch__in=ids, on_hand__gt=0)
         .order_by()
         .values("branch")
-        .annotate(products=Count("pk"), units_on_hand=Sum("on_hand", output_field=_UNITS))
+        .annotate(
+            products=Count("pk"),
+            units_on_hand=Sum("on_hand", output_field=_UNITS),
+            stock_value=_VALUE_AT_COST,
+        )
     )
     for row in holdings:
-        figures[row["branch"]].update(products=row["products"], units_on_hand=row["units_on_hand"])
+        figures[row["branch"]].update(
+            products=row["products"],
+            units_on_hand=row["units_on_hand"],
+            stock_value=row["stock_value"].quantize(_CENT),
+        )
     counts = {
         "low_stock": StockLevel.objects.below_threshold().filter(branch__in=ids),
         "open_alerts": LowStockAlert.objects.filter(
@@ -114,6 +154,7 @@ def _no_figures() -> dict:
     return {
         "products": 0,
         "units_on_hand": _NO_UNITS,
+        "stock_value": Decimal("0.00"),
         "low_stock": 0,
         "open_alerts": 0,
         "movements_today": 0,
@@ -148,6 +189,111 @@ def _local_midnight(now: datetime, zone: str) -> datetime:
     the earliest moment of the day."""
     tz = ZoneInfo(zone)
     return datetime.combine(now.astimezone(tz).date(), time.min, tzinfo=tz)
+
+
+# What the dashboard page adds ------------------------------------------------------------
+
+
+def transfers_under_way(branches: list[Branch]) -> dict[str, int]:
+    """Transfers under way (``TRANSFERS_UNDER_WAY``) into (``inbound``) and out of
+    (``outbound``) ``branches``: one query. A transfer between two of them counts both ways."""
+    if not branches:
+        return {"inbound": 0, "outbound": 0}
+    ids = [branch.pk for branch in branches]
+    return Transfer.objects.filter(
+        Q(to_branch__in=ids) | Q(from_branch__in=ids), status__in=TRANSFERS_UNDER_WAY
+    ).aggregate(
+        inbound=Count("pk", filter=Q(to_branch__in=ids)),
+        outbound=Count("pk", filter=Q(from_branch__in=ids)),
+    )
+
+
+def value_by_category(branches: list[Branch]) -> list[dict]:
+    """What ``branches`` hold, at cost, per product category (``name`` None for products
+    without one), the most valuable first; categories worth nothing are left out. One query."""
+    if not branches:
+        return []
+    rows = (
+        StockLevel.objects.filter(branch__in=[branch.pk for branch in branches], on_hand__gt=0)
+        .order_by()
+        .values("product__category", "product__category__name")
+        .annotate(value=_VALUE_AT_COST)
+        .filter(value__gt=0)
+        .order_by("-value", "product__category__name")
+    )
+    return [
+        {
+            "category": row["product__category"],
+            "name": row["product__category__name"],
+            "value": row["value"].quantize(_CENT),
+        }
+        for row in rows
+    ]
+
+
+def movements_by_day(branches: list[Branch], *, days: int, zone: str) -> list[dict]:
+    """How many movements of each kind ``branches`` recorded on each of the last ``days``
+    days (today included), days as they are in time zone ``zone``, oldest first, days
+    without movements too: ``{"day", "counts": {kind: n}, "total"}``. One query."""
+    tz = ZoneInfo(zone)
+    today = timezone.now().astimezone(tz).date()
+    first = today - timedelta(days=days - 1)
+    counts: dict[date, dict[str, int]] = {first + timedelta(n): {} for n in range(days)}
+    if branches:
+        rows = (
+            StockMovement.objects.filter(
+                branch__in=[branch.pk for branch in branches],
+                created_at__gte=datetime.combine(first, time.min, tzinfo=tz),
+            )
+            .annotate(day=TruncDate("created_at", tzinfo=tz))
+            .order_by()
+            .values_list("day", "kind")
+            .annotate(n=Count("pk"))
+        )
+        for day, kind, n in rows:
+            if day in counts:
+                counts[day][kind] = n
+    return [
+        {
+            "day": day,
+            "counts": {kind: by_kind.get(kind, 0) for kind in MovementKind.values},
+            "total": sum(by_kind.values()),
+        }
+        for day, by_kind in counts.items()
+    ]
+
+
+@dataclass(frozen=True)
+class Activity:
+    """One line of the activity feed: a movement or a transfer step."""
+
+    at: datetime
+    movement: StockMovement | None = None
+    step: TransferEvent | None = None
+
+
+def recent_activity(branches: list[Branch], *, limit: int) -> list[Activity]:
+    """The latest ``limit`` movements of ``branches`` and steps of transfers into or out of
+    them, newest first: two queries, whoever and whatever the rows name loaded with them."""
+    if not branches:
+        return []
+    ids = [branch.pk for branch in branches]
+    movements = (
+        StockMovement.objects.filter(branch__in=ids)
+        .select_related("actor", "product", "branch")
+        .order_by("-created_at", "-version")[:limit]
+    )
+    steps = (
+        TransferEvent.objects.filter(
+            Q(transfer__from_branch__in=ids) | Q(transfer__to_branch__in=ids)
+        )
+        .select_related("actor", "transfer__from_branch", "transfer__to_branch")
+        .order_by("-created_at", "-id")[:limit]
+    )
+    activity = [Activity(m.created_at, movement=m) for m in movements]
+    activity += [Activity(s.created_at, step=s) for s in steps]
+    activity.sort(key=lambda entry: entry.at, reverse=True)
+    return activity[:limit]
 
 
 # API ------------------------------------------------------------------------------------

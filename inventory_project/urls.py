@@ -6,13 +6,14 @@ from accounts.urls import api_urlpatterns as accounts_api
 from alerts.urls import api_urlpatterns as alerts_api
 from branches.urls import api_urlpatterns as branches_api
 from catalog.urls import api_urlpatterns as catalog_api
-from inventory_project import views
+from inventory_project import dashboard_page, views
 from inventory_project.dashboard import DashboardApi
 from inventory_project.kernel.schema import websocket_schema
 from stock.urls import api_urlpatterns as stock_api
 from transfers.urls import api_urlpatterns as transfers_api
 
 urlpatterns = [
+    path("", dashboard_page.home, name="home"),
     path("", include("accounts.urls")),
     path("stock/", include("stock.urls")),
     path("alerts/", include("alerts.urls")),

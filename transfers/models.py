@@ -182,6 +182,10 @@ class TransferEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        indexes = [
+            # The dashboard's activity feed reads the latest steps first.
+            models.Index(fields=["-created_at"], name="transfer_event_time_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.transfer_id}: {self.get_step_display()} ({self.to_status})"

@@ -107,7 +107,7 @@ def test_the_home_page_shows_the_choice_and_links_to_the_page(manager):
     manager.alert_mail = AlertMail.DIGEST
     manager.save()
 
-    response = page_client(manager).get(reverse("home"))
+    response = page_client(manager).get(reverse("account"))
 
     assertContains(response, "Your choice: <strong>the daily digest only</strong>")
     assertContains(response, f'href="{reverse("alert-mail")}"')

@@ -1,4 +1,4 @@
-"""The browser pages: signing in and out, the home page, password change and devices."""
+"""The browser pages: signing in and out, the account page, password change and devices."""
 
 import pytest
 from django.db import connection
@@ -68,9 +68,10 @@ def test_after_signing_in_the_home_page_shows_the_users_branches_and_roles(clien
     MembershipFactory(user=user, branch=BranchFactory(code="HAM-01"), role=Role.STAFF)
     BranchFactory(code="MUC-01")
 
-    response = sign_in(client, user.email, follow=True)
+    signed_in_at = sign_in(client, user.email, follow=True)
+    response = client.get(reverse("account"))
 
-    assert response.redirect_chain == [(reverse("home"), 302)]
+    assert signed_in_at.redirect_chain == [(reverse("home"), 302)]
     assertContains(response, "BER-01")
     assertContains(response, "Berlin Mitte")
     assertContains(response, "<td>manager</td>", html=True)
@@ -83,7 +84,7 @@ def test_the_home_page_shows_what_the_user_may_do_at_each_branch(client):
     membership = MembershipFactory(role=Role.STAFF)
     client.force_login(membership.user)
 
-    response = client.get(reverse("home"))
+    response = client.get(reverse("account"))
 
     assertContains(response, '<span class="tag">receive stock</span>', html=True)
     assertNotContains(response, "issue stock")
@@ -94,7 +95,7 @@ def test_an_admin_sees_every_branch_as_administrator(client):
     BranchFactory(code="HAM-01")
     client.force_login(AdminFactory())
 
-    response = client.get(reverse("home"))
+    response = client.get(reverse("account"))
 
     assertContains(response, "BER-01")
     assertContains(response, "HAM-01")
@@ -104,7 +105,7 @@ def test_an_admin_sees_every_branch_as_administrator(client):
 def test_a_user_without_a_role_is_told_to_ask_for_one(client):
     client.force_login(UserFactory())
 
-    response = client.get(reverse("home"))
+    response = client.get(reverse("account"))
 
     assertContains(response, "You have no role at any branch yet.")
 
@@ -138,10 +139,10 @@ def test_an_inactive_user_cannot_sign_in(client):
     assert not signed_in(client)
 
 
-def test_anonymous_visitors_of_the_home_page_are_sent_to_sign_in(client):
-    response = client.get(reverse("home"))
+def test_anonymous_visitors_of_the_account_page_are_sent_to_sign_in(client):
+    response = client.get(reverse("account"))
 
-    assertRedirects(response, sign_in_url(reverse("home")))
+    assertRedirects(response, sign_in_url(reverse("account")))
 
 
 def test_signing_in_after_being_sent_there_returns_to_the_page_asked_for(client):
@@ -173,7 +174,7 @@ def test_signing_out_ends_the_session(client):
 
     assertRedirects(response, reverse("login"))
     assert not signed_in(client)
-    assertRedirects(client.get(reverse("home")), sign_in_url(reverse("home")))
+    assertRedirects(client.get(reverse("account")), sign_in_url(reverse("account")))
 
 
 def test_signing_out_by_get_is_refused_and_keeps_the_session(client):
@@ -244,11 +245,11 @@ def test_signing_a_device_out_without_the_csrf_token_is_refused():
 def test_a_user_deactivated_by_an_admin_is_signed_out_at_once(client):
     user = UserFactory()
     sign_in(client, user.email)
-    assert client.get(reverse("home")).status_code == 200
+    assert client.get(reverse("account")).status_code == 200
 
     services.deactivate_user(actor=AdminFactory(), user_id=user.pk)
 
-    assertRedirects(client.get(reverse("home")), sign_in_url(reverse("home")))
+    assertRedirects(client.get(reverse("account")), sign_in_url(reverse("account")))
 
 
 def test_reactivating_a_user_does_not_revive_their_old_sessions(client):
@@ -259,7 +260,7 @@ def test_reactivating_a_user_does_not_revive_their_old_sessions(client):
     services.deactivate_user(actor=admin, user_id=user.pk)
     services.reactivate_user(actor=admin, user_id=user.pk)
 
-    assertRedirects(client.get(reverse("home")), sign_in_url(reverse("home")))
+    assertRedirects(client.get(reverse("account")), sign_in_url(reverse("account")))
     assert sign_in(Client(), user.email).status_code == 302
 
 
@@ -269,7 +270,7 @@ def test_a_user_switched_off_in_the_database_is_signed_out_at_once(client):
 
     User.objects.filter(pk=user.pk).update(is_active=False)
 
-    assertRedirects(client.get(reverse("home")), sign_in_url(reverse("home")))
+    assertRedirects(client.get(reverse("account")), sign_in_url(reverse("account")))
 
 
 # Password change --------------------------------------------------------------------------
@@ -295,7 +296,7 @@ def test_changing_the_password_keeps_the_user_signed_in(client):
 
     assertRedirects(response, reverse("password_change_done"))
     assertContains(client.get(reverse("password_change_done")), "Password changed")
-    assert client.get(reverse("home")).status_code == 200
+    assert client.get(reverse("account")).status_code == 200
 
 
 def test_the_new_password_works_for_signing_in_and_the_old_one_no_longer(client):
@@ -315,7 +316,7 @@ def test_changing_the_password_signs_out_other_browsers(client):
 
     change_password(client)
 
-    assertRedirects(other_browser.get(reverse("home")), sign_in_url(reverse("home")))
+    assertRedirects(other_browser.get(reverse("account")), sign_in_url(reverse("account")))
 
 
 def test_changing_the_password_needs_the_old_password(client):
@@ -371,7 +372,7 @@ def test_the_home_page_lists_the_users_devices_with_a_sign_out_button_each(clien
     services.sign_in_device(user=UserFactory(), device="Someone else's tablet")
     client.force_login(user)
 
-    response = client.get(reverse("home"))
+    response = client.get(reverse("account"))
 
     assertContains(response, "<td>Scanner 1</td>", html=True)
     assertContains(response, "<td>Phone</td>", html=True)
@@ -384,7 +385,7 @@ def test_the_home_page_lists_the_users_devices_with_a_sign_out_button_each(clien
 def test_without_devices_the_home_page_says_so(client):
     client.force_login(UserFactory())
 
-    response = client.get(reverse("home"))
+    response = client.get(reverse("account"))
 
     assertContains(response, "No device is signed in.")
     assertNotContains(response, "Sign out all devices")
@@ -398,7 +399,7 @@ def test_signing_one_device_out_removes_only_that_token(client):
 
     response = client.post(reverse("sign-out-device", args=[lost.pk]), follow=True)
 
-    assertRedirects(response, reverse("home"))
+    assertRedirects(response, reverse("account"))
     assertContains(response, "The device was signed out.")
     assertNotContains(response, "Lost scanner")
     assert list(ApiToken.objects.values_list("pk", flat=True)) == [kept.pk]
@@ -424,7 +425,7 @@ def test_signing_out_all_devices_removes_all_the_users_tokens_and_no_one_elses(c
 
     response = client.post(reverse("sign-out-all-devices"), follow=True)
 
-    assertRedirects(response, reverse("home"))
+    assertRedirects(response, reverse("account"))
     assertContains(response, "Signed out of 3 devices.")
     assertContains(response, "No device is signed in.")
     assert list(ApiToken.objects.values_list("pk", flat=True)) == [other.pk]
@@ -462,9 +463,9 @@ def user_with_roles(count):
 
 def home_page_queries(user):
     client = page_client(user)
-    client.get(reverse("home"))  # warm up
+    client.get(reverse("account"))  # warm up
     with CaptureQueriesContext(connection) as queries:
-        assert client.get(reverse("home")).status_code == 200
+        assert client.get(reverse("account")).status_code == 200
     return len(queries)
 
 
@@ -473,10 +474,10 @@ def test_the_home_page_needs_as_many_queries_for_five_branches_as_for_one(
 ):
     one = home_page_queries(user_with_roles(1))
     client = page_client(user_with_roles(5))
-    client.get(reverse("home"))  # warm up
+    client.get(reverse("account"))  # warm up
 
     with django_assert_num_queries(one):
-        response = client.get(reverse("home"))
+        response = client.get(reverse("account"))
 
     assert len(response.context["branch_access"]) == 5
 
@@ -487,9 +488,9 @@ def test_the_home_page_of_an_admin_needs_no_more_queries_than_a_members(
     members = home_page_queries(user_with_roles(1))
     BranchFactory.create_batch(5)
     client = page_client(AdminFactory())
-    client.get(reverse("home"))  # warm up
+    client.get(reverse("account"))  # warm up
 
     with django_assert_max_num_queries(members):
-        response = client.get(reverse("home"))
+        response = client.get(reverse("account"))
 
     assert len(response.context["branch_access"]) == 6
