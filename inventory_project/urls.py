@@ -9,6 +9,7 @@ from catalog.urls import api_urlpatterns as catalog_api
 from inventory_project import dashboard_page, views
 from inventory_project.dashboard import DashboardApi
 from inventory_project.kernel.schema import websocket_schema
+from stock.page_urls import catalog_urlpatterns as catalog_pages
 from stock.urls import api_urlpatterns as stock_api
 from transfers.urls import api_urlpatterns as transfers_api
 
@@ -17,6 +18,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("stock/", include("stock.urls")),
     path("alerts/", include("alerts.urls")),
+    path("catalog/", include(catalog_pages)),
     path("alerts/badge/", views.alert_badge, name="alert-badge"),
     path("admin/", admin.site.urls),
     path("api/v1/", views.ApiRoot.as_view(), name="api-root"),
