@@ -10,6 +10,7 @@ from inventory_project import dashboard_page, views
 from inventory_project.dashboard import DashboardApi
 from inventory_project.kernel.schema import websocket_schema
 from stock.page_urls import catalog_urlpatterns as catalog_pages
+from stock.page_urls import scan_urlpatterns as scan_pages
 from stock.urls import api_urlpatterns as stock_api
 from transfers.urls import api_urlpatterns as transfers_api
 
@@ -19,6 +20,7 @@ urlpatterns = [
     path("stock/", include("stock.urls")),
     path("alerts/", include("alerts.urls")),
     path("catalog/", include(catalog_pages)),
+    path("scan/", include(scan_pages)),
     path("alerts/badge/", views.alert_badge, name="alert-badge"),
     path("admin/", admin.site.urls),
     path("api/v1/", views.ApiRoot.as_view(), name="api-root"),
