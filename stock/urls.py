@@ -4,6 +4,8 @@ from stock import api, views
 
 # Pages, mounted under /stock/.
 urlpatterns = [
+    path("", views.stock_list, name="stock-list"),
+    path("rows/<uuid:level_id>/", views.stock_row, name="stock-row"),
     path("levels/<uuid:level_id>/", views.stock_level, name="stock-level"),
     path("levels/<uuid:level_id>/threshold/", views.set_threshold, name="stock-level-threshold"),
 ]

@@ -1,0 +1,289 @@
+"""The stock list: what a branch (or every branch of the user) holds, one row per level,
+searchable, filterable, sortable and paged, with rows that refresh themselves live.
+
+The address carries the whole state (``q``, ``category``, ``low``, ``min``, ``max``,
+``active``, ``sort``, ``page``, ``branch``), so a list is bookmarked, shared and restored by
+the back button. Filtering and sorting reuse the API's ``StockLevelFilter``: the page only
+translates its own parameter names into the API's.
+"""
+
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+from django_htmx.http import push_url
+
+from accounts import selectors as accounts_selectors
+from branches.errors import UnknownBranch
+from branches.models import Branch
+from catalog.models import MAX_QUANTITY, QUANTITY_DECIMAL_PLACES, QUANTITY_MAX_DIGITS, Category
+from inventory_project.kernel.pages import render_page, wants_partial
+from stock import selectors
+from stock.filters import StockLevelFilter
+from stock.models import StockLevel
+from stock.quantities import format_quantity
+
+PER_PAGE = 50
+# Deep pages cost the database an OFFSET scan; nobody pages this far by hand (searching
+# does it better), and it keeps a hand-made address from asking for a huge scan.
+MAX_PAGE = 1000
+
+# The page's sort keys and the API filter's ordering they mean.
+SORTS = {
+    "name": "name",
+    "-name": "-name",
+    "sku": "sku",
+    "-sku": "-sku",
+    "on_hand": "on_hand",
+    "-on_hand": "-on_hand",
+    "updated": "updated",
+    "-updated": "-updated",
+}
+DEFAULT_SORT = "name"
+# A column's first click: names and quantities from the smallest, changes newest first.
+FIRST_DIRECTION = {"name": "name", "sku": "sku", "on_hand": "on_hand", "updated": "-updated"}
+
+# The parameters the address keeps, in this order, and their defaults (left out).
+STATE_PARAMS = ("branch", "q", "category", "low", "min", "max", "active", "sort", "page")
+DEFAULTS = {"sort": DEFAULT_SORT, "page": "1"}
+
+
+def _quantity_field(label: str) -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label,
+        required=False,
+        min_value=Decimal(0),
+        max_value=MAX_QUANTITY,
+        max_digits=QUANTITY_MAX_DIGITS,
+        decimal_places=QUANTITY_DECIMAL_PLACES,
+        localize=False,
+    )
+
+
+class StockListForm(forms.Form):
+    """The list's query parameters. Filters that do not parse are reported beside their field
+    and left out; sort, page and the product choice fall back to their defaults."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=100, strip=True)
+    category = forms.TypedChoiceField(label=_("Category"), required=False, coerce=uuid.UUID)
+    low = forms.BooleanField(label=_("Low stock only"), required=False)
+    min = _quantity_field(_("On hand from"))
+    max = _quantity_field(_("On hand up to"))
+    active = forms.ChoiceField(
+        label=_("Products"),
+        required=False,
+        choices=[("", _("Active only")), ("all", _("All, inactive too"))],
+    )
+    sort = forms.CharField(required=False)
+    page = forms.CharField(required=False)
+
+    def __init__(self, data: QueryDict, *, categories: list[Category]) -> None:
+        super().__init__(data)
+        self.fields["category"].choices = [("", _("Every category"))] + [
+            (str(category.pk), category.name) for category in categories
+        ]
+
+    def clean_active(self) -> str:
+        return self.cleaned_data["active"] or ""
+
+    def clean_sort(self) -> str:
+        sort = self.cleaned_data["sort"]
+        return sort if sort in SORTS else DEFAULT_SORT
+
+    def clean_page(self) -> int:
+        page = self.cleaned_data["page"]
+        number = int(page) if page.isascii() and page.isdigit() else 1
+        return min(max(number, 1), MAX_PAGE)
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        low, high = cleaned.get("min"), cleaned.get("max")
+        if low is not None and high is not None and high < low:
+            self.add_error("max", _("This is less than the lowest quantity asked for."))
+        return cleaned
+
+    def filter_data(self) -> dict[str, str]:
+        """The API filter's parameters for what this form asks."""
+        self.is_valid()
+        data = {"ordering": SORTS[self.cleaned_data.get("sort", DEFAULT_SORT)]}
+        value = self.cleaned_data.get
+        if value("q"):
+            data["q"] = value("q")
+        if value("category"):
+            data["category"] = str(value("category"))
+        if value("low"):
+            data["below_threshold"] = "true"
+        if value("min") is not None and "min" not in self.errors:
+            data["min_on_hand"] = str(value("min"))
+        if value("max") is not None and "max" not in self.errors:
+            data["max_on_hand"] = str(value("max"))
+        if value("active") != "all":
+            data["active"] = "true"
+        return data
+
+    @property
+    def narrows(self) -> bool:
+        """Whether any filter (beyond active products) is in force."""
+        value = self.cleaned_data.get
+        return bool(
+            value("q")
+            or value("category")
+            or value("low")
+            or value("min") is not None
+            or value("max") is not None
+            or "min" in self.errors
+            or "max" in self.errors
+        )
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    href: str
+    aria_sort: str | None
+
+
+@login_required
+@require_GET
+def stock_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    branches = accounts_selectors.viewable_branches(user)
+    try:
+        branch = accounts_selectors.chosen_branch(branches, request.GET.get("branch"))
+    except UnknownBranch as error:
+        raise Http404(error.message) from None
+    categories = list(Category.objects.only("pk", "name").order_by("name"))
+    form = StockListForm(request.GET, categories=categories)
+    form.is_valid()
+    sort = form.cleaned_data["sort"]
+    page = form.cleaned_data["page"]
+
+    levels = selectors.stock_levels(user).select_related("product__category")
+    if branch is not None:
+        levels = levels.filter(branch=branch)
+    levels = StockLevelFilter(form.filter_data(), queryset=levels).qs
+
+    # No COUNT of the branch per request: on a 20,000-product branch the total is most of a
+    # page's database time, and each keystroke of the search asks for a page. One row more
+    # than a page says whether there is a next one; the total is exact for free on the last
+    # page, and counted only when someone asks for it (``count=1``, one COUNT of the
+    # filtered rows).
+    offset = (page - 1) * PER_PAGE
+    rows = list(levels[offset : offset + PER_PAGE + 1])
+    has_next = len(rows) > PER_PAGE
+    rows = rows[:PER_PAGE]
+    if not has_next and (rows or page == 1):
+        total = offset + len(rows)
+    elif request.GET.get("count") == "1":
+        total = levels.count()
+    else:
+        total = None
+
+    state = _state(request.GET, branch, sort=sort, page=page)
+    context = {
+        "form": form,
+        "branch": branch,
+        "branch_code": branch.code if branch else "all",
+        "show_branch": branch is None,
+        "rows": [_row(level) for level in rows],
+        "columns": _columns(state, sort),
+        "page": page,
+        "first": offset + 1,
+        "last": offset + len(rows),
+        "total": total,
+        "has_next": has_next,
+        "previous_query": _query(state, page=page - 1) if page > 1 else None,
+        "next_query": _query(state, page=page + 1) if has_next else None,
+        "first_query": _query(state, page=1),
+        "count_query": _query(state, page=page, count="1"),
+        "clear_query": _query({"branch": state.get("branch", "")}),
+        "sort": sort,
+        "row_query": "?with=branch" if branch is None else "",
+        # A partial carries its fields' errors out of band: the form is not swapped, so
+        # what someone is typing is never overwritten.
+        "oob_errors": wants_partial(request),
+    }
+    response = render_page(request, "stock/list.html", context, partial="stock/_list_results.html")
+    if wants_partial(request):
+        # Whatever the request carried, the address shows the state in its tidy form.
+        push_url(response, reverse("stock-list") + _query(state))
+    return response
+
+
+@login_required
+@require_GET
+def stock_row(request: HttpRequest, level_id: uuid.UUID) -> HttpResponse:
+    """One row of the list, as it is now: what a live refresh swaps in place."""
+    level = (
+        selectors.stock_levels(request.user)
+        .select_related("product__category")
+        .filter(pk=level_id)
+        .first()
+    )
+    if level is None:
+        raise Http404(f"No stock level with id {level_id}.")
+    context = {
+        "row": _row(level),
+        "show_branch": request.GET.get("with") == "branch",
+        "row_query": "?with=branch" if request.GET.get("with") == "branch" else "",
+        # Fetched by a live refresh: the row arrives highlighted, so the change catches
+        # the eye whatever the script does after swapping it in.
+        "flash": bool(request.htmx),
+    }
+    return render(request, "stock/_list_row.html", context)
+
+
+def _row(level: StockLevel) -> dict:
+    return {
+        "level": level,
+        "product": level.product,
+        "on_hand": format_quantity(level.on_hand),
+        "threshold": format_quantity(level.threshold),
+        "low": level.is_low,
+    }
+
+
+def _state(params: QueryDict, branch: Branch | None, *, sort: str, page: int) -> dict[str, str]:
+    """The list's parameters worth keeping in an address: filters as entered (one that did
+    not parse stays, with its error), the sort and page as understood, the branch by code."""
+    state = {name: params.get(name, "").strip() for name in STATE_PARAMS}
+    state.update(sort=sort, page=str(page))
+    state["branch"] = branch.code if branch else ("all" if params.get("branch") else "")
+    return {name: value for name, value in state.items() if value and value != DEFAULTS.get(name)}
+
+
+def _query(state: dict[str, str], **changes) -> str:
+    merged = {**state, **{name: str(value) for name, value in changes.items()}}
+    kept = QueryDict(mutable=True)
+    for name in (*STATE_PARAMS, "count"):
+        value = merged.get(name, "")
+        if value and value != DEFAULTS.get(name):
+            kept[name] = value
+    return "?" + kept.urlencode() if kept else "?"
+
+
+def _columns(state: dict[str, str], sort: str) -> dict[str, Column]:
+    labels = {
+        "name": _("Product"),
+        "sku": _("SKU"),
+        "on_hand": _("On hand"),
+        "updated": _("Updated"),
+    }
+    columns = {}
+    for key, label in labels.items():
+        if sort == key:
+            aria, target = "ascending", f"-{key}"
+        elif sort == f"-{key}":
+            aria, target = "descending", key
+        else:
+            aria, target = None, FIRST_DIRECTION[key]
+        columns[key] = Column(key, label, _query(state, sort=target, page=1), aria)
+    return columns
