@@ -5,8 +5,9 @@
    - data-live-on="stock.changed alert.raised ..."  the element is sent the HTMX trigger
      "live:refresh" when such an event arrives (and after a reconnect or a missed event);
    - data-live-branch="<branch id>"                 ... only for events of that branch;
-   - data-live-level="<level id>"                   ... only for stock.changed of that level;
+   - data-live-level="<level id>"                   ... only for events of that level;
      it is also briefly highlighted once refreshed;
+   - data-live-product="<product id>"               ... only for events of that product;
    - data-live-toast="off" on <body>                no toasts for events on this page.
    Pages may also listen to the DOM event "live:event" (detail: the event) on document.
    A failed HTMX request (network, 5xx) shows an error toast. */
@@ -59,6 +60,8 @@
     if (branch && event.branch && branch !== event.branch) return false;
     var level = element.getAttribute("data-live-level");
     if (level && (!event.data || event.data.level !== level)) return false;
+    var product = element.getAttribute("data-live-product");
+    if (product && (!event.data || event.data.product !== product)) return false;
     return true;
   }
 
@@ -112,7 +115,9 @@
     var targets = Array.prototype.filter.call(
       document.querySelectorAll("[data-live-on]"), function (element) { return matches(element, event); });
     refresh(targets);
-    if (body.getAttribute("data-live-toast") !== "off") {
+    // What this person just did was already said by the page that did it.
+    var mine = event.data && event.data.actor && event.data.actor.id === body.getAttribute("data-user");
+    if (body.getAttribute("data-live-toast") !== "off" && !mine) {
       var message = describe(event);
       if (message) toast(message, event.type === "alert.raised" ? "warning" : "");
     }
