@@ -68,10 +68,13 @@
   function refresh(elements) {
     elements.forEach(function (element) {
       if (!window.htmx || !document.body.contains(element)) return;
-      if (element.hasAttribute("data-live-level")) {
-        element.addEventListener("htmx:afterSettle", function once() {
-          element.removeEventListener("htmx:afterSettle", once);
-          var fresh = document.getElementById(element.id) || element;
+      if (element.hasAttribute("data-live-level") && element.id) {
+        // An outerHTML swap settles on the new element: find it by id once settled.
+        var id = element.id;
+        document.addEventListener("htmx:afterSettle", function once(settled) {
+          var fresh = document.getElementById(id);
+          if (!fresh || (settled.target !== fresh && !fresh.contains(settled.target))) return;
+          document.removeEventListener("htmx:afterSettle", once);
           fresh.classList.remove("flash");
           void fresh.offsetWidth;
           fresh.classList.add("flash");
