@@ -8,6 +8,7 @@ urlpatterns = [
     path("rows/<uuid:level_id>/", views.stock_row, name="stock-row"),
     path("levels/<uuid:level_id>/", views.stock_level, name="stock-level"),
     path("levels/<uuid:level_id>/threshold/", views.set_threshold, name="stock-level-threshold"),
+    path("levels/<uuid:level_id>/<slug:kind>/", views.move_stock, name="stock-level-move"),
 ]
 
 # Mounted under /api/v1/. Ids are matched as plain strings so that a malformed one gets the

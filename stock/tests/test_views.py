@@ -3,9 +3,7 @@
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
@@ -196,7 +194,7 @@ def test_the_page_lists_the_levels_past_alerts(staff, branch, product):
     response = page_client(staff).get(page(level))
 
     assertContains(response, "No open alert.")
-    assertContains(response, '<td class="number">3</td>', html=True)
+    assertContains(response, '<td class="number" data-label="On hand">3</td>', html=True)
 
 
 # The threshold form -----------------------------------------------------------------------
@@ -280,42 +278,4 @@ def test_setting_a_threshold_at_another_branch_is_not_found(actor, manager, prod
     assert level.low_stock_threshold is None
 
 
-# The ledger -------------------------------------------------------------------------------
-
-
-def test_the_page_lists_the_latest_twenty_movements(actor, staff, branch, product):
-    for number in range(1, 26):
-        level = receive(actor, branch, product, 1, note=f"delivery {number:02d}")
-
-    response = page_client(staff).get(page(level))
-
-    assertContains(response, "delivery 25")
-    assertContains(response, "delivery 06")
-    assertNotContains(response, "delivery 05")
-    assertContains(response, '<td class="number">+1</td>', count=20, html=True)
-
-
-def test_the_page_costs_the_same_queries_whatever_its_history(
-    actor, manager, branch, product, django_assert_num_queries
-):
-    level = receive(actor, branch, product, 12)
-    client = page_client(manager)
-    with CaptureQueriesContext(connection) as one_movement:
-        assert client.get(page(level)).status_code == 200
-    # More movements by different people, and alerts acknowledged by others.
-    for _ in range(5):
-        receive(AdminFactory(), branch, product, 1)
-    for _ in range(3):
-        LowStockAlertFactory(
-            stock_level=level,
-            on_hand_at_trigger=Decimal("2"),
-            acknowledged=True,
-            resolved=True,
-            status=AlertStatus.RESOLVED,
-        )
-    issue(actor, branch, product, 16)  # down to 1: an open alert too
-
-    with django_assert_num_queries(len(one_movement)):
-        response = client.get(page(level))
-
-    assertContains(response, '<td class="number">+1</td>', count=5, html=True)
+# The ledger, its chart and the stock forms: test_item_views.py.
