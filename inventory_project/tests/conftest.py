@@ -76,15 +76,20 @@ def open_page(browser_server, transactional_db, monkeypatch):
         started[0].stop()
 
 
-@pytest.fixture
-def screenshots(tmp_path_factory, record_property) -> Path:
-    """Where the run's screenshots go: $BROWSER_SCREENSHOTS, or a folder of pytest's; the
-    run names it at its end."""
+@pytest.fixture(scope="session")
+def screenshot_folder(tmp_path_factory) -> Path:
     folder = os.environ.get("BROWSER_SCREENSHOTS")
     path = Path(folder).resolve() if folder else tmp_path_factory.mktemp("screenshots")
     path.mkdir(parents=True, exist_ok=True)
-    record_property("screenshots", str(path))
     return path
+
+
+@pytest.fixture
+def screenshots(screenshot_folder, record_property) -> Path:
+    """Where the run's screenshots go: $BROWSER_SCREENSHOTS, or a folder of pytest's; the
+    run names it at its end."""
+    record_property("screenshots", str(screenshot_folder))
+    return screenshot_folder
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -1,0 +1,133 @@
+"""The pages in a real browser: Debian's Chromium, driven by Playwright, against the app served
+by daphne on loopback with the test database and Redis (fixtures in conftest.py). Each person
+has a browser context of their own; what the pages write is checked in the database."""
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from accounts.models import Role
+from accounts.tests.factories import ManagerFactory, MembershipFactory
+from catalog.tests.factories import CategoryFactory, ProductFactory
+from stock import services
+from stock.models import MovementKind, StockLevel, StockMovement
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.xdist_group("browser"),
+    pytest.mark.django_db(transaction=True),
+]
+
+
+def staff_of(branch):
+    return MembershipFactory(branch=branch, role=Role.STAFF).user
+
+
+def manager_of(branch):
+    return ManagerFactory(branch=branch).user
+
+
+def receive(branch, product, quantity, actor) -> StockLevel:
+    services.receive_stock(
+        actor=actor, branch_id=branch.pk, product_id=product.pk, quantity=Decimal(quantity)
+    )
+    return StockLevel.objects.get(branch=branch, product=product)
+
+
+def scan_and_receive(page, code: str, quantity: str) -> None:
+    """At the scan page: the scanner types the code and Enter, then the quantity and Enter."""
+    page.locator("#scan-code").fill(code)
+    page.locator("#scan-code").press("Enter")
+    quantity_field = page.locator("#scan-quantity")
+    expect(quantity_field).to_be_focused()
+    quantity_field.fill(quantity)
+    quantity_field.press("Enter")
+
+
+def level_row(page, level):
+    return page.locator(f"#level-{level.pk}")
+
+
+def row_names(page) -> list[str]:
+    return page.locator("#stock-results tbody tr td:first-child").all_inner_texts()
+
+
+# Scanning ----------------------------------------------------------------------------------
+
+
+def test_staff_records_a_receipt_by_scanning_a_barcode_and_pressing_enter(open_page, branch):
+    product = ProductFactory(name="Oat milk", barcode="4006381333931")
+    staff = staff_of(branch)
+    page = open_page(staff, reverse("scan"))
+
+    scan_and_receive(page, "4006381333931", "6")
+
+    latest = page.locator(".scan-log tbody tr").first
+    expect(latest).to_contain_text("Oat milk")
+    expect(latest).to_contain_text("+6")
+    [movement] = StockMovement.objects.filter(branch=branch, product=product)
+    assert (movement.kind, movement.delta, movement.actor) == (
+        MovementKind.RECEIPT,
+        Decimal("6"),
+        staff,
+    )
+
+
+def test_a_scanned_receipt_reaches_a_managers_open_stock_list_and_dashboard(open_page, branch):
+    product = ProductFactory(name="Oat milk", barcode="4006381333931")
+    manager = manager_of(branch)
+    level = receive(branch, product, "4", manager)
+    staff = staff_of(branch)
+    stock_list = open_page(manager, reverse("stock-list"))
+    dashboard = stock_list.context.new_page()
+    dashboard.goto(reverse("home"))
+    for page in (stock_list, dashboard):
+        expect(page.locator("#live-status")).to_have_class(re.compile(r"\bconnected\b"))
+    expect(level_row(stock_list, level)).to_contain_text("4")
+    expect(dashboard.locator("#stat-units .value")).to_have_text("4")
+
+    scanner = open_page(staff, reverse("scan"))
+    scan_and_receive(scanner, "4006381333931", "7")
+
+    expect(level_row(stock_list, level).locator("td.number strong").first).to_have_text("11")
+    expect(dashboard.locator("#stat-units .value")).to_have_text("11")
+    expect(stock_list.locator("#live-status")).to_have_class(re.compile(r"\bconnected\b"))
+
+
+# The stock list ----------------------------------------------------------------------------
+
+
+def test_back_restores_the_stock_lists_search_filter_and_order(open_page, branch):
+    drinks, bakery = CategoryFactory(name="Drinks"), CategoryFactory(name="Bakery")
+    manager = manager_of(branch)
+    for name, category, quantity in [
+        ("Apple juice", drinks, "5"),
+        ("Apple cider", drinks, "30"),
+        ("Apple pie", bakery, "12"),
+        ("Bread", bakery, "8"),
+    ]:
+        receive(branch, ProductFactory(name=name, category=category), quantity, manager)
+    page = open_page(manager, reverse("stock-list"))
+    expect(page.locator("#stock-results tbody tr")).to_have_count(4)
+
+    page.locator("#stock-q").press_sequentially("Apple")
+    expect(page).to_have_url(re.compile(r"[?&]q=Apple\b"))
+    expect(page.locator("#stock-results tbody tr")).to_have_count(3)
+    page.locator("#stock-category").select_option(label="Drinks")
+    expect(page).to_have_url(re.compile(rf"[?&]category={drinks.pk}\b"))
+    expect(page.locator("#stock-results tbody tr")).to_have_count(2)
+    filtered_url = page.url
+    assert row_names(page) == ["Apple cider", "Apple juice"]
+    page.locator("#sort-on_hand").click()
+    expect(page).to_have_url(re.compile(r"[?&]sort=on_hand\b"))
+    expect(page.locator("#stock-results tbody tr").first).to_contain_text("Apple juice")
+
+    page.go_back()
+
+    expect(page).to_have_url(filtered_url)
+    expect(page.locator("#stock-results tbody tr").first).to_contain_text("Apple cider")
+    assert row_names(page) == ["Apple cider", "Apple juice"]
+    expect(page.locator("#stock-q")).to_have_value("Apple")
