@@ -20,11 +20,12 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/inventory
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 PYTEST_ARGS ?=
 
-.PHONY: help install install-dev run test lint checks services browser requirements clean
+.PHONY: help install install-dev run test lint checks services browser messages requirements clean
 
 help:
 	@echo "make run    set up and serve the app with demo data on http://$(HOST):$(PORT)"
 	@echo "make test   set up and run lint, checks and the whole test suite"
+	@echo "make messages  collect the strings to translate into locale/ and compile them"
 
 # What running needs; the test and lint tools come with `make test` only.
 $(VENV)/.installed: requirements.txt
@@ -89,6 +90,15 @@ browser:
 test: lint checks services browser
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 		$(VENV)/bin/pytest -n auto --dist loadgroup --create-db $(PYTEST_ARGS)
+
+# Collect every marked string into locale/<language>/LC_MESSAGES/django.po (new ones empty,
+# changed ones fuzzy), then compile the .mo files Django reads; both are committed. Add a
+# language to settings.LANGUAGES and to MESSAGE_LANGUAGES.
+MESSAGE_LANGUAGES ?= de
+messages: install
+	$(PY) manage.py makemessages $(addprefix -l ,$(MESSAGE_LANGUAGES)) --no-obsolete \
+		--add-location=file --ignore=.venv --ignore=staticfiles --ignore=deploy
+	$(PY) manage.py compilemessages --ignore=.venv
 
 requirements: install-dev
 	$(VENV)/bin/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \

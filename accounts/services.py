@@ -178,10 +178,13 @@ def set_alert_mail(
     ADMINs may also take every branch's mail (``all_branches``)."""
     if alert_mail is not None and alert_mail not in AlertMail.values:
         choices = ", ".join(AlertMail.values)
-        raise InvalidInput(f"Low-stock e-mail must be one of: {choices}.", field="alert_mail")
+        raise InvalidInput(
+            _("Low-stock e-mail must be one of: %(choices)s.") % {"choices": choices},
+            field="alert_mail",
+        )
     if all_branches and not permissions.is_admin(user):
         raise InvalidInput(
-            "Only administrators get the low-stock e-mail of every branch.",
+            _("Only administrators get the low-stock e-mail of every branch."),
             field="alert_mail_all_branches",
         )
     with transaction.atomic():

@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import permissions, selectors, services
@@ -58,7 +59,7 @@ def sign_out_device(request: HttpRequest, token_id: str) -> HttpResponse:
         services.revoke_api_token(actor=request.user, token_id=token_id)
     except NotFound as error:
         raise Http404(error.message) from None
-    messages.success(request, "The device was signed out.")
+    messages.success(request, _("The device was signed out."))
     return redirect("account")
 
 
@@ -66,7 +67,11 @@ def sign_out_device(request: HttpRequest, token_id: str) -> HttpResponse:
 @require_POST
 def sign_out_all_devices(request: HttpRequest) -> HttpResponse:
     revoked = services.revoke_all_api_tokens(actor=request.user)
-    messages.success(request, f"Signed out of {revoked} device{'s' if revoked != 1 else ''}.")
+    messages.success(
+        request,
+        ngettext("Signed out of %(count)d device.", "Signed out of %(count)d devices.", revoked)
+        % {"count": revoked},
+    )
     return redirect("account")
 
 
@@ -93,7 +98,10 @@ def alert_mail(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
         else:
-            messages.success(request, f"Low-stock e-mail: {user.get_alert_mail_display()}.")
+            messages.success(
+                request,
+                _("Low-stock e-mail: %(choice)s.") % {"choice": user.get_alert_mail_display()},
+            )
             return redirect("alert-mail")
     return _alert_mail_page(request, form, status=400)
 
@@ -110,10 +118,11 @@ def locked_out(
     """What django-axes answers while an address is locked out after failed sign-ins."""
     seconds = int(settings.AXES_COOLOFF_TIME.total_seconds())
     minutes = math.ceil(seconds / 60)
-    message = (
-        "Too many failed sign-in attempts. "
-        f"Try again in {minutes} minute{'s' if minutes != 1 else ''}."
-    )
+    message = ngettext(
+        "Too many failed sign-in attempts. Try again in %(minutes)d minute.",
+        "Too many failed sign-in attempts. Try again in %(minutes)d minutes.",
+        minutes,
+    ) % {"minutes": minutes}
     if request.path.startswith("/api/"):
         response = json_error("locked_out", message, 429)
     else:

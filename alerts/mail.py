@@ -1,5 +1,6 @@
 """The low-stock e-mails: each in a plain-text and an HTML part, rendered from
-``templates/alerts/email/``, with links back to the app at ``SITE_URL``."""
+``templates/alerts/email/``, with links back to the app at ``SITE_URL``, in the language
+of its recipients (their ``User.language``, else ``LANGUAGE_CODE``)."""
 
 import datetime
 
@@ -7,14 +8,33 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import dateformat, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 
 from accounts.models import User
 from alerts.models import LowStockAlert
 from stock.quantities import format_quantity
 
 
-def low_stock_alert(alert: LowStockAlert, recipients: list[str]) -> EmailMultiAlternatives:
-    """The message announcing ``alert`` to ``recipients``."""
+def language_of(user: User) -> str:
+    """The language a person's e-mail is written in."""
+    return user.language or settings.LANGUAGE_CODE
+
+
+def low_stock_alert(
+    alert: LowStockAlert, recipients: list[str], *, language: str | None = None
+) -> EmailMultiAlternatives:
+    """The message announcing ``alert`` to ``recipients``, all reading ``language``
+    (``LANGUAGE_CODE`` without one)."""
+    language = language or settings.LANGUAGE_CODE
+    with translation.override(language):
+        return _low_stock_alert(alert, recipients, language)
+
+
+def _low_stock_alert(
+    alert: LowStockAlert, recipients: list[str], language: str
+) -> EmailMultiAlternatives:
     level = alert.stock_level
     product = alert.product
     context = {
@@ -28,7 +48,13 @@ def low_stock_alert(alert: LowStockAlert, recipients: list[str]) -> EmailMultiAl
         "item_url": _link("stock-level", level.pk),
         "preferences_url": _link("alert-mail"),
     }
-    subject = f"Low stock: {product.name} ({product.sku}) at {alert.branch.name}"
+    subject = _("Low stock: %(product)s (%(sku)s) at %(branch)s") % {
+        "product": product.name,
+        "sku": product.sku,
+        "branch": alert.branch.name,
+    }
+    # One message per language: each language's has its own id, the same on every attempt.
+    suffix = "" if language == settings.LANGUAGE_CODE else f".{language}"
     return _message(
         subject,
         "alerts/email/low_stock",
@@ -36,14 +62,21 @@ def low_stock_alert(alert: LowStockAlert, recipients: list[str]) -> EmailMultiAl
         recipients,
         # The same Message-ID for every attempt: should a crash ever make the message go
         # out twice, mail clients show it once.
-        message_id=f"<low-stock-alert.{alert.pk}@{_mail_domain()}>",
+        message_id=f"<low-stock-alert.{alert.pk}{suffix}@{_mail_domain()}>",
     )
 
 
 def open_alerts_digest(
     user: User, alerts: list[LowStockAlert], day: datetime.date
 ) -> EmailMultiAlternatives:
-    """``user``'s digest of the ``alerts`` still open on ``day``."""
+    """``user``'s digest of the ``alerts`` still open on ``day``, in their language."""
+    with translation.override(language_of(user)):
+        return _open_alerts_digest(user, alerts, day)
+
+
+def _open_alerts_digest(
+    user: User, alerts: list[LowStockAlert], day: datetime.date
+) -> EmailMultiAlternatives:
     rows = [
         {
             "alert": alert,
@@ -61,7 +94,12 @@ def open_alerts_digest(
         "preferences_url": _link("alert-mail"),
     }
     count = len(alerts)
-    subject = f"{count} low-stock alert{'' if count == 1 else 's'} still open on {day:%d %b %Y}"
+    shown_day = dateformat.format(day, pgettext("date in e-mail subjects", "d M Y"))
+    subject = ngettext(
+        "%(count)d low-stock alert still open on %(day)s",
+        "%(count)d low-stock alerts still open on %(day)s",
+        count,
+    ) % {"count": count, "day": shown_day}
     return _message(
         subject,
         "alerts/email/digest",

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts import permissions
 from accounts.models import AlertMail, User
@@ -143,20 +144,29 @@ def acknowledge_alert(
     """
     note = (note or "").strip()
     if len(note) > NOTE_MAX_LENGTH:
-        raise InvalidInput(f"A note takes at most {NOTE_MAX_LENGTH} characters.", field="note")
+        raise InvalidInput(
+            _("A note takes at most %(max)d characters.") % {"max": NOTE_MAX_LENGTH}, field="note"
+        )
     with transaction.atomic():
         alert = _locked(actor, alert_id)
         if not permissions.can(actor, Action.ACKNOWLEDGE_ALERTS, alert.branch_id):
-            raise permissions.deny(actor, f"You may not acknowledge alerts at {alert.branch.code}.")
+            raise permissions.deny(
+                actor,
+                _("You may not acknowledge alerts at %(branch)s.") % {"branch": alert.branch.code},
+            )
         if alert.status == AlertStatus.RESOLVED:
             raise AlertResolved(
-                f"The alert for {alert.product.sku} at {alert.branch.code} is resolved: "
-                "the stock is back."
+                _("The alert for %(sku)s at %(branch)s is resolved: the stock is back.")
+                % {"sku": alert.product.sku, "branch": alert.branch.code}
             )
         if alert.status == AlertStatus.ACKNOWLEDGED:
             raise AlertAcknowledged(
-                f"{alert.acknowledged_by} already acknowledged the alert for "
-                f"{alert.product.sku} at {alert.branch.code}."
+                _("%(who)s already acknowledged the alert for %(sku)s at %(branch)s.")
+                % {
+                    "who": alert.acknowledged_by,
+                    "sku": alert.product.sku,
+                    "branch": alert.branch.code,
+                }
             )
         alert.status = AlertStatus.ACKNOWLEDGED
         alert.acknowledged_at = timezone.now()
@@ -204,8 +214,8 @@ def send_alert_email(*, alert_id: uuid.UUID | str) -> str:
         if alert.status == AlertStatus.RESOLVED:
             return _skip_mail(alert, "The stock was back before the e-mail went out.")
         recipients = list(
-            selectors.people_to_alert(alert.branch_id, mail=(AlertMail.EACH,)).values_list(
-                "email", flat=True
+            selectors.people_to_alert(alert.branch_id, mail=(AlertMail.EACH,)).only(
+                "email", "language"
             )
         )
         if not recipients:
@@ -214,7 +224,12 @@ def send_alert_email(*, alert_id: uuid.UUID | str) -> str:
                 "Nobody takes each alert for this branch: no active manager with "
                 "an e-mail address, and no administrator taking every branch's mail.",
             )
-        mail.low_stock_alert(alert, recipients).send()
+        # Everyone reads it in their own language: one message per language among them.
+        by_language: dict[str, list[str]] = {}
+        for person in recipients:
+            by_language.setdefault(mail.language_of(person), []).append(person.email)
+        for language, addresses in sorted(by_language.items()):
+            mail.low_stock_alert(alert, addresses, language=language).send()
         alert.mail_status = MailStatus.SENT
         alert.emailed_at = timezone.now()
         alert.mail_problem = ""
@@ -285,7 +300,7 @@ def send_alert_digest(*, user_id: uuid.UUID | str, day: datetime.date) -> int:
         alerts = list(selectors.open_alerts_for(user))
         if not alerts:
             return 0
-        _, created = AlertDigest.objects.get_or_create(
+        _digest, created = AlertDigest.objects.get_or_create(
             recipient=user, day=day, defaults={"alert_count": len(alerts)}
         )
         if not created:

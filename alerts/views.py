@@ -10,6 +10,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import permissions
@@ -23,11 +25,11 @@ ALERTS_PER_PAGE = 50
 
 # The status filter: its value in the address, its label, the statuses it shows.
 STATUS_FILTERS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "unresolved": ("Open or acknowledged", UNRESOLVED),
-    "open": ("Open", (AlertStatus.OPEN,)),
-    "acknowledged": ("Acknowledged", (AlertStatus.ACKNOWLEDGED,)),
-    "resolved": ("Resolved", (AlertStatus.RESOLVED,)),
-    "all": ("All", tuple(AlertStatus.values)),
+    "unresolved": (gettext_lazy("Open or acknowledged"), UNRESOLVED),
+    "open": (gettext_lazy("Open"), (AlertStatus.OPEN,)),
+    "acknowledged": (gettext_lazy("Acknowledged"), (AlertStatus.ACKNOWLEDGED,)),
+    "resolved": (gettext_lazy("Resolved"), (AlertStatus.RESOLVED,)),
+    "all": (gettext_lazy("All"), tuple(AlertStatus.values)),
 }
 DEFAULT_STATUS = "unresolved"
 
@@ -96,7 +98,9 @@ def acknowledge(request: HttpRequest, alert_id: uuid.UUID) -> HttpResponse:
         messages.error(request, error.message)
         return redirect(back)
     messages.success(
-        request, f"You acknowledged the alert for {alert.product.sku} at {alert.branch.code}."
+        request,
+        _("You acknowledged the alert for %(sku)s at %(branch)s.")
+        % {"sku": alert.product.sku, "branch": alert.branch.code},
     )
     return redirect(back)
 
