@@ -22,6 +22,15 @@ pytestmark = [
 ]
 
 
+# What a German reader sees (locale/de/LC_MESSAGES/django.po).
+GERMAN = {
+    "Stock": "Bestand",
+    "This is less than the lowest quantity asked for.": (
+        "Das ist weniger als die angegebene Mindestmenge."
+    ),
+}
+
+
 def staff_of(branch):
     return MembershipFactory(branch=branch, role=Role.STAFF).user
 
@@ -131,3 +140,48 @@ def test_back_restores_the_stock_lists_search_filter_and_order(open_page, branch
     expect(page.locator("#stock-results tbody tr").first).to_contain_text("Apple cider")
     assert row_names(page) == ["Apple cider", "Apple juice"]
     expect(page.locator("#stock-q")).to_have_value("Apple")
+
+
+def test_a_reader_who_chose_german_sees_the_stock_list_and_its_form_errors_in_german(
+    open_page, branch
+):
+    manager = manager_of(branch)
+    manager.language = "de"
+    manager.save(update_fields=["language"])
+    receive(branch, ProductFactory(name="Oat milk"), "4", manager)
+    page = open_page(manager, reverse("stock-list"))
+    expect(page.locator("html")).to_have_attribute("lang", "de")
+    expect(page.locator(".mainnav a[aria-current=page]")).to_have_text(GERMAN["Stock"])
+
+    page.locator("#stock-min").fill("5")
+    page.locator("#stock-max").fill("1")
+
+    expect(page.locator("#error-max")).to_have_text(
+        GERMAN["This is less than the lowest quantity asked for."]
+    )
+
+
+# The item page -----------------------------------------------------------------------------
+
+
+def test_a_double_click_on_receive_in_the_item_pages_dialog_records_one_receipt(open_page, branch):
+    product = ProductFactory(name="Oat milk")
+    manager = manager_of(branch)
+    level = receive(branch, product, "4", manager)
+    page = open_page(manager, reverse("stock-level", args=[level.pk]))
+    posts = []
+    page.on("request", lambda request: posts.append(request) if request.method == "POST" else None)
+    page.locator(".level-actions").get_by_text("Receive").click()
+    dialog = page.locator("#move-receive")
+    expect(dialog).to_be_visible()
+    dialog.locator("#receive-quantity").fill("3")
+
+    dialog.locator("#move-receive-submit").dblclick()
+
+    expect(dialog).not_to_be_visible()
+    for request in posts:
+        assert request.response() is not None  # answered: nothing is still on its way
+    receipts = StockMovement.objects.filter(branch=branch, product=product, delta=Decimal("3"))
+    assert receipts.count() == 1
+    level.refresh_from_db()
+    assert level.on_hand == Decimal("7")
