@@ -19,7 +19,7 @@ from accounts.permissions import Action
 from alerts import selectors, services
 from alerts.models import UNRESOLVED, AlertStatus, LowStockAlert
 from inventory_project.kernel.errors import DomainError, NotFound
-from stock.quantities import format_quantity
+from stock.quantities import show_quantity
 
 ALERTS_PER_PAGE = 50
 
@@ -108,9 +108,9 @@ def acknowledge(request: HttpRequest, alert_id: uuid.UUID) -> HttpResponse:
 def _row(alert: LowStockAlert, acknowledging: set[uuid.UUID]) -> dict:
     return {
         "alert": alert,
-        "on_hand_at_trigger": format_quantity(alert.on_hand_at_trigger),
-        "threshold_at_trigger": format_quantity(alert.threshold_at_trigger),
-        "on_hand": format_quantity(alert.stock_level.on_hand),
+        "on_hand_at_trigger": show_quantity(alert.on_hand_at_trigger),
+        "threshold_at_trigger": show_quantity(alert.threshold_at_trigger),
+        "on_hand": show_quantity(alert.stock_level.on_hand),
         "may_acknowledge": alert.status == AlertStatus.OPEN and alert.branch_id in acknowledging,
     }
 

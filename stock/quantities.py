@@ -65,6 +65,16 @@ def format_quantity(amount: Decimal) -> str:
     return f"{amount.normalize():f}"
 
 
+def show_quantity(amount: Decimal) -> str:
+    """A quantity on a page, in the active language's number format, without trailing zeros:
+    ``1,234.5`` in English, ``1.234,5`` in German. Not for form inputs (``type="number"``
+    wants ``format_quantity``) nor the API (plain decimals). In templates, the ``quantity``
+    filter (``{% load quantities %}``) does the same and can take the unit."""
+    exponent = amount.normalize().as_tuple().exponent
+    places = max(0, -exponent) if isinstance(exponent, int) else 0
+    return number_format(amount, decimal_pos=places, use_l10n=True, force_grouping=True)
+
+
 def say_quantity(amount: Decimal) -> str:
     """A quantity in a message, in the active language's decimal mark and without trailing
     zeros: ``2.5`` in English (as ``format_quantity``), ``2,5`` in German."""

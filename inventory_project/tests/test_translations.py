@@ -6,6 +6,7 @@ translated there and the ``.mo`` compiled and committed with it."""
 import ast
 import gettext
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,10 @@ from pytest_django.asserts import assertContains, assertNotContains
 
 from accounts.models import Role
 from accounts.tests.factories import MembershipFactory
+from catalog.tests.factories import ProductFactory
 from inventory_project.tests.helpers import page_client
+from stock import services as stock
+from stock.models import StockLevel
 
 LOCALE = Path(settings.BASE_DIR) / "locale"
 FIELD = re.compile(r'^(msgctxt|msgid_plural|msgid|msgstr(?:\[\d+\])?) (".*")$')
@@ -121,3 +125,31 @@ def test_the_browser_s_language_counts_for_someone_who_chose_none(branch):
     response = page_client(person).get(reverse("account"), HTTP_ACCEPT_LANGUAGE="de-DE,de;q=0.9")
 
     assertContains(response, "Ihr Konto")
+
+
+def test_a_german_reader_sees_quantities_and_refusals_on_the_item_page_as_german_writes_them(
+    actor, branch
+):
+    product = ProductFactory(unit="kg", low_stock_threshold=Decimal("2.5"))
+    stock.receive_stock(actor=actor, branch_id=branch.pk, product_id=product.pk, quantity="1234.5")
+    manager = MembershipFactory(branch=branch, role=Role.MANAGER, user__language="de").user
+    level = StockLevel.objects.get(branch=branch, product=product)
+    client = page_client(manager)
+
+    page = client.get(reverse("stock-level", args=[level.pk]))
+
+    assertContains(page, "1.234,5")
+    assertContains(page, "2,5")
+    assertNotContains(page, "1234.5")
+
+    issue = reverse("stock-level-move", args=[level.pk, "issue"])
+    key = re.search(r'name="once" value="([0-9a-f]+)" id="issue-once"', client.get(issue).text)
+    refused = client.post(issue, {"once": key.group(1), "quantity": "2000"})
+
+    assert refused.status_code == 409  # insufficient stock is a conflict
+    assertContains(
+        refused,
+        f"{branch.code} hat nur 1234,5 kg von {product.sku} auf Lager; "
+        "2000 können nicht ausgebucht werden.",
+        status_code=409,
+    )

@@ -6,6 +6,7 @@ import pytest
 from django.template import Context, Template
 from django.utils import translation
 
+from stock.quantities import show_quantity
 from stock.templatetags.quantities import quantity, signed_quantity
 
 
@@ -55,3 +56,12 @@ def test_formatted_text_and_missing_values_are_taken_as_they_come():
         assert quantity("2.5") == "2,5"
         assert quantity(None) == ""
         assert quantity("—") == "—"
+
+
+@pytest.mark.parametrize(
+    ("language", "shown"), [("en", "1,234.5"), ("de", "1.234,5")], ids=["en", "de"]
+)
+def test_views_show_quantities_trimmed_in_the_language_s_format(language, shown):
+    with translation.override(language):
+        assert show_quantity(Decimal("1234.500")) == shown
+        assert show_quantity(Decimal("7.000")) == "7"

@@ -39,7 +39,7 @@ from inventory_project.kernel.pages import render_page, wants_partial
 from stock import selectors, services
 from stock.forms import AdjustForm, CountForm, IssueForm, LedgerFilterForm, MoveForm, ReceiveForm
 from stock.models import MovementKind, StockLevel, StockMovement
-from stock.quantities import format_quantity
+from stock.quantities import format_quantity, show_quantity
 
 LEDGER_PAGE_SIZE = 25
 LAST_PAGE = 100_000  # a page number beyond any ledger people page through
@@ -197,7 +197,7 @@ def set_threshold(request: HttpRequest, level_id: uuid.UUID) -> HttpResponse:
     values = {
         "sku": level.product.sku,
         "branch": level.branch.code,
-        "threshold": format_quantity(level.threshold),
+        "threshold": show_quantity(level.threshold),
     }
     if level.low_stock_threshold is None:
         done = gettext(
@@ -314,7 +314,7 @@ def _move_context(
         "form": form,
         "refusal": refusal,
         "in_dialog": in_dialog,
-        "on_hand": format_quantity(level.on_hand),
+        "on_hand": show_quantity(level.on_hand),
     }
 
 
@@ -332,9 +332,9 @@ def _refusal(move: Move, level: StockLevel) -> str:
 def _done_message(move: Move, level: StockLevel, result: dict) -> str:
     delta = Decimal(result["delta"])
     values = {
-        "amount": format_quantity(abs(delta)),
+        "amount": show_quantity(abs(delta)),
         "delta": _signed(delta),
-        "on_hand": format_quantity(Decimal(result["on_hand_after"])),
+        "on_hand": show_quantity(Decimal(result["on_hand_after"])),
         "unit": level.product.get_unit_display(),
         "sku": level.product.sku,
         "branch": level.branch.code,
@@ -433,10 +433,10 @@ def _figures(
     return {
         "live_events": LIVE_EVENTS,
         "unit": level.product.get_unit_display(),
-        "on_hand": format_quantity(level.on_hand),
-        "threshold": format_quantity(level.threshold),
+        "on_hand": show_quantity(level.on_hand),
+        "threshold": show_quantity(level.threshold),
         "own_threshold": level.low_stock_threshold is not None,
-        "product_threshold": format_quantity(level.product.low_stock_threshold),
+        "product_threshold": show_quantity(level.product.low_stock_threshold),
         "open_alert": _alert_row(open_alert) if open_alert else None,
         "may_acknowledge": Action.ACKNOWLEDGE_ALERTS in actions,
         "chart": _chart(level),
@@ -553,13 +553,13 @@ def _chart(level: StockLevel) -> dict[str, Any]:
         "threshold_y": f"{y(level.threshold):.1f}",
         "top_y": f"{y(top):.1f}",
         "zero_y": f"{y(Decimal(0)):.1f}",
-        "top": format_quantity(top),
+        "top": show_quantity(top),
         "start": start,
-        "start_value": format_quantity(points[0][1]),
-        "lowest": format_quantity(min(values)),
-        "highest": format_quantity(max(values)),
+        "start_value": show_quantity(points[0][1]),
+        "lowest": show_quantity(min(values)),
+        "highest": show_quantity(max(values)),
         "steps": [
-            {"at": at, "on_hand_after": format_quantity(after), "delta": _signed(delta)}
+            {"at": at, "on_hand_after": show_quantity(after), "delta": _signed(delta)}
             for at, after, delta in reversed(history)
         ],
         "truncated": len(history) == CHART_MOVEMENTS,
@@ -572,8 +572,8 @@ def _elsewhere(user: AnyUser, level: StockLevel) -> list[dict[str, Any]]:
     return [
         {
             "level": other,
-            "on_hand": format_quantity(other.on_hand),
-            "threshold": format_quantity(other.threshold),
+            "on_hand": show_quantity(other.on_hand),
+            "threshold": show_quantity(other.threshold),
             "current": other.pk == level.pk,
         }
         for other in levels
@@ -584,17 +584,17 @@ def _movement_row(movement: StockMovement) -> dict:
     return {
         "movement": movement,
         "delta": _signed(movement.delta),
-        "on_hand_after": format_quantity(movement.on_hand_after),
+        "on_hand_after": show_quantity(movement.on_hand_after),
     }
 
 
 def _alert_row(alert: Model) -> dict:
     return {
         "alert": alert,
-        "on_hand_at_trigger": format_quantity(alert.on_hand_at_trigger),
-        "threshold_at_trigger": format_quantity(alert.threshold_at_trigger),
+        "on_hand_at_trigger": show_quantity(alert.on_hand_at_trigger),
+        "threshold_at_trigger": show_quantity(alert.threshold_at_trigger),
     }
 
 
 def _signed(amount: Decimal) -> str:
-    return f"+{format_quantity(amount)}" if amount > 0 else format_quantity(amount)
+    return f"+{show_quantity(amount)}" if amount > 0 else show_quantity(amount)

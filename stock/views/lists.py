@@ -28,7 +28,7 @@ from inventory_project.kernel.pages import render_page, wants_partial
 from stock import selectors
 from stock.filters import StockLevelFilter
 from stock.models import StockLevel
-from stock.quantities import format_quantity
+from stock.quantities import show_quantity
 
 PER_PAGE = 50
 # Deep pages cost the database an OFFSET scan; nobody pages this far by hand (searching
@@ -245,8 +245,8 @@ def _row(level: StockLevel) -> dict:
     return {
         "level": level,
         "product": level.product,
-        "on_hand": format_quantity(level.on_hand),
-        "threshold": format_quantity(level.threshold),
+        "on_hand": show_quantity(level.on_hand),
+        "threshold": show_quantity(level.threshold),
         "low": level.is_low,
     }
 

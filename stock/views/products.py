@@ -32,7 +32,7 @@ from inventory_project.kernel.errors import DomainError, NotPermitted
 from inventory_project.kernel.once import OnceForm, apply_once
 from inventory_project.kernel.pages import render_page
 from stock.models import StockLevel
-from stock.quantities import format_quantity
+from stock.quantities import format_quantity, show_quantity
 from stock.views.refusals import chosen_branch, refused, show_on_form, status_of
 
 PRODUCTS_PER_PAGE = 50
@@ -142,8 +142,8 @@ def _on_hand_at(user, branch: Branch | None, branches: list[Branch]) -> Coalesce
 def _product_row(product: Product) -> dict:
     return {
         "product": product,
-        "on_hand": format_quantity(product.on_hand),
-        "threshold": format_quantity(product.low_stock_threshold),
+        "on_hand": show_quantity(product.on_hand),
+        "threshold": show_quantity(product.low_stock_threshold),
     }
 
 
@@ -176,8 +176,8 @@ def product_detail(request: HttpRequest, product_id: uuid.UUID) -> HttpResponse:
             {
                 "branch": branch,
                 "level": level,
-                "on_hand": format_quantity(level.on_hand) if level else None,
-                "threshold": format_quantity(
+                "on_hand": show_quantity(level.on_hand) if level else None,
+                "threshold": show_quantity(
                     level.threshold if level else product.low_stock_threshold
                 ),
                 "own_threshold": level is not None and level.low_stock_threshold is not None,
@@ -188,8 +188,8 @@ def product_detail(request: HttpRequest, product_id: uuid.UUID) -> HttpResponse:
     context = {
         "product": product,
         "rows": rows,
-        "total": format_quantity(total),
-        "threshold": format_quantity(product.low_stock_threshold),
+        "total": show_quantity(total),
+        "threshold": show_quantity(product.low_stock_threshold),
         "may_change": permissions.is_admin(request.user),
     }
     return render_page(request, "catalog/product.html", context, partial="catalog/_product.html")

@@ -32,7 +32,7 @@ from inventory_project.kernel.once import OnceForm, apply_once
 from inventory_project.kernel.pages import render_page, wants_partial
 from stock import services
 from stock.models import MovementKind, StockLevel, StockMovement
-from stock.quantities import format_quantity
+from stock.quantities import show_quantity
 from stock.views.refusals import chosen_branch, show_on_form, status_of
 
 SESSION_KEY = "scan_log"
@@ -211,7 +211,7 @@ def _page(
             .values_list("on_hand", flat=True)
             .first()
         )
-        on_hand = format_quantity(held if held is not None else Decimal("0"))
+        on_hand = show_quantity(held if held is not None else Decimal("0"))
     context = {
         "branch": branch,
         "branch_query": urlencode({"branch": branch.code}),
@@ -287,8 +287,8 @@ def _rows(request: HttpRequest, branch: Branch, *, may_receive: bool, may_issue:
             {
                 "entry": entry,
                 "at": parse_datetime(entry["at"]),
-                "delta": ("+" if delta > 0 else MINUS) + format_quantity(delta.copy_abs()),
-                "on_hand_after": format_quantity(Decimal(entry["on_hand_after"])),
+                "delta": ("+" if delta > 0 else MINUS) + show_quantity(delta.copy_abs()),
+                "on_hand_after": show_quantity(Decimal(entry["on_hand_after"])),
                 "undo": UndoForm(initial={"entry": entry["id"]})
                 if allowed and not entry["undone"] and not entry["undoes"]
                 else None,
@@ -300,11 +300,11 @@ def _rows(request: HttpRequest, branch: Branch, *, may_receive: bool, may_issue:
 def _said(entry: dict, branch: Branch) -> str:
     delta = Decimal(entry["delta"])
     values = {
-        "quantity": format_quantity(delta.copy_abs()),
+        "quantity": show_quantity(delta.copy_abs()),
         "unit": entry["unit"],
         "name": entry["name"],
         "branch": branch.code,
-        "on_hand": format_quantity(Decimal(entry["on_hand_after"])),
+        "on_hand": show_quantity(Decimal(entry["on_hand_after"])),
     }
     if delta > 0:
         text = gettext("Received %(quantity)s %(unit)s of %(name)s at %(branch)s")
