@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from branches.models import Branch
 from catalog.models import Product
@@ -20,12 +21,12 @@ def new_reference() -> str:
 
 
 class TransferStatus(models.TextChoices):
-    REQUESTED = "REQUESTED", "requested"
-    APPROVED = "APPROVED", "approved"
-    IN_TRANSIT = "IN_TRANSIT", "in transit"
-    PARTIALLY_RECEIVED = "PARTIALLY_RECEIVED", "partially received"
-    RECEIVED = "RECEIVED", "received"
-    CANCELLED = "CANCELLED", "cancelled"
+    REQUESTED = "REQUESTED", _("requested")
+    APPROVED = "APPROVED", _("approved")
+    IN_TRANSIT = "IN_TRANSIT", _("in transit")
+    PARTIALLY_RECEIVED = "PARTIALLY_RECEIVED", _("partially received")
+    RECEIVED = "RECEIVED", _("received")
+    CANCELLED = "CANCELLED", _("cancelled")
 
 
 # Goods that left the source and are still to be received or accounted for.
@@ -33,13 +34,13 @@ UNDER_WAY = (TransferStatus.IN_TRANSIT, TransferStatus.PARTIALLY_RECEIVED)
 
 
 class TransferKind(models.TextChoices):
-    PULL = "PULL", "requested by the destination"
-    PUSH = "PUSH", "sent by the source"
+    PULL = "PULL", _("requested by the destination")
+    PUSH = "PUSH", _("sent by the source")
 
 
 class ShortfallReason(models.TextChoices):
-    LOST = "LOST", "lost"
-    DAMAGED = "DAMAGED", "damaged"
+    LOST = "LOST", _("lost")
+    DAMAGED = "DAMAGED", _("damaged")
 
 
 class Transfer(models.Model):
@@ -156,14 +157,14 @@ class TransferLine(models.Model):
 
 
 class TransferStep(models.TextChoices):
-    REQUEST = "REQUEST", "requested"
-    SEND = "SEND", "sent"
-    APPROVE = "APPROVE", "approved"
-    SHIP = "SHIP", "shipped"
-    RECEIVE = "RECEIVE", "received"
-    CLOSE = "CLOSE", "closed short"
-    CANCEL = "CANCEL", "cancelled"
-    REJECT = "REJECT", "rejected"
+    REQUEST = "REQUEST", _("requested")
+    SEND = "SEND", _("sent")
+    APPROVE = "APPROVE", _("approved")
+    SHIP = "SHIP", _("shipped")
+    RECEIVE = "RECEIVE", _("received")
+    CLOSE = "CLOSE", _("closed short")
+    CANCEL = "CANCEL", _("cancelled")
+    REJECT = "REJECT", _("rejected")
 
 
 class TransferEvent(models.Model):
