@@ -11,6 +11,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models.deletion import ProtectedError, RestrictedError
+from django.utils.translation import gettext as _
 
 from branches.errors import UnknownBranch
 from branches.models import Branch
@@ -25,7 +26,7 @@ def create_branch(
     *, actor: Any, code: str, name: str, address: str = "", timezone: str = "UTC"
 ) -> Branch:
     """Open a branch. Its code and its name (whatever their case) must be unused."""
-    require_admin(actor, "Only an administrator can open branches.")
+    require_admin(actor, _("Only an administrator can open branches."))
     branch = Branch(code=code, name=name, address=address, timezone=timezone)
     with transaction.atomic():
         save_validated(branch, _validate)
@@ -42,7 +43,9 @@ def update_branch(*, actor: Any, branch_id: uuid.UUID | str, **changes: Any) -> 
         raise TypeError(f"update_branch() cannot change {', '.join(sorted(unknown))}")
     with transaction.atomic():
         branch = _lock(branch_id)
-        require_admin(actor, f"Only an administrator can change branch {branch.code}.")
+        require_admin(
+            actor, _("Only an administrator can change branch %(code)s.") % {"code": branch.code}
+        )
         for name, value in changes.items():
             setattr(branch, name, value)
         save_validated(branch, _validate)
@@ -58,7 +61,9 @@ def delete_branch(*, actor: Any, branch_id: uuid.UUID | str) -> None:
         # The row lock also holds off new stock levels and memberships (their foreign keys
         # need a share lock on it) until this transaction ends.
         branch = _lock(branch_id)
-        require_admin(actor, f"Only an administrator can remove branch {branch.code}.")
+        require_admin(
+            actor, _("Only an administrator can remove branch %(code)s.") % {"code": branch.code}
+        )
         refusal = Conflict(
             f"Branch {branch.code} has stock, stock history or staff; deactivate it instead."
         )

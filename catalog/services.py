@@ -12,6 +12,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models.deletion import ProtectedError, RestrictedError
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from catalog.errors import UnknownCategory, UnknownProduct
 from catalog.events import PRODUCT_CHANGED, ProductChanged
@@ -42,7 +44,7 @@ PRODUCT_FIELDS = frozenset(
 
 def create_category(*, actor: Any, name: str, description: str = "") -> Category:
     """Add a category; its name must be unused whatever its case."""
-    require_admin(actor, "Only an administrator can add categories.")
+    require_admin(actor, _("Only an administrator can add categories."))
     category = Category(name=name, description=description)
     with transaction.atomic():
         save_validated(category, _validate_category)
@@ -51,7 +53,7 @@ def create_category(*, actor: Any, name: str, description: str = "") -> Category
 
 def update_category(*, actor: Any, category_id: uuid.UUID | str, **changes: Any) -> Category:
     """Change a category's ``name`` or ``description``."""
-    require_admin(actor, "Only an administrator can change categories.")
+    require_admin(actor, _("Only an administrator can change categories."))
     _check_editable("update_category", changes, CATEGORY_FIELDS)
     with transaction.atomic():
         category = _lock_category(category_id)
@@ -63,15 +65,21 @@ def update_category(*, actor: Any, category_id: uuid.UUID | str, **changes: Any)
 
 def delete_category(*, actor: Any, category_id: uuid.UUID | str) -> None:
     """Remove a category that holds no products (active or not); Conflict otherwise."""
-    require_admin(actor, "Only an administrator can remove categories.")
+    require_admin(actor, _("Only an administrator can remove categories."))
     with transaction.atomic():
         # The row lock holds off products being filed under it until this transaction ends.
         category = _lock_category(category_id)
         count = category.products.count()
         if count:
             raise Conflict(
-                f"Category {category.name} still has {count} "
-                f"product{'s' if count != 1 else ''}; move them to another category first."
+                ngettext(
+                    "Category %(name)s still has %(count)d product; move it to another "
+                    "category first.",
+                    "Category %(name)s still has %(count)d products; move them to another "
+                    "category first.",
+                    count,
+                )
+                % {"name": category.name, "count": count}
             )
         category.delete()
 
@@ -86,7 +94,9 @@ def _lock_category(category_id: uuid.UUID | str) -> Category:
 def _validate_category(category: Category) -> None:
     full_clean(category)
     if Category.objects.exclude(pk=category.pk).filter(name__iexact=category.name).exists():
-        raise InvalidInput(f"A category named {category.name} already exists.", field="name")
+        raise InvalidInput(
+            _("A category named %(name)s already exists.") % {"name": category.name}, field="name"
+        )
 
 
 # Products ---------------------------------------------------------------------------------
@@ -107,7 +117,7 @@ def create_product(
 ) -> Product:
     """Add a product. Its SKU (whatever its case) and its barcode must be unused; a blank
     barcode means none."""
-    require_admin(actor, "Only an administrator can add products.")
+    require_admin(actor, _("Only an administrator can add products."))
     product = Product(
         sku=sku,
         name=name,
@@ -131,7 +141,7 @@ def update_product(*, actor: Any, product_id: uuid.UUID | str, **changes: Any) -
     The unit of a product with stock history stays: changing it would change what every
     recorded quantity means (Conflict). Deactivate the product and add a new one instead.
     """
-    require_admin(actor, "Only an administrator can change products.")
+    require_admin(actor, _("Only an administrator can change products."))
     _check_editable("update_product", changes, PRODUCT_FIELDS)
     if "barcode" in changes:
         changes["barcode"] = _clean_barcode(changes["barcode"])
@@ -141,8 +151,11 @@ def update_product(*, actor: Any, product_id: uuid.UUID | str, **changes: Any) -
         product = _lock_product(product_id, no_key=True)
         if "unit" in changes and changes["unit"] != product.unit and _has_stock(product):
             raise Conflict(
-                f"Product {product.sku} has stock history; its unit cannot change. "
-                "Deactivate it and add a new product instead.",
+                _(
+                    "Product %(sku)s has stock history; its unit cannot change. "
+                    "Deactivate it and add a new product instead."
+                )
+                % {"sku": product.sku},
                 field="unit",
             )
         previous = {
@@ -163,7 +176,7 @@ def update_product(*, actor: Any, product_id: uuid.UUID | str, **changes: Any) -
 def delete_product(*, actor: Any, product_id: uuid.UUID | str) -> None:
     """Remove a product that no branch ever held; Conflict otherwise: its history must
     stay, so deactivate it instead."""
-    require_admin(actor, "Only an administrator can remove products.")
+    require_admin(actor, _("Only an administrator can remove products."))
     with transaction.atomic():
         # The row lock holds off new stock levels of it until this transaction ends.
         product = _lock_product(product_id)
@@ -200,10 +213,14 @@ def _validate_product(product: Product) -> None:
     full_clean(product, exclude=["category"])  # looked up above, with a clearer message
     others = Product.objects.exclude(pk=product.pk)
     if others.filter(sku__iexact=product.sku).exists():
-        raise InvalidInput(f"A product with the SKU {product.sku} already exists.", field="sku")
+        raise InvalidInput(
+            _("A product with the SKU %(sku)s already exists.") % {"sku": product.sku}, field="sku"
+        )
     if product.barcode is not None and others.filter(barcode=product.barcode).exists():
         raise InvalidInput(
-            f"A product with the barcode {product.barcode} already exists.", field="barcode"
+            _("A product with the barcode %(barcode)s already exists.")
+            % {"barcode": product.barcode},
+            field="barcode",
         )
 
 
