@@ -40,7 +40,7 @@ def test_managers_of_each_language_get_one_message_each_in_their_language(
     assert sent[english.email] is sent[browser.email]
     in_german, in_english = sent[german.email], sent[english.email]
     assert in_german.subject.startswith("Niedriger Bestand: ")
-    assert "Meldebest.: 1.234,5 kg" in in_german.body
+    assert "Meldebestand: 1.234,5 kg" in in_german.body
     assert f"wird {alert.product.name} knapp." in in_german.body
     html = in_german.alternatives[0][0]
     assert '<html lang="de">' in html
