@@ -10,8 +10,10 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from accounts.models import Role
+from accounts.services import sign_in_device
 from accounts.tests.factories import ManagerFactory, MembershipFactory
 from catalog.tests.factories import CategoryFactory, ProductFactory
+from inventory_project.tests.browser import NARROW, WIDE, horizontal_overflow
 from stock import services
 from stock.models import MovementKind, StockLevel, StockMovement
 
@@ -185,3 +187,54 @@ def test_a_double_click_on_receive_in_the_item_pages_dialog_records_one_receipt(
     assert receipts.count() == 1
     level.refresh_from_db()
     assert level.on_hand == Decimal("7")
+
+
+# Every page --------------------------------------------------------------------------------
+
+
+PAGES = {
+    "dashboard": lambda level: reverse("home"),
+    "stock-list": lambda level: reverse("stock-list"),
+    "item": lambda level: reverse("stock-level", args=[level.pk]),
+    "catalog": lambda level: reverse("products"),
+    "product": lambda level: reverse("product", args=[level.product_id]),
+    "scan": lambda level: f"{reverse('scan')}?code={level.product.barcode}",
+    "alerts": lambda level: reverse("alerts"),
+    "account": lambda level: reverse("account"),
+}
+
+
+@pytest.fixture
+def a_working_branch(branch):
+    """A manager's branch with some stock, a product running low and its open alert, and a
+    handheld signed in to the API."""
+    manager = manager_of(branch)
+    sign_in_device(user=manager, device="Zebra TC52 handheld at the goods-in door")
+    low = ProductFactory(
+        name="Organic whole-grain spelt flour, stone-ground, 1 kg paper bag",
+        barcode="4006381333931",
+        category=CategoryFactory(name="Baking supplies and flours"),
+    )
+    level = receive(branch, low, "12", manager)
+    services.issue_stock(
+        actor=manager, branch_id=branch.pk, product_id=low.pk, quantity=Decimal("5")
+    )
+    for name in ("Oat milk", "Rye bread", "Apple juice"):
+        receive(branch, ProductFactory(name=name), "40", manager)
+    return manager, level
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_no_page_scrolls_sideways_on_a_phone_or_a_desktop(
+    open_page, a_working_branch, screenshots, name
+):
+    manager, level = a_working_branch
+    page = open_page(manager, PAGES[name](level), viewport=WIDE)
+    expect(page.locator("main h1")).to_be_visible()
+    page.screenshot(path=screenshots / f"{name}-1280.png", full_page=True)
+    wide = horizontal_overflow(page)
+
+    page.set_viewport_size(NARROW)
+
+    page.screenshot(path=screenshots / f"{name}-375.png", full_page=True)
+    assert (wide, horizontal_overflow(page)) == (0, 0)
