@@ -19,16 +19,6 @@ def admin():
     return AdminFactory()
 
 
-@pytest.fixture
-def manager(branch):
-    return MembershipFactory(branch=branch, role=Role.MANAGER).user
-
-
-@pytest.fixture
-def staff(branch):
-    return MembershipFactory(branch=branch, role=Role.STAFF).user
-
-
 def receive(admin, branch, product, quantity):
     return services.receive_stock(
         actor=admin, branch_id=branch.pk, product_id=product.pk, quantity=quantity

@@ -33,16 +33,6 @@ pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-@pytest.fixture
-def manager(branch):
-    return MembershipFactory(branch=branch, role=Role.MANAGER).user
-
-
-@pytest.fixture
-def staff(branch):
-    return MembershipFactory(branch=branch, role=Role.STAFF).user
-
-
 def receive(actor, branch, product, quantity, note="") -> StockLevel:
     services.receive_stock(
         actor=actor, branch_id=branch.pk, product_id=product.pk, quantity=quantity, note=note

@@ -39,16 +39,6 @@ class StockLevelFactory(factory.django.DjangoModelFactory):
 
 
 @pytest.fixture
-def manager(branch):
-    return MembershipFactory(branch=branch, role=Role.MANAGER).user
-
-
-@pytest.fixture
-def staff(branch):
-    return MembershipFactory(branch=branch, role=Role.STAFF).user
-
-
-@pytest.fixture
 def other_branch():
     return BranchFactory()
 

@@ -24,16 +24,6 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
-def manager(branch):
-    return MembershipFactory(branch=branch, role=Role.MANAGER).user
-
-
-@pytest.fixture
-def staff(branch):
-    return MembershipFactory(branch=branch, role=Role.STAFF).user
-
-
-@pytest.fixture
 def oat(db):
     return ProductFactory(name="Oat milk", sku="OAT-1L", barcode="4006381333931")
 
