@@ -25,7 +25,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make run    set up and serve the app with demo data on http://$(HOST):$(PORT)"
 	@echo "make test   set up and run lint, checks and the whole test suite"
-	@echo "make messages  collect the strings to translate into locale/ and compile them"
+	@echo "make messages  collect the strings to translate into inventory_project/locale/ and compile them"
 
 # What running needs; the test and lint tools come with `make test` only.
 $(VENV)/.installed: requirements.txt
@@ -91,7 +91,7 @@ test: lint checks services browser
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 		$(VENV)/bin/pytest -n auto --dist loadgroup --create-db $(PYTEST_ARGS)
 
-# Collect every marked string into locale/<language>/LC_MESSAGES/django.po (new ones empty,
+# Collect every marked string into inventory_project/locale/<language>/LC_MESSAGES/django.po (new ones empty,
 # changed ones fuzzy), then compile the .mo files Django reads; both are committed. Add a
 # language to settings.LANGUAGES and to MESSAGE_LANGUAGES.
 MESSAGE_LANGUAGES ?= de

@@ -379,7 +379,7 @@ ALERT_MAIL_GIVE_UP_HOURS = env.int("ALERT_MAIL_GIVE_UP_HOURS", default=24)
 # browser's Accept-Language decides among these.
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("de", "Deutsch")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+LOCALE_PATHS = [BASE_DIR / "inventory_project" / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True

@@ -24,7 +24,7 @@ pytestmark = [
 ]
 
 
-# What a German reader sees (locale/de/LC_MESSAGES/django.po).
+# What a German reader sees (inventory_project/locale/de/LC_MESSAGES/django.po).
 GERMAN = {
     "Stock": "Bestand",
     "This is less than the lowest quantity asked for.": (

@@ -1,7 +1,8 @@
 """The German catalogue is complete, compiled, and what a German reader gets.
 
-``make messages`` collects new strings into ``locale/de/LC_MESSAGES/django.po``; each one is
-translated there and the ``.mo`` compiled and committed with it."""
+``make messages`` collects new strings into
+``inventory_project/locale/de/LC_MESSAGES/django.po``; each one is translated there and the
+``.mo`` compiled and committed with it."""
 
 import ast
 import gettext
@@ -21,7 +22,7 @@ from inventory_project.tests.helpers import page_client
 from stock import services as stock
 from stock.models import StockLevel
 
-LOCALE = Path(settings.BASE_DIR) / "locale"
+LOCALE = Path(settings.LOCALE_PATHS[0])
 FIELD = re.compile(r'^(msgctxt|msgid_plural|msgid|msgstr(?:\[\d+\])?) (".*")$')
 
 
