@@ -68,45 +68,23 @@ class Move:
         return self.form.kind
 
 
-def _receive(*, actor: User, level: StockLevel, form: MoveForm) -> StockMovement:
-    return services.receive_stock(
-        actor=actor,
-        branch_id=level.branch_id,
-        product_id=level.product_id,
-        quantity=form.amount,
-        note=form.cleaned_data["note"],
-    )
+def _recorded_by(service: Callable[..., StockMovement]) -> Callable[..., StockMovement]:
+    """The form applied through ``service``: its amount goes under the name the service gives
+    it (``quantity``, ``delta``, ``counted``), with the reason where the form has one."""
 
+    def apply(*, actor: User, level: StockLevel, form: MoveForm) -> StockMovement:
+        data = form.cleaned_data
+        extra = {"reason": data["reason"]} if "reason" in form.fields else {}
+        return service(
+            actor=actor,
+            branch_id=level.branch_id,
+            product_id=level.product_id,
+            note=data["note"],
+            **{form.amount_field: form.amount},
+            **extra,
+        )
 
-def _issue(*, actor: User, level: StockLevel, form: MoveForm) -> StockMovement:
-    return services.issue_stock(
-        actor=actor,
-        branch_id=level.branch_id,
-        product_id=level.product_id,
-        quantity=form.amount,
-        note=form.cleaned_data["note"],
-    )
-
-
-def _adjust(*, actor: User, level: StockLevel, form: MoveForm) -> StockMovement:
-    return services.adjust_stock(
-        actor=actor,
-        branch_id=level.branch_id,
-        product_id=level.product_id,
-        delta=form.amount,
-        reason=form.cleaned_data["reason"],
-        note=form.cleaned_data["note"],
-    )
-
-
-def _count(*, actor: User, level: StockLevel, form: MoveForm) -> StockMovement:
-    return services.count_stock(
-        actor=actor,
-        branch_id=level.branch_id,
-        product_id=level.product_id,
-        counted=form.amount,
-        note=form.cleaned_data["note"],
-    )
+    return apply
 
 
 MOVES = {
@@ -119,7 +97,7 @@ MOVES = {
             _("Receive"),
             _("Receive stock"),
             _("Record receipt"),
-            _receive,
+            _recorded_by(services.receive_stock),
         ),
         Move(
             "issue",
@@ -128,7 +106,7 @@ MOVES = {
             _("Issue"),
             _("Issue stock"),
             _("Record issue"),
-            _issue,
+            _recorded_by(services.issue_stock),
         ),
         Move(
             "adjust",
@@ -137,7 +115,7 @@ MOVES = {
             _("Adjust"),
             _("Adjust stock"),
             _("Record adjustment"),
-            _adjust,
+            _recorded_by(services.adjust_stock),
         ),
         Move(
             "count",
@@ -146,7 +124,7 @@ MOVES = {
             _("Count"),
             _("Count stock"),
             _("Record count"),
-            _count,
+            _recorded_by(services.count_stock),
         ),
     )
 }
