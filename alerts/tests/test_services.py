@@ -112,8 +112,8 @@ def test_falling_further_while_low_raises_no_second_alert(actor, branch, product
 def test_a_movement_that_crosses_no_threshold_costs_no_query_for_alerts(
     actor, branch, product, stocked, django_assert_num_queries
 ):
-    # The five statements of any stock write (stock's own tests list them), none more.
-    with django_assert_num_queries(5):
+    # The four statements of a single stock write (stock's own tests list them), none more.
+    with django_assert_num_queries(4):
         issue(actor, branch, product, 1)
 
 

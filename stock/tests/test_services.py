@@ -2,6 +2,8 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role
 from accounts.tests.factories import MembershipFactory
@@ -177,6 +179,100 @@ def test_a_note_longer_than_the_ledger_holds_is_refused(actor, branch, product):
         receive(actor, branch, product, 1, note="x" * 501)
 
     assert_untouched(branch, product, 0, 0)
+
+
+# one statement for the common write ---------------------------------------------------------
+
+
+def statements(captured) -> list[str]:
+    """The statements sent, by their first words, savepoints of the test's own
+    transaction left out."""
+    return [
+        " ".join(query["sql"].split()[:3])
+        for query in captured.captured_queries
+        if not query["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))
+    ]
+
+
+WRITES = {
+    "receive": lambda who, branch, product: receive(who, branch, product, 2),
+    "issue": lambda who, branch, product: services.issue_stock(
+        actor=who, branch_id=branch.id, product_id=product.id, quantity=2
+    ),
+    "adjust": lambda who, branch, product: services.adjust_stock(
+        actor=who, branch_id=branch.id, product_id=product.id, delta=-2, reason="DAMAGED"
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", WRITES)
+def test_a_single_write_to_a_held_level_is_one_update_and_one_insert(branch, product, kind):
+    manager = MembershipFactory(branch=branch, role=Role.MANAGER).user
+    receive(manager, branch, product, 5)
+
+    with CaptureQueriesContext(connection) as captured:
+        movement = WRITES[kind](manager, branch, product)
+
+    # The right at the branch, then the level changed and locked in one statement (no
+    # SELECT ... FOR UPDATE before it), then the ledger entry.
+    sent = statements(captured)
+    assert len(sent) == 3
+    assert sent[0].startswith("SELECT")
+    assert sent[1:] == ["UPDATE stock_stocklevel AS", 'INSERT INTO "stock_stockmovement"']
+    level = level_of(branch, product)
+    assert (level.on_hand, level.version) == (movement.on_hand_after, movement.version)
+    assert (level.on_hand, level.version) == (5 + movement.delta, 2)
+
+
+def test_what_a_single_write_answers_needs_no_further_query(actor, branch, product):
+    receive(actor, branch, product, 5)
+    movement = receive(actor, branch, product, 1)
+
+    with CaptureQueriesContext(connection) as captured:
+        said = (
+            movement.branch.code,
+            movement.product.sku,
+            movement.product.name,
+            movement.product.unit,
+            movement.stock_level.threshold,
+            movement.created_at,
+        )
+
+    assert captured.captured_queries == []
+    assert said[0] == branch.code
+
+
+def test_a_product_field_the_write_did_not_read_is_loaded_not_guessed(actor, branch):
+    product = ProductFactory(cost_price=Decimal("3.50"))
+    receive(actor, branch, product, 5)
+
+    movement = receive(actor, branch, product, 1)
+
+    assert movement.product.cost_price == Decimal("3.50")
+
+
+@pytest.mark.parametrize(
+    ("change", "quantity", "error"),
+    [
+        ({"product": {"is_active": False}}, "1", InactiveProduct),
+        ({"branch": {"is_active": False}}, "1", InactiveBranch),
+        ({}, "1.5", InvalidQuantity),
+        ({}, str(MAX_QUANTITY), InvalidQuantity),
+    ],
+    ids=["inactive-product", "inactive-branch", "fraction-of-pieces", "beyond-the-largest"],
+)
+def test_a_receipt_to_a_held_level_keeps_every_rule(
+    actor, branch, product, change, quantity, error
+):
+    receive(actor, branch, product, 4)
+    for name, fields in change.items():
+        target = {"product": product, "branch": branch}[name]
+        type(target).objects.filter(pk=target.pk).update(**fields)
+
+    with pytest.raises(error):
+        receive(actor, branch, product, quantity)
+
+    assert_untouched(branch, product, 4, 1)
 
 
 # issue -------------------------------------------------------------------------------------
