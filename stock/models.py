@@ -61,11 +61,12 @@ class StockLevel(models.Model):
     objects = StockLevelQuerySet.as_manager()
 
     class Meta:
-        indexes = [
-            # The list's sort orders and quantity filter within a branch.
-            models.Index(fields=["branch", "on_hand"], name="stock_level_branch_on_hand_idx"),
-            models.Index(fields=["branch", "-updated_at"], name="stock_level_branch_updated_idx"),
-        ]
+        # No index on on_hand or updated_at: every movement changes both, and an index on
+        # either would make each movement's UPDATE a non-HOT one (new entries in every
+        # index, dead tuples that lists and counts wade through until a vacuum). Sorting a
+        # branch by them is a top-N sort over that branch's rows instead. On PostgreSQL
+        # the table keeps free room in each page (fillfactor) so the new row version fits
+        # beside the old one: see migration 0005.
         constraints = [
             models.UniqueConstraint(fields=["branch", "product"], name="stock_level_unique"),
             models.CheckConstraint(

@@ -78,3 +78,44 @@ def test_below_threshold_uses_the_levels_threshold_over_the_products(actor, bran
     )
 
     assert not StockLevel.objects.below_threshold().exists()
+
+
+def level_updates() -> tuple[int, int]:
+    """This transaction's (updates, HOT updates) of stock levels so far: the test's own
+    transaction is never committed, so its counts are not yet in pg_stat_user_tables."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables"
+            " WHERE relid = 'stock_stocklevel'::regclass"
+        )
+        row = cursor.fetchone()
+    return (row[0], row[1]) if row else (0, 0)
+
+
+def test_every_movement_updates_its_level_in_place(actor, branch, product):
+    services.receive_stock(actor=actor, branch_id=branch.id, product_id=product.id, quantity=1)
+    updates, hot = level_updates()
+
+    for _ in range(20):
+        services.receive_stock(actor=actor, branch_id=branch.id, product_id=product.id, quantity=1)
+    services.issue_stock(actor=actor, branch_id=branch.id, product_id=product.id, quantity=3)
+    services.adjust_stock(
+        actor=actor, branch_id=branch.id, product_id=product.id, delta=-1, reason="DAMAGED"
+    )
+    services.count_stock(actor=actor, branch_id=branch.id, product_id=product.id, counted=4)
+
+    after_updates, after_hot = level_updates()
+    assert after_updates - updates >= 23
+    assert after_hot - hot == after_updates - updates
+
+
+def test_stock_levels_keep_room_for_in_place_updates_and_vacuum_early():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE oid = 'stock_stocklevel'::regclass")
+        options = set(cursor.fetchone()[0])
+
+    assert {
+        "fillfactor=85",
+        "autovacuum_vacuum_scale_factor=0.02",
+        "autovacuum_analyze_scale_factor=0.02",
+    } <= options
