@@ -7,6 +7,7 @@ membership, in the same transaction.
 
 import uuid
 from dataclasses import dataclass
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -14,12 +15,12 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from knox.settings import knox_settings
 
-from accounts import permissions
+from accounts import authentication, permissions
 from accounts.models import AlertMail, ApiToken, BranchPermission, Membership, Role, User
 from accounts.permissions import Action, AnyUser
 from branches.models import Branch
@@ -79,6 +80,7 @@ def _sync_branch_permissions(user: User) -> PermissionSync:
 def announce_access_changed(*, user: User) -> None:
     """Say that ``user``'s rights changed other than through these services (the back
     office edits ``is_superuser`` and ``is_active`` on the form itself)."""
+    _user_changed(user.pk)
     realtime.notify_access_changed(user.pk)
 
 
@@ -166,6 +168,7 @@ def update_user(
             # Every branch's mail is an administrator's option; it goes with the rights.
             user.alert_mail_all_branches = user.alert_mail_all_branches and is_admin
         user.save(update_fields=["email", "full_name", "is_superuser", "alert_mail_all_branches"])
+        _user_changed(user.pk)
         if is_admin is not None:
             realtime.notify_access_changed(user.pk)
     return user
@@ -194,6 +197,7 @@ def set_alert_mail(
         if all_branches is not None:
             user.alert_mail_all_branches = all_branches
         user.save(update_fields=["alert_mail", "alert_mail_all_branches"])
+        _user_changed(user.pk)
     return user
 
 
@@ -214,6 +218,7 @@ def set_language(*, actor: User, language: str) -> User:
         user = _lock_user(actor.pk)
         user.language = language
         user.save(update_fields=["language"])
+        _user_changed(user.pk)
     return user
 
 
@@ -226,7 +231,7 @@ def deactivate_user(*, actor: AnyUser, user_id: uuid.UUID | str) -> User:
         user.is_active = False
         user.sessions_revoked_at = timezone.now()
         user.save(update_fields=["is_active", "sessions_revoked_at"])
-        ApiToken.objects.filter(user=user).delete()
+        _delete_tokens(ApiToken.objects.filter(user=user))
         realtime.notify_access_changed(user.pk)
     return user
 
@@ -240,6 +245,7 @@ def reactivate_user(*, actor: AnyUser, user_id: uuid.UUID | str) -> User:
             raise permissions.deny(actor, f"You may not reactivate {user.email}.")
         user.is_active = True
         user.save(update_fields=["is_active"])
+        _user_changed(user.pk)
         realtime.notify_access_changed(user.pk)
     return user
 
@@ -256,6 +262,7 @@ def set_user_password(*, actor: AnyUser, user_id: uuid.UUID | str, password: str
             _check_password(password, user)
             user.set_password(password)
         user.save(update_fields=["password"])
+        _user_changed(user.pk)
     return user
 
 
@@ -325,8 +332,11 @@ def sign_in_device(*, user: User, device: str) -> tuple[ApiToken, str]:
     limit = knox_settings.TOKEN_LIMIT_PER_USER
     with transaction.atomic():
         user = _lock_user(user.pk)
+        now = timezone.now()
+        # Expired tokens are refused on sight; the ones no device presents again go here.
+        ApiToken.objects.filter(user=user, expiry__lte=now).delete()
         working = ApiToken.objects.filter(user=user).filter(
-            Q(expiry__isnull=True) | Q(expiry__gt=timezone.now())
+            Q(expiry__isnull=True) | Q(expiry__gt=now)
         )
         if limit is not None and working.count() >= limit:
             raise Conflict(
@@ -338,7 +348,7 @@ def sign_in_device(*, user: User, device: str) -> tuple[ApiToken, str]:
 def revoke_api_token(*, actor: User, token_id: uuid.UUID | str) -> None:
     """Sign one of the actor's own devices out."""
     try:
-        deleted, _by_model = ApiToken.objects.filter(user=actor, pk=token_id).delete()
+        deleted = _delete_tokens(ApiToken.objects.filter(user=actor, pk=token_id))
     except (ValidationError, ValueError):
         deleted = 0
     if not deleted:
@@ -349,7 +359,7 @@ def sign_out_device(*, actor: AnyUser, token_id: uuid.UUID | str) -> None:
     """Sign anyone's device out by revoking its API token (ADMINs only, in the back office)."""
     permissions.require_admin(actor, "Only an administrator can sign others' devices out.")
     try:
-        deleted, _by_model = ApiToken.objects.filter(pk=token_id).delete()
+        deleted = _delete_tokens(ApiToken.objects.filter(pk=token_id))
     except (ValidationError, ValueError):
         deleted = 0
     if not deleted:
@@ -358,8 +368,7 @@ def sign_out_device(*, actor: AnyUser, token_id: uuid.UUID | str) -> None:
 
 def revoke_all_api_tokens(*, actor: User) -> int:
     """Sign every one of the actor's devices out; returns how many tokens were revoked."""
-    deleted, _by_model = ApiToken.objects.filter(user=actor).delete()
-    return deleted
+    return _delete_tokens(ApiToken.objects.filter(user=actor))
 
 
 def create_first_admin(*, email: str, password: str, full_name: str = "") -> User | None:
@@ -375,6 +384,32 @@ def create_first_admin(*, email: str, password: str, full_name: str = "") -> Use
             raise Conflict(f"{email} already exists but is not an administrator.")
         user.save()
     return user
+
+
+def _delete_tokens(tokens: QuerySet[ApiToken]) -> int:
+    """Revoke ``tokens``; every process stops accepting them once this commits. Returns how
+    many were revoked. (A token issued meanwhile is not among them.)"""
+    digests = list(tokens.values_list("digest", flat=True))
+    if not digests:
+        return 0
+    deleted, _by_model = ApiToken.objects.filter(digest__in=digests).delete()
+    _forget(digests)
+    return deleted
+
+
+def _user_changed(user_id: uuid.UUID) -> None:
+    """After commit, every process reads ``user_id``'s tokens, and with them the user, from
+    the database again rather than what it remembered of them."""
+    _forget(list(ApiToken.objects.filter(user_id=user_id).values_list("digest", flat=True)))
+
+
+def _forget(digests: list[str]) -> None:
+    if not digests:
+        return
+    # Now, for whoever reads within this transaction; and once the change is visible to
+    # everyone, since another process may have read the old rows in between.
+    authentication.forget(digests)
+    transaction.on_commit(partial(authentication.forget, digests))
 
 
 def _membership_branch(actor: AnyUser, *, branch_id: uuid.UUID | str, role: str | None) -> Branch:

@@ -1,15 +1,19 @@
+import dataclasses
 import hashlib
 from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from knox.crypto import hash_token
 from rest_framework.test import APIClient
 
-from accounts import services
+from accounts import authentication, services
 from accounts.models import ApiToken, Role
-from accounts.tests.factories import PASSWORD, MembershipFactory, UserFactory
+from accounts.tests.factories import PASSWORD, AdminFactory, MembershipFactory, UserFactory
+from inventory_project.tests.helpers import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -241,3 +245,210 @@ def test_the_api_refuses_anonymous_callers(api):
 
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == "Token"
+
+
+# A token remembered for a few seconds, revoked at once everywhere -----------------------------
+
+
+def token_queries(queries) -> list[str]:
+    return [q["sql"] for q in queries if ApiToken._meta.db_table in q["sql"]]
+
+
+def remembered_elsewhere(token):
+    """What another process remembers of ``token`` now: put back after a revocation, it
+    stands for a process that the revocation reached only through Redis."""
+    return authentication._remembered.get(hash_token(token))
+
+
+def remembered_with(answer, **token_fields):
+    """``answer`` with some of the token's fields as another process may remember them."""
+    names = [field.attname for field in ApiToken._meta.concrete_fields]
+    values = dict(zip(names, answer.token, strict=True)) | token_fields
+    return dataclasses.replace(answer, token=tuple(values[name] for name in names))
+
+
+def as_in_another_process(token, answer):
+    authentication._remembered.put(hash_token(token), answer)
+
+
+@pytest.fixture(autouse=True)
+def shared_cache(settings):
+    # Remembering is on with a shared cache (Redis), as the tests run.
+    assert settings.REDIS_URL
+    authentication._remembered.clear()
+    yield
+    authentication._remembered.clear()
+
+
+def test_a_token_used_again_costs_no_token_query(api):
+    token = sign_in(api, UserFactory()).json()["token"]
+    client = with_token(token)
+
+    with CaptureQueriesContext(connection) as first:
+        assert client.get(reverse("api-me")).status_code == 200
+    with CaptureQueriesContext(connection) as second:
+        assert client.get(reverse("api-me")).status_code == 200
+
+    # The first reads the token with its user, and stamps its first use.
+    assert len(token_queries(first)) == 2
+    assert token_queries(second) == []
+    assert len(second) == len(first) - 2
+
+
+def test_a_token_is_looked_up_by_its_digest_alone(api):
+    user = UserFactory()
+    token = sign_in(api, user).json()["token"]
+    for device in ("Two", "Three"):
+        sign_in(api, user, device=device)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert with_token(token).get(reverse("api-me")).status_code == 200
+
+    [lookup, stamp] = token_queries(queries)
+    assert '"digest" =' in lookup
+    assert "UPDATE" in stamp
+
+
+def test_signing_out_from_another_device_is_seen_on_the_very_next_request(api):
+    user = UserFactory()
+    lost = sign_in(api, user, device="Lost").json()
+    desk = with_token(sign_in(api, user, device="Desk").json()["token"])
+    assert with_token(lost["token"]).get(reverse("api-me")).status_code == 200
+    remembered = remembered_elsewhere(lost["token"])
+
+    assert desk.delete(reverse("api-token", args=[lost["id"]])).status_code == 204
+    as_in_another_process(lost["token"], remembered)
+
+    assert with_token(lost["token"]).get(reverse("api-me")).status_code == 401
+
+
+def test_logging_out_everywhere_reaches_what_other_processes_remember(api):
+    user = UserFactory()
+    tokens = [sign_in(api, user, device=f"Device {n}").json()["token"] for n in range(2)]
+    remembered = []
+    for token in tokens:
+        assert with_token(token).get(reverse("api-me")).status_code == 200
+        remembered.append(remembered_elsewhere(token))
+
+    assert with_token(tokens[0]).post(reverse("api-logout-all")).status_code == 200
+    for token, answer in zip(tokens, remembered, strict=True):
+        as_in_another_process(token, answer)
+
+    assert [with_token(t).get(reverse("api-me")).status_code for t in tokens] == [401, 401]
+
+
+def test_an_administrator_signing_a_device_out_reaches_what_others_remember(api):
+    device = sign_in(api, UserFactory()).json()
+    assert with_token(device["token"]).get(reverse("api-me")).status_code == 200
+    remembered = remembered_elsewhere(device["token"])
+
+    services.sign_out_device(actor=AdminFactory(), token_id=device["id"])
+    as_in_another_process(device["token"], remembered)
+
+    assert with_token(device["token"]).get(reverse("api-me")).status_code == 401
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_deactivated_user_is_refused_at_once_though_remembered(api):
+    membership = MembershipFactory(role=Role.STAFF)
+    token = sign_in(api, membership.user).json()["token"]
+    assert with_token(token).get(reverse("api-me")).status_code == 200
+    remembered = remembered_elsewhere(token)
+    manager = MembershipFactory(branch=membership.branch, role=Role.MANAGER).user
+
+    services.deactivate_user(actor=manager, user_id=membership.user.pk)
+    as_in_another_process(token, remembered)
+
+    assert with_token(token).get(reverse("api-me")).status_code == 401
+
+
+def test_a_change_to_the_user_is_seen_on_the_next_request(api):
+    token = sign_in(api, UserFactory()).json()["token"]
+    client = with_token(token)
+    assert client.get(reverse("api-me")).json()["language"] == ""
+
+    assert client.patch(reverse("api-me"), {"language": "de"}, format="json").status_code == 200
+
+    assert client.get(reverse("api-me")).json()["language"] == "de"
+
+
+def test_an_administrator_losing_the_rights_is_no_administrator_on_the_next_request(api):
+    admin = AdminFactory()
+    token = sign_in(api, admin).json()["token"]
+    client = with_token(token)
+    assert client.get(reverse("api-users")).status_code == 200
+    remembered = remembered_elsewhere(token)
+
+    services.update_user(actor=AdminFactory(), user_id=admin.pk, is_admin=False)
+    as_in_another_process(token, remembered)
+
+    assert client.get(reverse("api-users")).status_code == 403
+
+
+def test_a_remembered_token_is_read_again_after_a_while(api, settings):
+    settings.API_TOKEN_CACHE_SECONDS = 0
+    token = sign_in(api, UserFactory()).json()["token"]
+    client = with_token(token)
+    client.get(reverse("api-me"))
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("api-me")).status_code == 200
+
+    assert len(token_queries(queries)) == 1
+
+
+def test_a_remembered_token_that_expired_is_refused_and_removed(api):
+    token = sign_in(api, UserFactory()).json()["token"]
+    client = with_token(token)
+    client.get(reverse("api-me"))
+    past = timezone.now() - timedelta(seconds=1)
+    as_in_another_process(token, remembered_with(remembered_elsewhere(token), expiry=past))
+
+    response = client.get(reverse("api-me"))
+
+    assert response.status_code == 401
+    assert not ApiToken.objects.exists()
+
+
+def test_a_token_revoked_behind_the_caches_back_is_refused_when_its_use_is_next_stamped(api):
+    token = sign_in(api, UserFactory()).json()["token"]
+    client = with_token(token)
+    client.get(reverse("api-me"))
+    ApiToken.objects.all().delete()  # not through a service: no stamp replaced
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    as_in_another_process(
+        token, remembered_with(remembered_elsewhere(token), last_used_at=an_hour_ago)
+    )
+
+    assert client.get(reverse("api-me")).status_code == 401
+
+
+def test_with_redis_down_every_request_asks_the_database_and_revocation_holds(api, settings):
+    user = UserFactory()
+    token = sign_in(api, user).json()["token"]
+    other = sign_in(api, user, device="Other").json()["token"]
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    client = with_token(token)
+    client.get(reverse("api-me"))
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("api-me")).status_code == 200
+    assert len(token_queries(queries)) == 1
+
+    assert with_token(other).post(reverse("api-logout-all")).status_code == 200
+    assert client.get(reverse("api-me")).status_code == 401
+
+
+def test_a_malformed_token_is_refused_not_an_error(api):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Token inv_\xff\xfe")
+
+    response = client.get(reverse("api-me"))
+
+    assert response.status_code == 401
