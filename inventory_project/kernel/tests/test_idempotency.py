@@ -3,6 +3,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -149,6 +150,57 @@ def test_the_daily_purge_removes_expired_answers_only(actor, branch, product, se
     assert purge_expired_idempotent_requests() == 1
 
     assert list(IdempotentRequest.objects.values_list("key", flat=True)) == ["fresh"]
+
+
+def statements(captured) -> list[str]:
+    """Each statement by its verb and table."""
+    said = []
+    for query in captured.captured_queries:
+        words = query["sql"].split()
+        if words[0] in ("SAVEPOINT", "RELEASE"):
+            said.append(words[0])
+        elif words[0] == "SELECT":
+            said.append("SELECT FROM " + query["sql"].split(" FROM ")[1].split()[0])
+        else:
+            said.append(" ".join(words[:3]))
+    return said
+
+
+def test_a_keyed_write_adds_one_insert_and_one_update_to_the_write(
+    postgres, actor, branch, product
+):
+    receive(actor, branch, product, None, quantity=1000)  # far above any threshold
+
+    with CaptureQueriesContext(connection) as captured:
+        response = receive(actor, branch, product, "k-1")
+
+    assert response.status_code == 201
+    # Inside the test's own transaction, so the outer atomic is a savepoint too.
+    assert statements(captured) == [
+        "SAVEPOINT",
+        'INSERT INTO "kernel_idempotentrequest"',
+        "SAVEPOINT",  # the service's own transaction, nested
+        "UPDATE stock_stocklevel AS",
+        'INSERT INTO "stock_stockmovement"',
+        "RELEASE",
+        'UPDATE "kernel_idempotentrequest" SET',
+        "RELEASE",
+    ]
+
+
+def test_a_replay_is_the_claim_and_one_read(postgres, actor, branch, product):
+    receive(actor, branch, product, "k-2")
+
+    with CaptureQueriesContext(connection) as captured:
+        again = receive(actor, branch, product, "k-2")
+
+    assert again["Idempotent-Replayed"] == "true"
+    assert statements(captured) == [
+        "SAVEPOINT",
+        'INSERT INTO "kernel_idempotentrequest"',
+        'SELECT FROM "kernel_idempotentrequest"',
+        "RELEASE",
+    ]
 
 
 @pytest.mark.django_db(transaction=True)
