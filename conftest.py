@@ -58,6 +58,14 @@ def private_channel_layer(worker_id):
         channel_layers.backends.clear()
 
 
+@pytest.fixture(autouse=True)
+def live_events_out_at_commit(settings):
+    """The live events of a commit have gone out (or met the outage that drops them) once
+    the code that committed goes on, so that a test reads them right after; the servers
+    the tests start publish in the background, as in production."""
+    settings.REALTIME_WAIT_FOR_DELIVERY = True
+
+
 # The live-event catalogue ------------------------------------------------------------------
 
 
