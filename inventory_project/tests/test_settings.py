@@ -43,7 +43,7 @@ def test_production_settings_pass_the_deployment_checks(tmp_path):
 
 @pytest.mark.skipif(not settings.REDIS_URL, reason="runs with DATABASE_URL and REDIS_URL set")
 def test_service_urls_switch_to_postgresql_and_redis():
-    assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    assert settings.DATABASES["default"]["ENGINE"] == "inventory_project.kernel.postgresql"
     assert settings.DATABASES["default"]["CONN_MAX_AGE"] > 0
     layer = settings.CHANNEL_LAYERS["default"]["BACKEND"]
     assert layer == "inventory_project.kernel.channel_layer.ReconnectingPubSubChannelLayer"
