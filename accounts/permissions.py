@@ -11,6 +11,7 @@ a branch they may view but not act on is NotPermitted (answered 403).
 
 import enum
 import logging
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -97,16 +98,50 @@ def branches_where(user: AnyUser, action: Action) -> QuerySet[Branch]:
 
 
 def actions_at(user: AnyUser, branch: Branch | uuid.UUID | str) -> frozenset[Action]:
-    """Everything ``user`` may do at ``branch`` (empty when they may not even see it)."""
+    """Everything ``user`` may do at ``branch`` (empty when they may not even see it).
+
+    Noted on the ``user`` object, which lives for one request: a service asking twice about
+    one branch, or a view and the service it calls, cost one query between them.
+    """
     if not (user.is_authenticated and user.is_active):
         return frozenset()
     if user.is_superuser:
         return frozenset(Action)
     branch_id = branch.pk if isinstance(branch, Branch) else branch
+    key = _as_uuid(branch_id)
+    noted = _noted(user)
+    if key is not None and key in noted:
+        return noted[key]
     codenames = BranchPermission.objects.filter(user=user, content_object_id=branch_id).values_list(
         "permission__codename", flat=True
     )
-    return frozenset(Action(codename) for codename in codenames if codename in Action)
+    actions = frozenset(Action(codename) for codename in codenames if codename in Action)
+    if key is not None:
+        noted[key] = actions
+    return actions
+
+
+# What actions_at noted on a user object is forgotten when any membership changes in this
+# process (a request that changes someone's role and then acts sees the new role), and
+# after a few seconds, for user objects that outlive a request (a shell, a websocket).
+NOTED_SECONDS = 5.0
+_NOTES = "_branch_actions_noted"
+_generation = 0
+
+
+def forget_noted_rights() -> None:
+    """Someone's branch permissions changed: what user objects noted is out of date."""
+    global _generation
+    _generation += 1
+
+
+def _noted(user: User) -> dict[uuid.UUID, frozenset[Action]]:
+    notes = getattr(user, _NOTES, None)
+    now = time.monotonic()
+    if notes is None or notes[0] != _generation or now - notes[1] > NOTED_SECONDS:
+        notes = (_generation, now, {})
+        setattr(user, _NOTES, notes)
+    return notes[2]
 
 
 def can(user: AnyUser, action: Action, branch: Branch | uuid.UUID | str) -> bool:

@@ -73,6 +73,7 @@ def _sync_branch_permissions(user: User) -> PermissionSync:
             ignore_conflicts=True,
         )
     if stale or missing:
+        permissions.forget_noted_rights()
         realtime.notify_access_changed(user.pk)
     return PermissionSync(granted=len(missing), revoked=len(stale))
 
