@@ -3,7 +3,9 @@
 Connects ``--clients`` websocket clients to a running server (daphne with ``REDIS_URL``, the
 same database and Redis as this command), records receipts through the stock service, and
 reports, over every (event, client) pair, how long after the commit the client had the
-event: p50, p99 and max. Prints figures; asserts nothing.
+event: p50, p95, p99 and max. Prints figures; asserts nothing. Several ``--url`` (repeated,
+or comma-separated) spread the clients over several server processes in turn, as a load
+balancer would; ``--json`` adds one line of the figures for a script (``make bench``).
 
     REDIS_URL=redis://127.0.0.1:6379/0 DATABASE_URL=postgres://... \\
         daphne -p 8001 inventory_project.asgi:application &
@@ -33,17 +35,39 @@ class Command(BaseCommand):
     help = "Measure commit-to-client latency of stock.changed for many websocket clients."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--url", default="ws://127.0.0.1:8001", help="the server's ws://")
+        parser.add_argument(
+            "--url",
+            action="append",
+            help="a server's ws:// (repeat, or separate by commas, for several processes); "
+            "default ws://127.0.0.1:8001",
+        )
         parser.add_argument("--clients", type=int, default=1000)
         parser.add_argument("--events", type=int, default=50, help="receipts to record")
         parser.add_argument("--interval", type=float, default=0.5, help="seconds between them")
+        parser.add_argument(
+            "--json", dest="as_json", action="store_true", help="also print a BENCH_RESULT line"
+        )
 
-    def handle(self, *args, url: str, clients: int, events: int, interval: float, **options):
+    def handle(
+        self,
+        *args,
+        url: list[str] | str | None,
+        clients: int,
+        events: int,
+        interval: float,
+        as_json: bool = False,
+        **options,
+    ):
         if settings.PRODUCTION:
             raise CommandError("bench_realtime writes benchmark stock; not in production.")
         if not settings.REDIS_URL:
             raise CommandError("Set REDIS_URL: the server and this command must share Redis.")
         import websockets  # a development dependency
+
+        if isinstance(url, str):  # call_command(url=...) passes one as it is
+            url = [url]
+        urls = [part for value in url or ["ws://127.0.0.1:8001"] for part in value.split(",")]
+        urls = [part.strip().rstrip("/") for part in urls if part.strip()]
 
         admin, branch, product = _bench_objects()
         commits: dict[str, float] = {}
@@ -63,10 +87,12 @@ class Command(BaseCommand):
             finally:
                 connection.close()
 
-        async def client(ticket: str, opening: asyncio.Semaphore, ready, arrivals) -> None:
+        async def client(
+            server: str, ticket: str, opening: asyncio.Semaphore, ready, arrivals
+        ) -> None:
             async with opening:  # the handshakes go in waves, as real clients trickle in
                 ws = await websockets.connect(
-                    f"{url}/ws/inventory/?ticket={ticket}", open_timeout=60
+                    f"{server}/ws/inventory/?ticket={ticket}", open_timeout=60
                 )
                 await ws.recv()  # welcome
             ready.set_result(True)
@@ -84,8 +110,10 @@ class Command(BaseCommand):
             loop = asyncio.get_running_loop()
             readies = [loop.create_future() for _ in range(clients)]
             tasks = [
-                asyncio.create_task(client(ticket, opening, ready, arrivals))
-                for ticket, ready in zip(tickets, readies, strict=True)
+                asyncio.create_task(
+                    client(urls[number % len(urls)], ticket, opening, ready, arrivals)
+                )
+                for number, (ticket, ready) in enumerate(zip(tickets, readies, strict=True))
             ]
             done, _ = await asyncio.wait(readies, timeout=180)
             if len(done) < clients:
@@ -117,16 +145,31 @@ class Command(BaseCommand):
         expected = clients * events
         if not latencies:
             raise CommandError("No event arrived: is the server running with the same Redis?")
+        p50 = statistics.median(latencies)
+        p95 = latencies[max(0, int(len(latencies) * 0.95) - 1)]
+        p99 = latencies[max(0, int(len(latencies) * 0.99) - 1)]
         self.stdout.write(
-            f"{clients} clients connected in {connected_in:.1f} s; {events} receipts, "
+            f"{clients} clients connected in {connected_in:.1f} s to {len(urls)} server(s); "
+            f"{events} receipts, "
             f"{len(latencies)} of {expected} deliveries "
             f"({100 * len(latencies) / expected:.1f} %)"
         )
         self.stdout.write(
-            f"commit-to-client latency: p50 {statistics.median(latencies):.1f} ms, "
-            f"p99 {latencies[int(len(latencies) * 0.99) - 1]:.1f} ms, "
-            f"max {latencies[-1]:.1f} ms"
+            f"commit-to-client latency: p50 {p50:.1f} ms, p95 {p95:.1f} ms, "
+            f"p99 {p99:.1f} ms, max {latencies[-1]:.1f} ms"
         )
+        if as_json:
+            figures = {
+                "clients": clients,
+                "servers": len(urls),
+                "delivered": len(latencies),
+                "expected": expected,
+                "p50_ms": p50,
+                "p95_ms": p95,
+                "p99_ms": p99,
+                "max_ms": latencies[-1],
+            }
+            self.stdout.write("BENCH_RESULT " + json.dumps(figures))
 
 
 def _bench_objects() -> tuple[User, Branch, Product]:
