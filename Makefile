@@ -20,12 +20,13 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/inventory
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 PYTEST_ARGS ?=
 
-.PHONY: help install install-dev run test lint checks services browser messages requirements clean
+.PHONY: help install install-dev run test lint checks services browser messages requirements clean bench
 
 help:
 	@echo "make run    set up and serve the app with demo data on http://$(HOST):$(PORT)"
 	@echo "make test   set up and run lint, checks and the whole test suite"
 	@echo "make messages  collect the strings to translate into inventory_project/locale/ and compile them"
+	@echo "make bench  measure the app against its database limit (QUICK=1: 3 s a run); prints one table"
 
 # What running needs; the test and lint tools come with `make test` only.
 $(VENV)/.installed: requirements.txt
@@ -108,3 +109,18 @@ requirements: install-dev
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3 db.sqlite3-shm db.sqlite3-wal
+
+# Load figures, not a test: deploy/bench/run.py (its docstring lists the BENCH_* settings).
+# wrk and pgbench come from Debian, installed here when missing, which takes root.
+BENCH_PACKAGES := wrk postgresql-client
+bench: install-dev services
+	@command -v wrk >/dev/null && command -v pgbench >/dev/null || { \
+		if [ "$$(id -u)" != 0 ]; then \
+			echo "make bench needs wrk and pgbench. As root, run:" >&2; \
+			echo "  apt-get update && apt-get install -y --no-install-recommends $(BENCH_PACKAGES)" >&2; \
+			exit 1; \
+		fi; \
+		echo "Installing $(BENCH_PACKAGES)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends $(BENCH_PACKAGES); }
+	$(PY) deploy/bench/run.py
