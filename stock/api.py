@@ -28,6 +28,8 @@ from stock.serializers import (
     StockLevelSerializer,
     ThresholdBatchSerializer,
     ThresholdSerializer,
+    level_list_data,
+    movement_list_data,
 )
 
 LEVEL_ID = OpenApiParameter("level_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
@@ -42,7 +44,8 @@ MOVEMENT_ID = OpenApiParameter("movement_id", OpenApiTypes.UUID, OpenApiParamete
         operation_id="stock_levels_list",
         summary="List stock levels",
         description="What each branch the caller may see holds of each product it has held. "
-        "Searchable, filterable and sortable; paginated with a total.",
+        "Searchable, filterable and sortable; paginated with a total counted up to 1,000 "
+        "(`count_is_estimate` says when the list is longer).",
     )
 )
 class StockLevelListApi(generics.ListAPIView):
@@ -51,6 +54,13 @@ class StockLevelListApi(generics.ListAPIView):
 
     def get_queryset(self):
         return selectors.stock_levels(self.request.user)
+
+    def list_rows(self, levels):
+        return selectors.level_rows(levels)
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        rows = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(level_list_data(rows))
 
 
 class StockLevelDetailApi(generics.RetrieveAPIView):
@@ -129,6 +139,13 @@ class MovementListApi(generics.ListAPIView):
 
     def get_queryset(self):
         return selectors.movements(self.request.user)
+
+    def list_rows(self, ledger):
+        return selectors.movement_rows(ledger)
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        rows = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(movement_list_data(rows))
 
 
 @extend_schema_view(

@@ -30,6 +30,66 @@ def ledger_discrepancies() -> QuerySet[StockLevel]:
     )
 
 
+# What a list shows of each level, read as plain values: a page of 50 levels built as model
+# instances with their branch, product and category, then serialised field by field, cost
+# more than the query that read them.
+LEVEL_ROW = (
+    "id",
+    "branch_id",
+    "branch__code",
+    "product_id",
+    "product__sku",
+    "product__name",
+    "product__barcode",
+    "product__unit",
+    "product__category_id",
+    "product__category__name",
+    "product__is_active",
+    "product__low_stock_threshold",
+    "on_hand",
+    "low_stock_threshold",
+    "version",
+    "updated_at",
+)
+
+MOVEMENT_ROW = (
+    "id",
+    "kind",
+    "branch_id",
+    "branch__code",
+    "product_id",
+    "product__sku",
+    "product__name",
+    "stock_level_id",
+    "delta",
+    "on_hand_after",
+    "version",
+    "actor_id",
+    "actor__full_name",
+    "actor__email",
+    "reason",
+    "note",
+    "created_at",
+)
+
+
+def level_rows(levels: QuerySet[StockLevel]) -> QuerySet[StockLevel, dict]:
+    """``levels`` (a list's filtered, ordered levels) as the rows the stock lists show, one
+    dict of ``LEVEL_ROW`` each; the API and the stock list page both read these."""
+    return levels.values(*LEVEL_ROW)
+
+
+def movement_rows(ledger: QuerySet[StockMovement]) -> QuerySet[StockMovement, dict]:
+    """``ledger`` as plain rows of ``MOVEMENT_ROW``, for the ledger lists."""
+    return ledger.values(*MOVEMENT_ROW)
+
+
+def row_threshold(row: dict) -> Decimal:
+    """The threshold in force for a level row: the branch's own, else the product's."""
+    own = row["low_stock_threshold"]
+    return row["product__low_stock_threshold"] if own is None else own
+
+
 def stock_levels(user: AnyUser) -> QuerySet[StockLevel]:
     """The levels of every branch ``user`` may see, with what a list shows of each."""
     # By product name first: within one branch the product name index can serve the order.

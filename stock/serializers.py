@@ -1,8 +1,11 @@
+from collections.abc import Iterable
+
 from rest_framework import serializers
 
 from catalog.models import QUANTITY_DECIMAL_PLACES, QUANTITY_MAX_DIGITS
 from inventory_project.kernel.api import StrictSerializer
 from stock.models import AdjustmentReason, MovementKind, StockLevel, StockMovement
+from stock.selectors import row_threshold
 from stock.services import BATCH_KINDS, MAX_BATCH_LINES, NOTE_MAX_LENGTH
 
 
@@ -170,6 +173,77 @@ class MovementSerializer(serializers.ModelSerializer):
 
     def get_actor_name(self, movement: StockMovement) -> str:
         return movement.actor.full_name or movement.actor.email
+
+
+# List rows ---------------------------------------------------------------------------------
+#
+# The lists serialise ``.values()`` rows (see ``stock.selectors.level_rows``) with these
+# plain functions instead of a serializer per row; the answer is the same JSON as the
+# serializers above give for one level or movement, which stay the schema and the answer of
+# single objects. Field instances format values exactly as those serializers do.
+
+_quantity = quantity()
+_moment = serializers.DateTimeField()
+
+
+def _id(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def level_list_data(rows: Iterable[dict]) -> list[dict]:
+    """``StockLevelSerializer``'s answer for each of ``rows`` (``selectors.level_rows``)."""
+    answer = []
+    for row in rows:
+        threshold = row_threshold(row)
+        threshold_of_level = row["low_stock_threshold"]
+        answer.append(
+            {
+                "id": str(row["id"]),
+                "branch": str(row["branch_id"]),
+                "branch_code": row["branch__code"],
+                "product": str(row["product_id"]),
+                "sku": row["product__sku"],
+                "product_name": row["product__name"],
+                "barcode": row["product__barcode"],
+                "unit": row["product__unit"],
+                "category": _id(row["product__category_id"]),
+                "product_active": row["product__is_active"],
+                "on_hand": _quantity.to_representation(row["on_hand"]),
+                "low_stock_threshold": None
+                if threshold_of_level is None
+                else _quantity.to_representation(threshold_of_level),
+                "threshold": _quantity.to_representation(threshold),
+                "is_low": row["on_hand"] < threshold,
+                "version": row["version"],
+                "updated_at": _moment.to_representation(row["updated_at"]),
+            }
+        )
+    return answer
+
+
+def movement_list_data(rows: Iterable[dict]) -> list[dict]:
+    """``MovementSerializer``'s answer for each of ``rows`` (``selectors.movement_rows``)."""
+    return [
+        {
+            "id": str(row["id"]),
+            "kind": row["kind"],
+            "branch": str(row["branch_id"]),
+            "branch_code": row["branch__code"],
+            "product": str(row["product_id"]),
+            "sku": row["product__sku"],
+            "product_name": row["product__name"],
+            "stock_level": str(row["stock_level_id"]),
+            "delta": _quantity.to_representation(row["delta"]),
+            "on_hand_after": _quantity.to_representation(row["on_hand_after"]),
+            "version": row["version"],
+            "actor": str(row["actor_id"]),
+            "actor_name": row["actor__full_name"] or row["actor__email"],
+            "reason": row["reason"],
+            "note": row["note"],
+            "created_at": _moment.to_representation(row["created_at"]),
+        }
+        for row in rows
+    ]
 
 
 class BatchResultSerializer(serializers.Serializer):

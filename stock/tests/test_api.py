@@ -450,6 +450,90 @@ def test_level_list_pages_carry_the_total(admin, branch):
     assert last["next"] is None
 
 
+def test_a_long_list_counts_up_to_the_limit_and_says_so(admin, branch, settings):
+    settings.PAGINATION_COUNT_LIMIT = 3
+    for product in ProductFactory.create_batch(5):
+        receive(admin, branch, product, 1)
+
+    first = levels(admin, limit=2).json()
+
+    assert (first["count"], first["count_is_estimate"]) == (3, True)
+    assert len(first["results"]) == 2
+    assert "offset=2" in first["next"]
+
+
+def test_the_last_page_of_a_long_list_tells_the_exact_total(admin, branch, settings):
+    settings.PAGINATION_COUNT_LIMIT = 3
+    for product in ProductFactory.create_batch(5):
+        receive(admin, branch, product, 1)
+
+    last = levels(admin, limit=2, offset=4).json()
+
+    assert (last["count"], last["count_is_estimate"]) == (5, False)
+    assert last["next"] is None
+    assert "offset=2" in last["previous"]
+
+
+def test_a_page_past_the_count_limit_counts_nothing(
+    admin, branch, settings, django_assert_num_queries
+):
+    settings.PAGINATION_COUNT_LIMIT = 3
+    for product in ProductFactory.create_batch(6):
+        receive(admin, branch, product, 1)
+
+    with django_assert_num_queries(1):  # the page, one row past its end
+        page = levels(admin, limit=1, offset=3).json()
+
+    assert (page["count"], page["count_is_estimate"]) == (4, True)
+    assert "offset=4" in page["next"]
+
+
+def test_a_short_list_has_an_exact_count(admin, branch):
+    for product in ProductFactory.create_batch(3):
+        receive(admin, branch, product, 1)
+
+    body = levels(admin, limit=2).json()
+
+    assert (body["count"], body["count_is_estimate"]) == (3, False)
+
+
+def test_a_listed_level_reads_as_the_level_itself(staff, admin, branch):
+    tools = CategoryFactory()
+    own = receive(
+        admin, branch, ProductFactory(category=tools, unit="kg", barcode="4006381333931"), 4
+    )
+    inherited = receive(admin, branch, ProductFactory(category=None, low_stock_threshold=2), 5)
+    services.set_low_stock_threshold(
+        actor=admin, branch_id=branch.pk, product_id=own.product_id, threshold=Decimal("7.5")
+    )
+
+    listed = {row["id"]: row for row in levels(staff).json()["results"]}
+
+    for movement in (own, inherited):
+        level_id = movement.stock_level_id
+        one = api_client(staff).get(reverse("api-stock-level", args=[level_id])).json()
+        assert listed[str(level_id)] == one
+
+
+def test_a_listed_movement_reads_as_the_movement_itself(staff, admin, branch, product):
+    receive(admin, branch, product, 4)
+    services.adjust_stock(
+        actor=admin,
+        branch_id=branch.pk,
+        product_id=product.pk,
+        delta=Decimal("-1"),
+        reason="DAMAGED",
+        note="dropped",
+    )
+
+    listed = api_client(staff).get(reverse("api-movements")).json()["results"]
+
+    assert len(listed) == 2
+    for row in listed:
+        one = api_client(staff).get(reverse("api-movement", args=[row["id"]])).json()
+        assert row == one
+
+
 def test_page_size_is_capped(admin, branch):
     for product in ProductFactory.create_batch(3):
         receive(admin, branch, product, 1)
@@ -635,12 +719,28 @@ def test_bad_ledger_filters_are_refused(admin, params):
 def test_the_ledger_takes_a_fixed_number_of_queries(admin, branch, django_assert_num_queries):
     for product in ProductFactory.create_batch(3):
         receive(admin, branch, product, 1)
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(2):  # page, count
         api_client(admin).get(reverse("api-movements"), {"limit": 2})
     for product in ProductFactory.create_batch(30):
         receive(UserFactory(is_superuser=True), branch, product, 1)
     with django_assert_num_queries(2):
         api_client(admin).get(reverse("api-movements"), {"limit": 25})
+
+
+def test_the_ledger_of_a_member_takes_a_fixed_number_of_queries(
+    staff, admin, branch, django_assert_num_queries
+):
+    for product in ProductFactory.create_batch(3):
+        receive(admin, branch, product, 1)
+    with django_assert_num_queries(2):  # page and count, each with the visibility subquery
+        small = api_client(staff).get(reverse("api-movements"), {"limit": 2}).json()
+    for product in ProductFactory.create_batch(30):
+        receive(admin, branch, product, 1)
+    with django_assert_num_queries(2):
+        large = api_client(staff).get(reverse("api-movements"), {"limit": 30}).json()
+
+    assert (small["count"], large["count"]) == (3, 33)
+    assert len(large["results"]) == 30
 
 
 def test_a_movement_is_retrieved(staff, admin, branch, product):
