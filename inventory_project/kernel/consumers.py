@@ -12,6 +12,7 @@ branch the user may not view, gets an error frame; the connection stays open.
 """
 
 import contextlib
+import functools
 import json
 import logging
 import uuid
@@ -30,6 +31,9 @@ logger = logging.getLogger(__name__)
 MAX_FRAME_CHARACTERS = 4096
 MAX_BRANCHES_PER_MESSAGE = 200
 
+# The scope key of the server's own ASGI send, when the application puts it there (asgi.py).
+SERVER_SEND = "inventory.server_send"
+
 # Close codes, in the 4000-4999 range left to applications.
 NOT_AUTHENTICATED = 4401
 ACCESS_REVOKED = 4403
@@ -42,6 +46,8 @@ class InventoryConsumer(AsyncWebsocketConsumer):
     user: AbstractBaseUser | None = None
     permitted: frozenset[str] = frozenset()
     following: set[str] = frozenset()
+    held: list[dict] | None = None
+    listening = False
     counted = False
     handshake_received = False
     accepted = False
@@ -82,6 +88,10 @@ class InventoryConsumer(AsyncWebsocketConsumer):
             return
         self.permitted = await self._permitted_branches()
         self.following = set(self.permitted)
+        self.event_send = self.scope.get(SERVER_SEND) or self.base_send
+        # Events that arrive before the welcome wait for it, in order.
+        self.held = []
+        self._listen()
         await self._join(self._groups(self.following))
         await self.accept()
         realtime.OPEN_CONNECTIONS.inc()
@@ -89,8 +99,12 @@ class InventoryConsumer(AsyncWebsocketConsumer):
         await self._send(
             events.Welcome(user=self.user.pk, branches=sorted(self.following), at=_now())
         )
+        while self.held:
+            await self.inventory_event(self.held.pop(0))
+        self.held = None
 
     async def disconnect(self, code: int) -> None:
+        self._unlisten()
         if self.counted:
             realtime.OPEN_CONNECTIONS.dec()
             self.counted = False
@@ -184,12 +198,36 @@ class InventoryConsumer(AsyncWebsocketConsumer):
             return await self.inventory_event(message)
         return await super().dispatch(message)
 
+    def _listen(self) -> None:
+        # The Redis layer hands events straight to ``_event_arrived`` (one task passing an
+        # event to every socket of the process); other layers queue them for ``dispatch``.
+        listen = getattr(type(self.channel_layer), "listen", None)
+        if listen is not None:
+            listen(self.channel_layer, self.channel_name, self._event_arrived)
+            self.listening = True
+
+    def _unlisten(self) -> None:
+        if self.listening:
+            self.listening = False
+            type(self.channel_layer).unlisten(self.channel_layer, self.channel_name)
+
+    async def _event_arrived(self, message: dict) -> bool:
+        """An event from the layer (anything else goes to ``dispatch``); taken."""
+        if message["type"] != realtime.EVENT_HANDLER:
+            return False
+        if self.held is not None:
+            self.held.append(message)
+        else:
+            await self.inventory_event(message)
+        return True
+
     async def inventory_event(self, message: dict) -> None:
-        """An event of a followed branch (or of the catalog): pass it on."""
+        """An event of a followed branch (or of the catalog): pass it on, as the text
+        written once for every socket."""
         if message["branch"] is not None and message["branch"] not in self.following:
             return  # in flight while the client unsubscribed
-        await self.send(text_data=message["text"])
-        realtime.EVENTS_SENT.labels(message["event_type"]).inc()
+        await self.event_send({"type": "websocket.send", "text": message["text"]})
+        _sent(message["event_type"]).inc()
 
     async def access_changed(self, message: dict) -> None:
         """The user's rights changed: follow exactly what they may view now."""
@@ -246,6 +284,11 @@ class InventoryConsumer(AsyncWebsocketConsumer):
 
     async def _error(self, code: str, message: str) -> None:
         await self._send(events.Error(code=code, message=message))
+
+
+@functools.cache
+def _sent(event_type: str):
+    return realtime.EVENTS_SENT.labels(event_type)
 
 
 def _ticket_user(ticket: str) -> AbstractBaseUser | None:
