@@ -3,12 +3,15 @@ and the browsable API."""
 
 import re
 import threading
+import time
 import uuid
 from collections import Counter
 
 import pytest
 import yaml
+from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.core.cache import caches
 from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
@@ -112,6 +115,39 @@ def test_users_are_throttled_one_by_one(settings):
 
     assert api_client(first).get(reverse("api-me")).status_code == 429
     assert api_client(second).get(reverse("api-me")).status_code == 200
+
+
+def shared_counts(key_part: str) -> dict[str, int]:
+    """The request counters in Redis whose key holds ``key_part``, by key."""
+    shared = caches["default"]
+    client = shared._cache.get_client(None, write=False)
+    return {key.decode(): int(client.get(key)) for key in client.scan_iter(f"*{key_part}:*")}
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="counts in Redis with REDIS_URL set")
+def test_a_refused_request_does_not_count_against_the_user(actor, settings):
+    settings.API_THROTTLE_RATES = {"user": "2/min", "anon": None}
+    client = api_client(actor)
+
+    answers = [client.get(reverse("api-me")).status_code for _ in range(4)]
+
+    assert answers == [200, 200, 429, 429]
+    assert list(shared_counts(f"throttle_user_{actor.pk}").values()) == [2]
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="counts in Redis with REDIS_URL set")
+def test_the_last_window_still_counts_towards_the_rate(actor, settings):
+    settings.API_THROTTLE_RATES = {"user": "5/min", "anon": None}
+    window = int(time.time() // 60)
+    shared = caches["default"]
+    previous = shared.make_key(f"throttle_user_{actor.pk}:{window - 1}")
+    shared._cache.get_client(previous, write=True).set(previous, 1_000_000, ex=120)
+
+    # The last minute weighs by the part of it still within a minute of now: a burst that
+    # large outweighs the rate however little of it is left.
+    response = api_client(actor).get(reverse("api-me"))
+
+    assert response.status_code == 429 or time.time() // 60 != window
 
 
 def test_anonymous_clients_are_throttled_by_address(settings):
