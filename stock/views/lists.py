@@ -23,11 +23,16 @@ from django_htmx.http import push_url
 from accounts import selectors as accounts_selectors
 from branches.errors import UnknownBranch
 from branches.models import Branch
-from catalog.models import MAX_QUANTITY, QUANTITY_DECIMAL_PLACES, QUANTITY_MAX_DIGITS, Category
+from catalog.models import (
+    MAX_QUANTITY,
+    QUANTITY_DECIMAL_PLACES,
+    QUANTITY_MAX_DIGITS,
+    Category,
+    Unit,
+)
 from inventory_project.kernel.pages import render_page, wants_partial
 from stock import selectors
 from stock.filters import StockLevelFilter
-from stock.models import StockLevel
 from stock.quantities import show_quantity
 
 PER_PAGE = 50
@@ -166,7 +171,7 @@ def stock_list(request: HttpRequest) -> HttpResponse:
     sort = form.cleaned_data["sort"]
     page = form.cleaned_data["page"]
 
-    levels = selectors.stock_levels(user).select_related("product__category")
+    levels = selectors.stock_levels(user)
     if branch is not None:
         levels = levels.filter(branch=branch)
     levels = StockLevelFilter(form.filter_data(), queryset=levels).qs
@@ -177,7 +182,7 @@ def stock_list(request: HttpRequest) -> HttpResponse:
     # page, and counted only when someone asks for it (``count=1``, one COUNT of the
     # filtered rows).
     offset = (page - 1) * PER_PAGE
-    rows = list(levels[offset : offset + PER_PAGE + 1])
+    rows = list(selectors.level_rows(levels)[offset : offset + PER_PAGE + 1])
     has_next = len(rows) > PER_PAGE
     rows = rows[:PER_PAGE]
     if not has_next and (rows or page == 1):
@@ -193,7 +198,7 @@ def stock_list(request: HttpRequest) -> HttpResponse:
         "branch": branch,
         "branch_code": branch.code if branch else "all",
         "show_branch": branch is None,
-        "rows": [_row(level) for level in rows],
+        "rows": [_row(values) for values in rows],
         "columns": _columns(state, sort),
         "page": page,
         "first": offset + 1,
@@ -222,16 +227,11 @@ def stock_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def stock_row(request: HttpRequest, level_id: uuid.UUID) -> HttpResponse:
     """One row of the list, as it is now: what a live refresh swaps in place."""
-    level = (
-        selectors.stock_levels(request.user)
-        .select_related("product__category")
-        .filter(pk=level_id)
-        .first()
-    )
-    if level is None:
+    values = selectors.level_rows(selectors.stock_levels(request.user).filter(pk=level_id)).first()
+    if values is None:
         raise Http404(f"No stock level with id {level_id}.")
     context = {
-        "row": _row(level),
+        "row": _row(values),
         "show_branch": request.GET.get("with") == "branch",
         "row_query": "?with=branch" if request.GET.get("with") == "branch" else "",
         # Fetched by a live refresh: the row arrives highlighted, so the change catches
@@ -241,13 +241,21 @@ def stock_row(request: HttpRequest, level_id: uuid.UUID) -> HttpResponse:
     return render(request, "stock/_list_row.html", context)
 
 
-def _row(level: StockLevel) -> dict:
+def _row(values: dict) -> dict:
+    """What a row of the list shows of one ``selectors.level_rows`` row."""
+    threshold = selectors.row_threshold(values)
     return {
-        "level": level,
-        "product": level.product,
-        "on_hand": show_quantity(level.on_hand),
-        "threshold": show_quantity(level.threshold),
-        "low": level.is_low,
+        "id": values["id"],
+        "name": values["product__name"],
+        "sku": values["product__sku"],
+        "active": values["product__is_active"],
+        "category": values["product__category__name"],
+        "branch_code": values["branch__code"],
+        "on_hand": show_quantity(values["on_hand"]),
+        "unit": Unit(values["product__unit"]).label,
+        "threshold": show_quantity(threshold),
+        "low": values["on_hand"] < threshold,
+        "updated_at": values["updated_at"],
     }
 
 
