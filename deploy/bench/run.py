@@ -183,8 +183,11 @@ def dataset() -> None:
         psql(f'CREATE DATABASE "{DATABASE}"', "postgres")
     log(f"migrate {DATABASE}")
     manage("migrate", "--noinput", "-v", "0")
+    # Only the generated branches: bench_realtime adds a branch (BENCH-WS) of its own.
     levels = psql(
-        "SELECT (SELECT count(*) FROM stock_stocklevel), (SELECT count(*) FROM branches_branch),"
+        "SELECT (SELECT count(*) FROM stock_stocklevel l JOIN branches_branch b"
+        "        ON b.id = l.branch_id WHERE b.code ~ '^BENCH-[0-9]+$'),"
+        " (SELECT count(*) FROM branches_branch WHERE code ~ '^BENCH-[0-9]+$'),"
         " (SELECT count(*) FROM accounts_user WHERE email = 'bench-manager@example.com')"
     )
     wanted = f"{BRANCHES * PRODUCTS}|{BRANCHES}|1"
