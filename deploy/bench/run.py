@@ -611,6 +611,7 @@ def main() -> None:
     for old in WORK.glob("pg_*.sql"):
         old.unlink()
     began = time.monotonic()
+    commit = git_commit()  # what the servers start from
     dataset()
     log("collectstatic")
     manage("collectstatic", "--noinput", "-v", "0")
@@ -647,7 +648,7 @@ def main() -> None:
         rows += [(label, None, figures) for label, figures in realtime()]
     stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
     heading = (
-        f"make bench, {stamp}, commit {git_commit()}: {SECONDS} s per run, "
+        f"make bench, {stamp}, commit {commit}: {SECONDS} s per run, "
         f"{CONNECTIONS} connections, {BRANCHES} x {PRODUCTS:,} levels, "
         f"took {time.monotonic() - began:.0f} s"
     )
