@@ -80,6 +80,16 @@ class LowStockAlert(models.Model):
         blank=True,
         help_text="Why the e-mail was not needed, or the mail server's last refusal.",
     )
+    # A worker claims the e-mail before it talks to the mail server, and nobody else sends
+    # it until the claim runs out: the row is not locked while the message goes out.
+    mail_claim = models.UUIDField("e-mail claim", null=True, blank=True, editable=False)
+    mail_claimed_until = models.DateTimeField(
+        "e-mail claimed until",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="A worker is sending the e-mail; another may try once this has passed.",
+    )
 
     class Meta:
         ordering = ["-raised_at"]
@@ -122,6 +132,12 @@ class LowStockAlert(models.Model):
                     | (~Q(mail_status=MailStatus.SENT) & Q(emailed_at__isnull=True))
                 ),
                 name="alert_sent_has_time",
+            ),
+            # A claim is whole (whose and until when) or absent.
+            models.CheckConstraint(
+                condition=Q(mail_claim__isnull=True, mail_claimed_until__isnull=True)
+                | Q(mail_claim__isnull=False, mail_claimed_until__isnull=False),
+                name="alert_mail_claim_whole",
             ),
             # Resolved exactly when it carries the time it was resolved.
             models.CheckConstraint(

@@ -12,6 +12,7 @@ import logging
 import uuid
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -35,6 +36,8 @@ logger = logging.getLogger(__name__)
 NOTE_MAX_LENGTH = LowStockAlert._meta.get_field("acknowledgement_note").max_length
 PROBLEM_MAX_LENGTH = LowStockAlert._meta.get_field("mail_problem").max_length
 MAIL_OWED = (MailStatus.PENDING, MailStatus.QUEUED)
+# What send_alert_email answers when another worker holds the e-mail's claim.
+CLAIMED = "CLAIMED"
 
 
 # Raising and resolving --------------------------------------------------------------------
@@ -193,24 +196,31 @@ def _locked(actor: AnyUser, alert_id: uuid.UUID | str) -> LowStockAlert:
 
 def send_alert_email(*, alert_id: uuid.UUID | str) -> str:
     """E-mail a raised alert to the people who hear about its branch, once; return the
-    alert's mail status afterwards.
+    alert's mail status afterwards, or CLAIMED when another worker is sending it.
 
-    Safe to run twice: the alert row stays locked while the message goes out, and an alert
-    already SENT, or SKIPPED because nobody needed it, is left alone. Raises the mail
-    server's error (an OSError) with nothing recorded, for the task to retry.
+    No row stays locked while the mail server is talked to, so a stock write resolving the
+    alert never waits for it: the e-mail is first claimed in a short transaction (a
+    conditional UPDATE that only one worker wins while no claim is running), sent outside
+    any transaction, and recorded in a second short one. A worker that dies mid-send leaves
+    its claim to run out (``mail_claim_seconds``), after which a retry or the sweep sends it.
+    An alert already SENT, or SKIPPED because nobody needed it, is left alone. Raises the
+    mail server's error (an OSError) with the claim given up, for the task to retry.
     """
+    claim = uuid.uuid4()
     with transaction.atomic():
-        alert = (
-            LowStockAlert.objects.select_for_update(of=("self",))
-            .select_related("branch", "product", "stock_level")
-            .filter(pk=alert_id)
-            .first()
+        if not _claim_mail(alert_id, claim):
+            status = (
+                LowStockAlert.objects.filter(pk=alert_id)
+                .values_list("mail_status", flat=True)
+                .first()
+            )
+            if status is None:
+                logger.warning("No alert %s to e-mail; it is not in this database.", alert_id)
+                return "missing"
+            return CLAIMED if status in MAIL_OWED else status
+        alert = LowStockAlert.objects.select_related("branch", "product", "stock_level").get(
+            pk=alert_id
         )
-        if alert is None:
-            logger.warning("No alert %s to e-mail; it is not in this database.", alert_id)
-            return "missing"
-        if alert.mail_status not in MAIL_OWED:
-            return alert.mail_status
         if alert.status == AlertStatus.RESOLVED:
             return _skip_mail(alert, "The stock was back before the e-mail went out.")
         recipients = list(
@@ -224,25 +234,63 @@ def send_alert_email(*, alert_id: uuid.UUID | str) -> str:
                 "Nobody takes each alert for this branch: no active manager with "
                 "an e-mail address, and no administrator taking every branch's mail.",
             )
-        # Everyone reads it in their own language: one message per language among them.
-        by_language: dict[str, list[str]] = {}
-        for person in recipients:
-            by_language.setdefault(mail.language_of(person), []).append(person.email)
+    # Everyone reads it in their own language: one message per language among them.
+    by_language: dict[str, list[str]] = {}
+    for person in recipients:
+        by_language.setdefault(mail.language_of(person), []).append(person.email)
+    try:
         for language, addresses in sorted(by_language.items()):
             mail.low_stock_alert(alert, addresses, language=language).send()
-        alert.mail_status = MailStatus.SENT
-        alert.emailed_at = timezone.now()
-        alert.mail_problem = ""
-        alert.save(update_fields=["mail_status", "emailed_at", "mail_problem"])
-        logger.info("E-mailed alert %s to %d people", alert.pk, len(recipients))
-        return alert.mail_status
+    except BaseException:
+        # The next attempt need not wait for the claim to run out.
+        LowStockAlert.objects.filter(pk=alert.pk, mail_claim=claim).update(
+            mail_claim=None, mail_claimed_until=None
+        )
+        raise
+    # Recorded even if the claim ran out meanwhile (or the sweep gave up on it): it went.
+    LowStockAlert.objects.filter(pk=alert.pk).exclude(mail_status=MailStatus.SENT).update(
+        mail_status=MailStatus.SENT,
+        emailed_at=timezone.now(),
+        mail_problem="",
+        mail_claim=None,
+        mail_claimed_until=None,
+    )
+    logger.info("E-mailed alert %s to %d people", alert.pk, len(recipients))
+    return MailStatus.SENT
+
+
+def mail_claim_seconds() -> int:
+    """How long a worker's claim on an alert's e-mail lasts: longer than Celery lets a task
+    run (it kills one at CELERY_TASK_TIME_LIMIT), so a claim runs out only once the worker
+    holding it finished or died, and two never send at once."""
+    default = settings.CELERY_TASK_TIME_LIMIT + 30
+    return getattr(settings, "ALERT_MAIL_CLAIM_SECONDS", default)
+
+
+def _claim_mail(alert_id: uuid.UUID | str, claim: uuid.UUID) -> bool:
+    """Claim the alert's e-mail for ``claim`` if it is owed and nobody's claim is running.
+
+    Two workers claiming at once both UPDATE the row; PostgreSQL makes the second wait for
+    the first and evaluate the condition again on the row the first left, claimed: it wins
+    nothing.
+    """
+    now = timezone.now()
+    return bool(
+        LowStockAlert.objects.filter(pk=alert_id, mail_status__in=MAIL_OWED)
+        .filter(Q(mail_claimed_until__isnull=True) | Q(mail_claimed_until__lte=now))
+        .update(
+            mail_claim=claim,
+            mail_claimed_until=now + datetime.timedelta(seconds=mail_claim_seconds()),
+        )
+    )
 
 
 def _skip_mail(alert: LowStockAlert, reason: str) -> str:
     logger.info("Not e-mailing alert %s: %s", alert.pk, reason)
     alert.mail_status = MailStatus.SKIPPED
     alert.mail_problem = reason[:PROBLEM_MAX_LENGTH]
-    alert.save(update_fields=["mail_status", "mail_problem"])
+    alert.mail_claim = alert.mail_claimed_until = None
+    alert.save(update_fields=["mail_status", "mail_problem", "mail_claim", "mail_claimed_until"])
     return alert.mail_status
 
 
@@ -278,9 +326,15 @@ def alerts_owing_mail(
         mail_status=MailStatus.SKIPPED,
         mail_problem="Not sent in time; the daily digest lists it while it is open.",
     )
-    due = owed.filter(raised_at__gte=now - give_up_after).filter(
-        Q(mail_status=MailStatus.PENDING)
-        | Q(mail_status=MailStatus.QUEUED, mail_queued_at__lt=now - requeue_after)
+    due = (
+        owed.filter(raised_at__gte=now - give_up_after)
+        .filter(
+            Q(mail_status=MailStatus.PENDING)
+            | Q(mail_status=MailStatus.QUEUED, mail_queued_at__lt=now - requeue_after)
+        )
+        # A worker is sending it; should it have died, its claim runs out and a later
+        # sweep queues it.
+        .exclude(mail_claimed_until__gt=now)
     )
     return list(due.order_by("raised_at").values_list("pk", flat=True))
 

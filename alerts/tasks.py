@@ -29,15 +29,21 @@ MAIL_RETRY = {
 }
 
 
-@shared_task(**MAIL_RETRY)
-def send_alert_email(alert_id: str) -> str:
+@shared_task(bind=True, **MAIL_RETRY)
+def send_alert_email(self, alert_id: str) -> str:
     """E-mail one raised alert (see services.send_alert_email)."""
     try:
-        return services.send_alert_email(alert_id=alert_id)
+        status = services.send_alert_email(alert_id=alert_id)
     except OSError as error:
         logger.warning("E-mail for alert %s not sent, will retry: %r", alert_id, error)
         services.note_mail_problem(alert_id=alert_id, problem=f"Mail server: {error!r}")
         raise
+    if status == services.CLAIMED and not (self.request.called_directly or self.request.is_eager):
+        # Another worker is sending it, or died doing so (a message redelivered after a
+        # crash): look again once that worker's claim may have run out.
+        countdown = min(services.mail_claim_seconds(), settings.ALERT_MAIL_RETRY_MAX_SECONDS)
+        raise self.retry(countdown=countdown)
+    return status
 
 
 def queue_alert_email(alert_id: uuid.UUID | str) -> bool:

@@ -1,15 +1,18 @@
 """Real threads, each with its own PostgreSQL connection, moving one level across its
-threshold at once."""
+threshold at once, or sending and resolving one alert at once."""
 
 import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from accounts.tests.factories import ManagerFactory
-from alerts import tasks
+from alerts import services, tasks
 from alerts.models import UNRESOLVED, AlertStatus, LowStockAlert, MailStatus
 from alerts.tests.factories import LowStockAlertFactory
 from stock import services as stock
@@ -108,5 +111,62 @@ def test_two_mail_tasks_of_one_alert_running_at_once_send_one_email(postgres, sm
         smtp.released.set()
         results = [future.result(timeout=30) for future in futures]
 
-    assert results == [MailStatus.SENT, MailStatus.SENT]
+    # The one that came second found the e-mail claimed, and sent nothing.
+    assert sorted(results) == [services.CLAIMED, MailStatus.SENT]
+    assert len(smtp.wait_for(1)) == 1
+
+
+def test_a_stock_write_resolving_an_alert_does_not_wait_for_its_email(
+    postgres, smtp, actor, branch, product
+):
+    ManagerFactory(branch=branch)
+    stock.receive_stock(actor=actor, branch_id=branch.pk, product_id=product.pk, quantity=12)
+    stock.issue_stock(actor=actor, branch_id=branch.pk, product_id=product.pk, quantity=5)
+    alert = LowStockAlert.objects.get()
+    # The mail server holds the conversation until the stock write below has finished.
+    smtp.holding.set()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        sending = pool.submit(send_on_own_connection, alert.pk)
+        assert smtp.held.wait(10), "the e-mail never reached the mail server"
+        with connection.cursor() as cursor:
+            # Should the row be locked after all, fail rather than wait for ever.
+            cursor.execute("SET lock_timeout = '10s'")
+        try:
+            stock.receive_stock(
+                actor=actor, branch_id=branch.pk, product_id=product.pk, quantity=20
+            )
+            resolved = LowStockAlert.objects.get(pk=alert.pk)
+            assert not sending.done()
+        finally:
+            smtp.released.set()
+        assert sending.result(timeout=30) == MailStatus.SENT
+
+    assert resolved.status == AlertStatus.RESOLVED
+    assert len(smtp.wait_for(1)) == 1
+    alert.refresh_from_db()
+    assert (alert.status, alert.mail_status) == (AlertStatus.RESOLVED, MailStatus.SENT)
+    assert alert.mail_claim is None
+
+
+def send_on_own_connection(alert_id) -> str:
+    try:
+        return services.send_alert_email(alert_id=alert_id)
+    finally:
+        connection.close()
+
+
+def test_workers_racing_for_an_alert_whose_sender_died_send_one_email(postgres, smtp):
+    alert = LowStockAlertFactory()
+    ManagerFactory(branch=alert.branch)
+    # What a worker killed mid-send leaves: its claim, running out a minute ago.
+    LowStockAlert.objects.filter(pk=alert.pk).update(
+        mail_claim=uuid.uuid4(), mail_claimed_until=timezone.now() - timedelta(minutes=1)
+    )
+
+    results: list[str] = []
+    at_once(lambda n: results.append(tasks.send_alert_email(str(alert.pk))))
+
+    assert sorted(set(results)) == [services.CLAIMED, MailStatus.SENT]
+    assert results.count(MailStatus.SENT) == 1
     assert len(smtp.wait_for(1)) == 1

@@ -1,10 +1,12 @@
 import datetime
 import logging
 import smtplib
+import uuid
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
+from django.core.mail import EmailMultiAlternatives
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import AlertMail, Role
@@ -531,6 +533,73 @@ def test_an_email_for_an_alert_of_another_database_is_skipped(smtp):
     assert services.send_alert_email(alert_id="00000000-0000-0000-0000-000000000000") == "missing"
 
 
+def claimed_by_another_worker(alert, *, until):
+    LowStockAlert.objects.filter(pk=alert.pk).update(
+        mail_claim=uuid.uuid4(), mail_claimed_until=until
+    )
+
+
+def test_an_email_another_worker_is_sending_is_not_sent_again(smtp, manager, low):
+    claimed_by_another_worker(low, until=timezone.now() + datetime.timedelta(minutes=1))
+
+    assert services.send_alert_email(alert_id=low.pk) == services.CLAIMED
+
+    assert smtp.messages == []
+    low.refresh_from_db()
+    assert low.mail_status == MailStatus.QUEUED
+
+
+def test_an_email_whose_worker_died_is_sent_once_its_claim_ran_out(smtp, manager, low):
+    claimed_by_another_worker(low, until=timezone.now() - datetime.timedelta(seconds=1))
+
+    assert services.send_alert_email(alert_id=low.pk) == MailStatus.SENT
+    assert services.send_alert_email(alert_id=low.pk) == MailStatus.SENT
+
+    assert len(smtp.messages) == 1
+    low.refresh_from_db()
+    assert (low.mail_claim, low.mail_claimed_until) == (None, None)
+
+
+def test_a_claim_lasts_longer_than_a_task_may_run(settings):
+    assert services.mail_claim_seconds() > settings.CELERY_TASK_TIME_LIMIT
+
+
+def test_the_mail_server_refusing_gives_the_claim_up_for_the_retry(smtp, manager, low):
+    smtp.refusing = True
+    with pytest.raises(smtplib.SMTPDataError):
+        services.send_alert_email(alert_id=low.pk)
+    low.refresh_from_db()
+    assert low.mail_claim is None
+    smtp.refusing = False
+
+    assert services.send_alert_email(alert_id=low.pk) == MailStatus.SENT
+
+    assert len(smtp.messages) == 1
+
+
+def test_a_skipped_email_leaves_no_claim(smtp, low):
+    assert services.send_alert_email(alert_id=low.pk) == MailStatus.SKIPPED
+
+    low.refresh_from_db()
+    assert (low.mail_claim, low.mail_claimed_until) == (None, None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_mail_server_is_talked_to_outside_any_transaction(smtp, manager, low, monkeypatch):
+    open_transactions = []
+    send = EmailMultiAlternatives.send
+
+    def noting_send(message, *args, **kwargs):
+        open_transactions.append(connection.in_atomic_block)
+        return send(message, *args, **kwargs)
+
+    monkeypatch.setattr(EmailMultiAlternatives, "send", noting_send)
+
+    assert services.send_alert_email(alert_id=low.pk) == MailStatus.SENT
+
+    assert open_transactions == [False]
+
+
 # the outbox sweep ----------------------------------------------------------------------------
 
 
@@ -564,6 +633,15 @@ def test_the_sweep_leaves_alerts_older_than_a_day_to_the_digest():
     assert owing(now) == []
     old.refresh_from_db()
     assert old.mail_status == MailStatus.SKIPPED
+
+
+def test_the_sweep_leaves_an_email_a_worker_is_sending_until_its_claim_ran_out():
+    now = timezone.now()
+    pending = LowStockAlertFactory(mail_status=MailStatus.PENDING)
+    claimed_by_another_worker(pending, until=now + datetime.timedelta(minutes=1))
+
+    assert owing(now) == []
+    assert owing(now + datetime.timedelta(minutes=2)) == [pending.pk]
 
 
 # the daily digest ----------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 
 from alerts import tasks
 from alerts.models import LowStockAlert, MailStatus
@@ -191,7 +192,10 @@ def test_an_alert_whose_worker_was_killed_mid_send_arrives_once_through_a_new_wo
     time.sleep(VISIBILITY_TIMEOUT + 0.5)  # until Redis gives the message up for lost
     alert.refresh_from_db()
     assert alert.mail_status == MailStatus.QUEUED
+    assert alert.mail_claimed_until > timezone.now()  # the dead worker's claim
     assert smtp.messages == []
+    # Its claim runs out (as it would a couple of minutes later).
+    LowStockAlert.objects.filter(pk=alert.pk).update(mail_claimed_until=timezone.now())
     start_worker()
 
     assert len(smtp.wait_for(1, timeout=30)) == 1
