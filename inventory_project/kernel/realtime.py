@@ -327,6 +327,10 @@ class _Publisher:
                 size += _size(batch[-1][1])
             try:
                 self._send(batch)
+            except Exception:
+                # A bug, not Redis (``_call`` takes those): the thread must live on.
+                EVENTS_DROPPED.labels("error").inc(size)
+                logger.exception("Could not publish %d live events", size)
             finally:
                 for _ in batch:
                     self.queue.task_done()
@@ -351,7 +355,6 @@ class _Publisher:
                 keys, args = calls[-1][2], calls[-1][3]
                 keys.append(route.version_key(group))
                 args.extend(_wire_parts(stamped, channel))
-            # Each outbox's events stay together, in order.
         self._flush_calls(calls)
 
     def _flush_calls(self, calls: list) -> None:
