@@ -18,3 +18,19 @@ def visibility_timeout_outlasts_mail_tasks(app_configs, **kwargs) -> list[checks
             id="alerts.E001",
         )
     ]
+
+
+@checks.register(checks.Tags.compatibility)
+def mail_claim_outlasts_mail_tasks(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    """A claim on an alert's e-mail that runs out while its task still runs lets a second
+    worker send the same e-mail."""
+    if settings.ALERT_MAIL_CLAIM_SECONDS > settings.CELERY_TASK_TIME_LIMIT:
+        return []
+    return [
+        checks.Error(
+            f"ALERT_MAIL_CLAIM_SECONDS ({settings.ALERT_MAIL_CLAIM_SECONDS} s) must exceed the "
+            f"task time limit ({settings.CELERY_TASK_TIME_LIMIT} s).",
+            hint="Raise ALERT_MAIL_CLAIM_SECONDS.",
+            id="alerts.E002",
+        )
+    ]

@@ -203,6 +203,9 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
+# A worker's claim on sending an alert's e-mail: longer than a task may run, so that a claim
+# runs out only when its worker died, and another then sends the e-mail.
+ALERT_MAIL_CLAIM_SECONDS = env.int("ALERT_MAIL_CLAIM_SECONDS", default=CELERY_TASK_TIME_LIMIT + 30)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=60 * 60),
     # A web request publishing a task must not hang on an unreachable broker: the alert
@@ -309,6 +312,9 @@ API_THROTTLE_RATES = {
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
 # How long an Idempotency-Key keeps its answer; a retry within it is answered from storage.
 IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=48)
+# A list's total is counted up to this many rows; a longer one answers the number with
+# count_is_estimate true, so no page costs a count of the whole table.
+PAGINATION_COUNT_LIMIT = env.int("PAGINATION_COUNT_LIMIT", default=1000)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Inventory API",
@@ -353,6 +359,10 @@ REST_KNOX = {
     "MIN_REFRESH_INTERVAL": 60,
     "TOKEN_LIMIT_PER_USER": env.int("API_TOKENS_PER_USER", default=20),
 }
+# A process remembers a token it checked for this long, trusting it while the token's stamp
+# in Redis stands (every revocation removes it); without Redis every request asks the database.
+API_TOKEN_CACHE_SECONDS = env.int("API_TOKEN_CACHE_SECONDS", default=10 if REDIS_URL else 0)
+API_TOKEN_CACHE_SIZE = env.int("API_TOKEN_CACHE_SIZE", default=1000)
 
 # E-mail -----------------------------------------------------------------------------------
 
@@ -363,7 +373,7 @@ else:
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="inventory@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # A mail server that stops answering fails the send, to be retried, rather than holding
-# a worker (and the alert row it locked) until the task's time limit.
+# a worker until the task's time limit.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 # Where links in e-mails point: the address people open the app at.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")

@@ -2,7 +2,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
-from alerts.checks import visibility_timeout_outlasts_mail_tasks
+from alerts.checks import mail_claim_outlasts_mail_tasks, visibility_timeout_outlasts_mail_tasks
 from inventory_project.celery import app
 
 
@@ -14,6 +14,17 @@ def test_a_visibility_timeout_shorter_than_a_retry_countdown_fails_the_check(set
     settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
 
     with pytest.raises(SystemCheckError, match=r"alerts\.E001"):
+        call_command("check")
+
+
+def test_the_default_mail_claim_outlasts_a_running_task():
+    assert mail_claim_outlasts_mail_tasks(None) == []
+
+
+def test_a_mail_claim_shorter_than_a_task_may_run_fails_the_check(settings):
+    settings.ALERT_MAIL_CLAIM_SECONDS = settings.CELERY_TASK_TIME_LIMIT
+
+    with pytest.raises(SystemCheckError, match=r"alerts\.E002"):
         call_command("check")
 
 
