@@ -114,6 +114,16 @@ if "DATABASE_URL" in env:
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # Django's, with a health check that pings only a connection left idle.
         DATABASES["default"]["ENGINE"] = "inventory_project.kernel.postgresql"
+        if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+            # Parameters bound by the server, and a statement sent a second time on a
+            # connection prepared, so PostgreSQL plans it once: planning a list page's joins
+            # costs more than running them. Off behind a pooler that cannot keep prepared
+            # statements (PgBouncer in transaction mode before 1.21).
+            DATABASES["default"]["OPTIONS"] = {
+                **DATABASES["default"].get("OPTIONS", {}),
+                "server_side_binding": True,
+                "prepare_threshold": 1,
+            }
     # Persistent connections, checked before reuse: opening one per request costs 4x.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

@@ -71,3 +71,14 @@ def test_a_busy_connection_the_server_dropped_fails_one_request_and_is_replaced(
 def terminate(pid: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])
+
+
+def test_a_statement_sent_again_is_planned_once(own):
+    for _ in range(2):
+        a_request(own)
+
+    with own.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+
+    assert "SELECT pg_backend_pid()" in prepared
