@@ -387,6 +387,9 @@ def pgbench(op: dict) -> dict | None:
     command = [
         "pgbench",
         "-n",
+        # Prepared, as the app's connections send their statements.
+        "-M",
+        "prepared",
         "-c",
         str(connections),
         "-j",
