@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from inventory_project.kernel.api import valid_input
+from inventory_project.kernel.api import KeysetPagination, valid_input
 from inventory_project.kernel.db import retry_transient
 from inventory_project.kernel.idempotency import IdempotentWriteApi
 from stock import selectors, services
@@ -45,12 +45,15 @@ MOVEMENT_ID = OpenApiParameter("movement_id", OpenApiTypes.UUID, OpenApiParamete
         summary="List stock levels",
         description="What each branch the caller may see holds of each product it has held. "
         "Searchable, filterable and sortable; paginated with a total counted up to 1,000 "
-        "(`count_is_estimate` says when the list is longer).",
+        "(`count_is_estimate` says when the list is longer). Pages follow one another by "
+        "`cursor`: follow `next` and `previous` as they are, every page costs the same "
+        "however deep. (`offset=N`, of older links, still answers its page.)",
     )
 )
 class StockLevelListApi(generics.ListAPIView):
     serializer_class = StockLevelSerializer
     filterset_class = StockLevelFilter
+    pagination_class = KeysetPagination
 
     def get_queryset(self):
         return selectors.stock_levels(self.request.user)
@@ -130,12 +133,14 @@ class ThresholdBatchApi(APIView):
     get=extend_schema(
         operation_id="movements_list",
         summary="The stock ledger",
-        description="Movements of the branches the caller may see, newest first.",
+        description="Movements of the branches the caller may see, newest first. Pages follow "
+        "one another by `cursor`: follow `next` and `previous` as they are.",
     )
 )
 class MovementListApi(generics.ListAPIView):
     serializer_class = MovementSerializer
     filterset_class = MovementFilter
+    pagination_class = KeysetPagination
 
     def get_queryset(self):
         return selectors.movements(self.request.user)

@@ -5,18 +5,30 @@ Every 4xx and 5xx answer of the API has the same body, ``{"code", "message", "fi
 offending input field (dotted for nested ones, ``lines.2.quantity``) to its messages.
 """
 
+import base64
+import datetime
+import decimal
+import json
 import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
 
 from axes.helpers import get_client_ip_address
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db.models import QuerySet
+from django.db.models import BooleanField, Field, Model, Q, QuerySet
 from django.http import Http404, HttpRequest, JsonResponse
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.utils.urls import replace_query_param
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from inventory_project.kernel import outage
@@ -212,6 +224,291 @@ def valid_input(serializer_class: type[serializers.Serializer], request: Request
     return serializer.validated_data
 
 
+# Keyset pages -----------------------------------------------------------------------------
+
+
+class InvalidCursor(InvalidInput):
+    def __init__(self, field: str = "cursor") -> None:
+        super().__init__(
+            "This cursor is not one this list gave out (or not for this order): "
+            "start again from the first page.",
+            field=field,
+        )
+
+
+@dataclass(frozen=True)
+class KeyTerm:
+    """One column of a list's order: the path ``order_by`` names it by, its direction and
+    the model field that reads and parses its value."""
+
+    path: str
+    descending: bool
+    field: Field
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page starts: just after (or, ``before``, just before) the row whose sort key
+    is ``values``. ``position`` is how many rows come ahead of that place, ``count`` and
+    ``count_is_estimate`` the list's total as its first page found it (carried, so a page
+    read by cursor counts nothing)."""
+
+    values: tuple
+    before: bool = False
+    position: int = 0
+    count: int | None = None
+    count_is_estimate: bool = False
+
+
+@dataclass
+class KeysetPage:
+    """A page of rows read from a ``Keyset``, by cursor or by offset, and the cursors of its
+    neighbours."""
+
+    keyset: "Keyset | None"  # None: an order no keyset seeks, and so no cursors
+    rows: list
+    position: int  # rows ahead of the first of this page
+    has_next: bool
+    has_previous: bool
+
+    def next_cursor(self, count: int | None = None, estimate: bool = False) -> str | None:
+        if not (self.has_next and self.rows) or self.keyset is None:
+            return None
+        return self.keyset.encode(
+            Cursor(
+                self.keyset.values_of(self.rows[-1]),
+                position=self.position + len(self.rows),
+                count=count,
+                count_is_estimate=estimate,
+            )
+        )
+
+    def previous_cursor(self, count: int | None = None, estimate: bool = False) -> str | None:
+        if not (self.has_previous and self.rows) or self.keyset is None:
+            return None
+        return self.keyset.encode(
+            Cursor(
+                self.keyset.values_of(self.rows[0]),
+                before=True,
+                position=self.position,
+                count=count,
+                count_is_estimate=estimate,
+            )
+        )
+
+
+class Keyset:
+    """Pages of an ordered queryset read from where the last one ended ("seek"), not by
+    OFFSET: the page after a row is the rows whose sort key comes after that row's, so any
+    page costs what the first does, however deep, and rows inserted or deleted meanwhile
+    neither repeat nor skip rows on the way.
+
+    It needs an order that ends in the primary key (so that it is total) over columns that
+    are never NULL, reached through non-null foreign keys: ``Keyset.of`` answers None for
+    any other order, and the list pages by offset.
+
+    A cursor is ``base64url(JSON).base64url(HMAC)``: the JSON is ``[direction, position,
+    count, estimate, *values]``, values as text where JSON has no exact type (Decimal as
+    its str, datetimes in ISO 8601 with microseconds and offset); the HMAC, keyed by
+    SECRET_KEY and salted with the list's order, makes a cursor edited by hand, or given
+    out for another order, a 400 rather than a page of something else.
+    """
+
+    max_cursor_length = 4000
+
+    def __init__(self, model: type[Model], terms: list[KeyTerm]) -> None:
+        self.model = model
+        self.terms = terms
+        self.ordering = [("-" if t.descending else "") + t.path for t in terms]
+        self.salt = f"inventory.keyset:{model._meta.label}:{','.join(self.ordering)}"
+
+    @classmethod
+    def of(cls, queryset: QuerySet) -> "Keyset | None":
+        """The keyset of ``queryset``'s order, or None when that order cannot be sought."""
+        query = queryset.query
+        if query.extra_order_by or query.distinct_fields or query.combinator:
+            return None
+        ordering = query.order_by or (query.get_meta().ordering if query.default_ordering else ())
+        terms: list[KeyTerm] = []
+        for item in ordering:
+            if not isinstance(item, str) or item in {"", "?"}:
+                return None
+            descending = item.startswith("-")
+            path = item[1:] if descending else item
+            field = _sortable_column(queryset.model, path)
+            if field is None:
+                return None
+            if any(term.path == path for term in terms):
+                continue  # ordering by a column again changes nothing
+            terms.append(KeyTerm(path, descending, field))
+            if "__" not in path and field.primary_key:
+                return cls(queryset.model, terms)
+        return None  # without the primary key last, equal keys have no order to seek in
+
+    # Reading ------------------------------------------------------------------------
+
+    def page(
+        self,
+        queryset: QuerySet,
+        cursor: Cursor,
+        limit: int,
+        read: Callable[[QuerySet], Any] = lambda rows: rows,
+    ) -> KeysetPage:
+        """The ``limit`` rows after (or before) ``cursor``, one query: ``read`` turns the
+        sought queryset into what is sliced (``.values()`` rows, say)."""
+        sought = queryset.filter(self._seek(cursor.values, before=cursor.before))
+        if cursor.before:
+            backwards = [("" if t.descending else "-") + t.path for t in self.terms]
+            rows = list(read(sought.order_by(*backwards))[: limit + 1])
+            more = len(rows) > limit
+            rows = rows[:limit][::-1]
+            position = max(cursor.position - len(rows), 0) if more else 0
+            return KeysetPage(self, rows, position, has_next=True, has_previous=more)
+        rows = list(read(sought.order_by(*self.ordering))[: limit + 1])
+        more = len(rows) > limit
+        return KeysetPage(self, rows[:limit], cursor.position, more, has_previous=True)
+
+    def _seek(self, values: tuple, *, before: bool) -> Q:
+        """Rows past ``values`` in the list's order (before them, ``before``): the OR-chain
+        ``k1 > v1 OR (k1 = v1 AND k2 > v2) OR ...`` with each ``>`` turned for a descending
+        column. A row-value comparison ``(k1, k2) > (v1, v2)`` would say it in one, but only
+        for one direction over one table's index; the leading ``k1 >= v1`` repeats what the
+        chain implies so that the planner starts an index scan on k1 there."""
+        chain = Q()
+        equal: dict[str, Any] = {}
+        for term, value in zip(self.terms, values, strict=True):
+            after = "gt" if term.descending == before else "lt"
+            chain |= Q(**equal, **{f"{term.path}__{after}": value})
+            equal[term.path] = value
+        if len(self.terms) == 1:
+            return chain
+        lead = self.terms[0]
+        bound = "gte" if lead.descending == before else "lte"
+        return Q(**{f"{lead.path}__{bound}": values[0]}) & chain
+
+    def values_of(self, row: Any) -> tuple:
+        """The sort key of ``row``: a ``.values()`` dict (keyed by the paths, ``id`` for
+        ``pk``) or a model instance."""
+        found = []
+        for term in self.terms:
+            if isinstance(row, dict):
+                key = term.path if term.path in row else _pk_named(term)
+                found.append(row[key])
+            else:
+                value = row
+                for part in term.path.split("__"):
+                    value = getattr(value, part)
+                found.append(value)
+        return tuple(found)
+
+    # Cursors ------------------------------------------------------------------------
+
+    def encode(self, cursor: Cursor) -> str:
+        payload = [
+            "b" if cursor.before else "a",
+            cursor.position,
+            cursor.count,
+            int(cursor.count_is_estimate),
+            *(_dump(value) for value in cursor.values),
+        ]
+        body = _b64(json.dumps(payload, separators=(",", ":")).encode())
+        return f"{body}.{self._mac(body)}"
+
+    def decode(self, text: str, *, field: str = "cursor") -> Cursor:
+        """The cursor ``text`` stands for; InvalidCursor (400, naming ``field``) for anything
+        this list did not give out in this order."""
+        try:
+            if len(text) > self.max_cursor_length or not text.isascii():
+                raise ValueError(text)
+            body, mac = text.split(".")
+            if not constant_time_compare(mac, self._mac(body)):
+                raise ValueError(text)
+            payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+            direction, position, count, estimate, *raw = payload
+            if (
+                direction not in {"a", "b"}
+                or not _whole(position)
+                or not (count is None or _whole(count))
+                or estimate not in {0, 1}
+                or len(raw) != len(self.terms)
+            ):
+                raise ValueError(text)
+            pairs = zip(self.terms, raw, strict=True)
+            values = tuple(_load(term.field, value) for term, value in pairs)
+        except (ValueError, TypeError, AttributeError, ValidationError, decimal.DecimalException):
+            raise InvalidCursor(field) from None
+        return Cursor(values, direction == "b", position, count, bool(estimate))
+
+    def _mac(self, body: str) -> str:
+        digest = salted_hmac(self.salt, body, algorithm="sha256").digest()
+        return _b64(digest[:16])
+
+
+def _sortable_column(model: type[Model], path: str) -> Field | None:
+    """The column ``path`` orders by, if it can be sought: a concrete, non-null field,
+    reached through forward foreign keys that are never null (a null one would make the
+    value NULL too)."""
+    opts = model._meta
+    parts = path.split("__")
+    for index, part in enumerate(parts):
+        try:
+            field = opts.pk if part == "pk" else opts.get_field(part)
+        except FieldDoesNotExist:
+            return None
+        last = index == len(parts) - 1
+        if field.is_relation:
+            forward = field.concrete and (field.many_to_one or field.one_to_one)
+            if last or not forward or field.null:
+                return None
+            opts = field.related_model._meta
+        elif not last:
+            return None  # a transform (``name__lower``) is no column
+    if not field.concrete or field.null:
+        return None
+    return field
+
+
+def _pk_named(term: KeyTerm) -> str:
+    """``pk`` as a ``.values()`` row names it: by the field (``id``, ``product__id``)."""
+    parts = term.path.split("__")
+    return "__".join([*parts[:-1], term.field.name])
+
+
+def _dump(value: Any) -> Any:
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, Decimal | uuid.UUID):
+        return str(value)
+    if value is None or isinstance(value, str | int | float):
+        return value
+    raise TypeError(f"No cursor form for {type(value).__name__}.")
+
+
+def _load(field: Field, raw: Any) -> Any:
+    if not isinstance(raw, str | int | float) or isinstance(raw, bool) != isinstance(
+        field, BooleanField
+    ):
+        raise ValueError(raw)
+    value = field.to_python(raw)
+    if isinstance(value, Decimal) and not value.is_finite():
+        raise ValueError(raw)
+    if isinstance(value, datetime.datetime) and settings.USE_TZ and timezone.is_naive(value):
+        raise ValueError(raw)
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError(raw)  # PostgreSQL refuses NUL in text
+        value.encode()  # and a lone surrogate (UnicodeEncodeError, a ValueError)
+    return value
+
+
+def _whole(number: Any) -> bool:
+    return isinstance(number, int) and not isinstance(number, bool) and 0 <= number <= 10**15
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
 # Pagination -----------------------------------------------------------------------------
 
 
@@ -235,13 +532,24 @@ class Pagination(LimitOffsetPagination):
     # OFFSET, which refuse (and used to turn into a 500) anything larger.
     max_offset = 10**15
     default_count_limit = 1000
+    # KeysetPagination turns it on: pages by cursor where the list's order allows.
+    by_keyset = False
+    cursor_query_param = "cursor"
 
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
         self.limit = self.get_limit(request)
+        self.page = None
+        self.offset = 0
+        read = view.list_rows if hasattr(view, "list_rows") else _as_is
+        keyset = Keyset.of(queryset) if self.by_keyset and isinstance(queryset, QuerySet) else None
+        text = request.query_params.get(self.cursor_query_param, "") if self.by_keyset else ""
+        if text:
+            if keyset is None:
+                raise InvalidCursor(self.cursor_query_param)
+            return self._cursor_page(queryset, keyset, keyset.decode(text), read)
         self.offset = self.get_offset(request)
-        rows = view.list_rows(queryset) if hasattr(view, "list_rows") else queryset
-        page = list(rows[self.offset : self.offset + self.limit + 1])
+        page = list(read(queryset)[self.offset : self.offset + self.limit + 1])
         self.has_next = len(page) > self.limit
         page = page[: self.limit]
         self.count_is_estimate = False
@@ -249,7 +557,28 @@ class Pagination(LimitOffsetPagination):
             self.count = self.offset + len(page)
         else:
             self.count = self.limited_count(queryset, already=self.offset + len(page))
+        if keyset is not None and page:
+            self.page = KeysetPage(keyset, page, self.offset, self.has_next, self.offset > 0)
         return page
+
+    def _cursor_page(self, queryset, keyset: Keyset, cursor: Cursor, read) -> list:
+        """A page after (or before) a cursor: one query, the total carried by the cursor."""
+        self.page = keyset.page(queryset, cursor, self.limit, read)
+        self.has_next = self.page.has_next
+        already = self.page.position + len(self.page.rows)
+        self.count_is_estimate = False
+        if not cursor.before and not self.page.has_next:
+            self.count = already  # the end of the list: exact, as on an offset page
+        elif cursor.count is None:
+            self.count = self.limited_count(queryset, already=already)
+        else:
+            self.count_is_estimate = cursor.count_is_estimate
+            self.count = max(cursor.count, already + (0 if cursor.count_is_estimate else 1))
+        if not self.page.rows:
+            # Nothing is left on this side of the cursor: no neighbour to point at.
+            self.page.has_next = self.page.has_previous = self.has_next = False
+        self.offset = None
+        return self.page.rows
 
     def limited_count(self, queryset, *, already: int) -> int:
         """How many rows ``queryset`` holds, counting no further than the limit; past it, a
@@ -287,6 +616,12 @@ class Pagination(LimitOffsetPagination):
             "How many items the list holds; when count_is_estimate is true, a number it "
             "holds more of (the count stops there: show it as 1,000+)."
         )
+        properties["next"]["description"] = (
+            "The next page's address, null on the last page: follow it as it is."
+        )
+        properties["previous"]["description"] = (
+            "The previous page's address, null on the first page: follow it as it is."
+        )
         answer["properties"] = {
             "count": properties["count"],
             "count_is_estimate": {
@@ -301,10 +636,32 @@ class Pagination(LimitOffsetPagination):
     def get_next_link(self) -> str | None:
         if not self.has_next:
             return None
+        if self.page is not None:
+            cursor = self.page.next_cursor(self.count, self.count_is_estimate)
+            return self._cursor_link(cursor)
         url = replace_query_param(
             self.request.build_absolute_uri(), self.limit_query_param, self.limit
         )
         return replace_query_param(url, self.offset_query_param, self.offset + self.limit)
+
+    def get_previous_link(self) -> str | None:
+        if self.page is None:
+            return super().get_previous_link() if self.offset is not None else None
+        if not self.page.has_previous:
+            return None
+        if self.offset is not None and self.offset <= self.limit:
+            return self._cursor_link(None)  # an offset page's previous is then the first
+        cursor = self.page.previous_cursor(self.count, self.count_is_estimate)
+        return self._cursor_link(cursor)
+
+    def _cursor_link(self, cursor: str | None) -> str:
+        url = replace_query_param(
+            self.request.build_absolute_uri(), self.limit_query_param, self.limit
+        )
+        url = remove_query_param(url, self.offset_query_param)
+        if cursor is None:
+            return remove_query_param(url, self.cursor_query_param)
+        return replace_query_param(url, self.cursor_query_param, cursor)
 
     def get_limit(self, request) -> int:
         limit = super().get_limit(request)
@@ -319,3 +676,33 @@ class Pagination(LimitOffsetPagination):
             message = f"offset must be at most {self.max_offset}."
             raise InvalidInput(message, field=self.offset_query_param)
         return offset
+
+
+class KeysetPagination(Pagination):
+    """``Pagination`` whose ``next`` and ``previous`` carry a ``cursor``: the page after (or
+    before) a row, read by its sort key, costs the same at any depth. For lists whose order
+    a ``Keyset`` can seek; in any other order they page by offset as ``Pagination`` does.
+
+    ``offset`` is still read (links made before, and clients that count pages), but no
+    longer documented: its page costs what skipping that many rows costs, and its ``next``
+    and ``previous`` are cursor links like any other page's.
+    """
+
+    by_keyset = True
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        limit, _offset = super().get_schema_operation_parameters(view)
+        cursor = {
+            "name": self.cursor_query_param,
+            "required": False,
+            "in": "query",
+            "description": "Where the page starts, as the next or previous address of "
+            "another page gives it (opaque: use it as it is). Without it, the first page. "
+            "A cursor from another list, another order or edited by hand is refused (400).",
+            "schema": {"type": "string"},
+        }
+        return [limit, cursor]
+
+
+def _as_is(rows: Any) -> Any:
+    return rows

@@ -2,9 +2,13 @@
 searchable, filterable, sortable and paged, with rows that refresh themselves live.
 
 The address carries the whole state (``q``, ``category``, ``low``, ``min``, ``max``,
-``active``, ``sort``, ``page``, ``branch``), so a list is bookmarked, shared and restored by
-the back button. Filtering and sorting reuse the API's ``StockLevelFilter``: the page only
+``active``, ``sort``, ``cursor``, ``branch``), so a list is bookmarked, shared and restored
+by the back button. Filtering and sorting reuse the API's ``StockLevelFilter``: the page only
 translates its own parameter names into the API's.
+
+Next and Previous lead by ``cursor`` (the API's keyset cursor: the page after the last row
+shown, read by its sort key), so the 300th page costs the database what the first does.
+``page=N`` addresses made before still answer their page (by offset).
 """
 
 import uuid
@@ -13,6 +17,7 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
@@ -30,14 +35,17 @@ from catalog.models import (
     Category,
     Unit,
 )
+from inventory_project.kernel.api import InvalidCursor, Keyset, KeysetPage
 from inventory_project.kernel.pages import render_page, wants_partial
 from stock import selectors
 from stock.filters import StockLevelFilter
+from stock.models import StockLevel
 from stock.quantities import show_quantity
 
 PER_PAGE = 50
-# Deep pages cost the database an OFFSET scan; nobody pages this far by hand (searching
-# does it better), and it keeps a hand-made address from asking for a huge scan.
+# A ``page=N`` address costs the database an OFFSET scan; nobody pages this far by hand
+# (searching does it better), and it keeps a hand-made address from asking for a huge scan.
+# Pages reached by cursor have no such limit.
 MAX_PAGE = 1000
 
 # The page's sort keys and the API filter's ordering they mean.
@@ -56,7 +64,7 @@ DEFAULT_SORT = "name"
 FIRST_DIRECTION = {"name": "name", "sku": "sku", "on_hand": "on_hand", "updated": "-updated"}
 
 # The parameters the address keeps, in this order, and their defaults (left out).
-STATE_PARAMS = ("branch", "q", "category", "low", "min", "max", "active", "sort", "page")
+STATE_PARAMS = ("branch", "q", "category", "low", "min", "max", "active", "sort", "page", "cursor")
 DEFAULTS = {"sort": DEFAULT_SORT, "page": "1"}
 
 
@@ -88,6 +96,7 @@ class StockListForm(forms.Form):
     )
     sort = forms.CharField(required=False)
     page = forms.CharField(required=False)
+    cursor = forms.CharField(required=False, max_length=Keyset.max_cursor_length)
 
     def __init__(self, data: QueryDict, *, categories: list[Category]) -> None:
         super().__init__(data)
@@ -181,18 +190,31 @@ def stock_list(request: HttpRequest) -> HttpResponse:
     # than a page says whether there is a next one; the total is exact for free on the last
     # page, and counted only when someone asks for it (``count=1``, one COUNT of the
     # filtered rows).
-    offset = (page - 1) * PER_PAGE
-    rows = list(selectors.level_rows(levels)[offset : offset + PER_PAGE + 1])
-    has_next = len(rows) > PER_PAGE
-    rows = rows[:PER_PAGE]
-    if not has_next and (rows or page == 1):
-        total = offset + len(rows)
+    listed, cursor = _read_page(levels, form.cleaned_data.get("cursor") or "", page)
+    rows, position = listed.rows, listed.position
+    if cursor is not None:
+        page = position // PER_PAGE + 1
+    if not listed.has_next and (rows or position == 0):
+        total = position + len(rows)
     elif request.GET.get("count") == "1":
         total = levels.count()
     else:
         total = None
 
-    state = _state(request.GET, branch, sort=sort, page=page)
+    state = _state(request.GET, branch, sort=sort, page=page, cursor=cursor)
+    if listed.keyset is None:  # an order no keyset can seek: pages by number
+        next_query = _query(state, page=page + 1) if listed.has_next else None
+        previous_query = _query(state, page=page - 1) if page > 1 else None
+    else:
+        next_cursor = listed.next_cursor()
+        next_query = _query(state, page=1, cursor=next_cursor) if next_cursor else None
+        previous_cursor = listed.previous_cursor()
+        if previous_cursor and cursor is None and position <= PER_PAGE:
+            previous_query = _query(state, page=1)  # before page 2 of an old address
+        elif previous_cursor:
+            previous_query = _query(state, page=1, cursor=previous_cursor)
+        else:
+            previous_query = None
     context = {
         "form": form,
         "branch": branch,
@@ -201,14 +223,15 @@ def stock_list(request: HttpRequest) -> HttpResponse:
         "rows": [_row(values) for values in rows],
         "columns": _columns(state, sort),
         "page": page,
-        "first": offset + 1,
-        "last": offset + len(rows),
+        "past_end": not rows and (page > 1 or cursor is not None),
+        "first": position + 1,
+        "last": position + len(rows),
         "total": total,
-        "has_next": has_next,
-        "previous_query": _query(state, page=page - 1) if page > 1 else None,
-        "next_query": _query(state, page=page + 1) if has_next else None,
-        "first_query": _query(state, page=1),
-        "count_query": _query(state, page=page, count="1"),
+        "has_next": listed.has_next,
+        "previous_query": previous_query,
+        "next_query": next_query,
+        "first_query": _query(state, page=1, cursor=""),
+        "count_query": _query(state, count="1"),
         "clear_query": _query({"branch": state.get("branch", "")}),
         "sort": sort,
         "row_query": "?with=branch" if branch is None else "",
@@ -241,6 +264,23 @@ def stock_row(request: HttpRequest, level_id: uuid.UUID) -> HttpResponse:
     return render(request, "stock/_list_row.html", context)
 
 
+def _read_page(levels: QuerySet[StockLevel], text: str, page: int) -> tuple[KeysetPage, str | None]:
+    """The page a ``cursor`` leads to, or else page number ``page`` (by offset), and the
+    cursor it was read by. A cursor that is not this list's, in this order, means the first
+    page, as a page number that does not parse does."""
+    keyset = Keyset.of(levels)
+    if text and keyset is not None:
+        try:
+            cursor = keyset.decode(text)
+        except InvalidCursor:
+            page = 1
+        else:
+            return keyset.page(levels, cursor, PER_PAGE, selectors.level_rows), text
+    offset = (page - 1) * PER_PAGE
+    rows = list(selectors.level_rows(levels)[offset : offset + PER_PAGE + 1])
+    return KeysetPage(keyset, rows[:PER_PAGE], offset, len(rows) > PER_PAGE, offset > 0), None
+
+
 def _row(values: dict) -> dict:
     """What a row of the list shows of one ``selectors.level_rows`` row."""
     threshold = selectors.row_threshold(values)
@@ -259,11 +299,14 @@ def _row(values: dict) -> dict:
     }
 
 
-def _state(params: QueryDict, branch: Branch | None, *, sort: str, page: int) -> dict[str, str]:
+def _state(
+    params: QueryDict, branch: Branch | None, *, sort: str, page: int, cursor: str | None
+) -> dict[str, str]:
     """The list's parameters worth keeping in an address: filters as entered (one that did
-    not parse stays, with its error), the sort and page as understood, the branch by code."""
+    not parse stays, with its error), the sort and the place in the list as understood (the
+    cursor, else the page number), the branch by code."""
     state = {name: params.get(name, "").strip() for name in STATE_PARAMS}
-    state.update(sort=sort, page=str(page))
+    state.update(sort=sort, page="1" if cursor else str(page), cursor=cursor or "")
     state["branch"] = branch.code if branch else ("all" if params.get("branch") else "")
     return {name: value for name, value in state.items() if value and value != DEFAULTS.get(name)}
 
