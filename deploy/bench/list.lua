@@ -2,7 +2,8 @@
 -- request: {page} a random page number (1..BENCH_PAGES), {offset} that page's offset
 -- (BENCH_PER_PAGE a page), {word} a random search word (BENCH_WORDS, comma-separated),
 -- {sort} a random sort key (BENCH_SORTS). With BENCH_PAGING=cursor the API has no page
--- numbers: each thread follows the "next" links the answers give, from BENCH_PATH on.
+-- numbers: each thread follows the "next" links the answers give, from BENCH_PATH on (a
+-- JSON "next", or a page's <a rel="next" href>, relative to BENCH_PATH's path).
 -- BENCH_AUTH is "token" (the API) or "session" (the pages, with the session cookie).
 local common = dofile(os.getenv("BENCH_DIR") .. "/common.lua")
 local ids = common.ids
@@ -54,6 +55,13 @@ function response(status, headers, body)
   if cursor then
     -- The next page's address, without scheme and host; back to the first at the end.
     local link = body and string.match(body, '"next"%s*:%s*"([^"]+)"')
+    if not link and body then
+      link = string.match(body, 'rel="next" href="([^"]+)"')
+      link = link and link:gsub("&amp;", "&")
+      if link and link:sub(1, 1) == "?" then
+        link = string.match(path, "^[^?]*") .. link
+      end
+    end
     next_path = link and (string.match(link, "^https?://[^/]+(/.*)$") or link) or nil
   end
 end

@@ -238,7 +238,7 @@ def list_paging(port: int) -> tuple[str, set[str]]:
     parameters = {
         parameter["name"] for parameter in schema["paths"][LEVELS_PATH]["get"].get("parameters", [])
     }
-    for style in ("offset", "page", "cursor"):
+    for style in ("cursor", "offset", "page"):
         if style in parameters:
             return style, parameters
     return "none", parameters
@@ -293,7 +293,14 @@ def operations(paging: str, parameters: set[str]) -> list[dict]:
         },
     ]
     lists = [
-        ("list_pages", "stock list API, random page", base, {}),
+        (
+            "list_pages",
+            "stock list API, paging by next"
+            if paging == "cursor"
+            else "stock list API, random page",
+            base,
+            {},
+        ),
         # A search's first page: a word matches a tenth of the products or fewer.
         (
             "list_search",
@@ -321,16 +328,18 @@ def operations(paging: str, parameters: set[str]) -> list[dict]:
                 **extra,
             }
         )
-    html = "/stock/?branch=BENCH-01&page={page}"
+    # As people page through it: the first page, then each one's Next link.
+    html = "/stock/?branch=BENCH-01"
     ops += [
         {
             "name": "page_list",
-            "label": "stock list page (HTML)",
+            "label": "stock list page (HTML), paging by Next",
             "method": "GET",
             "auth": "session",
             "script": "list.lua",
             "path": html,
             "captures": [capture(html)],
+            "paging": "cursor",
         },
         {
             "name": "page_dashboard",
