@@ -179,7 +179,7 @@ WS_TICKET_SECONDS = env.int("WS_TICKET_SECONDS", default=30)
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "inventory_project.kernel.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "inventory",
             # A Redis that is down or hung fails a request's throttle check within a
