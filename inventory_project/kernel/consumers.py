@@ -217,8 +217,10 @@ class InventoryConsumer(AsyncWebsocketConsumer):
             return False
         if self.held is not None:
             self.held.append(message)
-        else:
-            await self.inventory_event(message)
+        elif message["branch"] is None or message["branch"] in self.following:
+            # inventory_event, inlined: this runs once per socket per event.
+            await self.event_send({"type": "websocket.send", "text": message["text"]})
+            _sent(message["event_type"]).inc()
         return True
 
     async def inventory_event(self, message: dict) -> None:
