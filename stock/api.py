@@ -29,6 +29,7 @@ from stock.serializers import (
     ThresholdBatchSerializer,
     ThresholdSerializer,
     level_list_data,
+    movement_data,
     movement_list_data,
 )
 
@@ -174,7 +175,7 @@ class _StockWriteApi(IdempotentWriteApi):
 
     def apply(self, request: Request, data: dict) -> Response:
         movement = self.service(actor=request.user, **data)
-        return Response(MovementSerializer(movement).data, status=status.HTTP_201_CREATED)
+        return Response(movement_data(movement), status=status.HTTP_201_CREATED)
 
 
 def _single_write(operation_id: str, summary: str, description: str, serializer: type):
@@ -256,5 +257,5 @@ class BatchApi(_StockWriteApi):
             kind=data["kind"],
             lines=[services.MovementLine(**line) for line in data["lines"]],
         )
-        body = BatchResultSerializer({"movements": movements}).data
+        body = {"movements": [movement_data(movement) for movement in movements]}
         return Response(body, status=status.HTTP_201_CREATED)

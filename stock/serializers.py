@@ -246,5 +246,34 @@ def movement_list_data(rows: Iterable[dict]) -> list[dict]:
     ]
 
 
+def movement_data(movement: StockMovement) -> dict:
+    """``MovementSerializer``'s answer for a movement a write just made, without building a
+    ModelSerializer's fields on every request."""
+    actor = movement.actor
+    return movement_list_data(
+        [
+            {
+                "id": movement.pk,
+                "kind": movement.kind,
+                "branch_id": movement.branch_id,
+                "branch__code": movement.branch.code,
+                "product_id": movement.product_id,
+                "product__sku": movement.product.sku,
+                "product__name": movement.product.name,
+                "stock_level_id": movement.stock_level_id,
+                "delta": movement.delta,
+                "on_hand_after": movement.on_hand_after,
+                "version": movement.version,
+                "actor_id": movement.actor_id,
+                "actor__full_name": actor.full_name,
+                "actor__email": actor.email,
+                "reason": movement.reason,
+                "note": movement.note,
+                "created_at": movement.created_at,
+            }
+        ]
+    )[0]
+
+
 class BatchResultSerializer(serializers.Serializer):
     movements = MovementSerializer(many=True)

@@ -1,7 +1,9 @@
+import json
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from rest_framework.renderers import JSONRenderer
 
 from accounts.models import Role
 from accounts.tests.factories import AdminFactory, MembershipFactory, UserFactory
@@ -10,6 +12,7 @@ from catalog.tests.factories import CategoryFactory, ProductFactory
 from inventory_project.tests.helpers import api_client
 from stock import services
 from stock.models import StockLevel, StockMovement
+from stock.serializers import MovementSerializer
 
 pytestmark = pytest.mark.django_db
 
@@ -774,3 +777,39 @@ def test_a_stock_write_takes_a_fixed_number_of_queries(
         response = write(admin, "api-stock-receive", {**ids, "quantity": 1})
 
     assert response.json()["branch_code"] == branch.code
+
+
+@pytest.mark.parametrize(
+    ("name", "extra"),
+    [
+        ("api-stock-receive", {"quantity": "2.000"}),
+        ("api-stock-issue", {"quantity": 1}),
+        ("api-stock-adjust", {"delta": -1, "reason": "DAMAGED"}),
+        ("api-stock-count", {"counted": 7}),
+    ],
+)
+def test_a_write_answers_the_movement_as_the_ledger_shows_it(admin, branch, product, name, extra):
+    receive(admin, branch, product, 5)
+    ids = {"branch": str(branch.pk), "product": str(product.pk)}
+
+    response = write(admin, name, {**ids, **extra})
+
+    movement = StockMovement.objects.get(pk=response.json()["id"])
+    assert response.json() == json_of(MovementSerializer(movement).data)
+
+
+def test_a_batch_answers_its_movements_as_the_ledger_shows_them(admin, branch):
+    products = ProductFactory.create_batch(2)
+    lines = [{"product": str(p.pk), "quantity": 3} for p in products]
+
+    response = write(
+        admin, "api-stock-batch", {"kind": "RECEIPT", "branch": str(branch.pk), "lines": lines}
+    )
+
+    answered = response.json()["movements"]
+    movements = [StockMovement.objects.get(pk=row["id"]) for row in answered]
+    assert answered == json_of(MovementSerializer(movements, many=True).data)
+
+
+def json_of(data):
+    return json.loads(JSONRenderer().render(data))
