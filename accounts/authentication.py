@@ -10,13 +10,14 @@ request asks the database.
 """
 
 import binascii
+import dataclasses
 import logging
 import threading
 import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -30,6 +31,7 @@ from knox.settings import knox_settings
 from knox.signals import token_expired
 from rest_framework import exceptions
 
+from accounts import permissions
 from accounts.models import ApiToken, User
 from inventory_project.kernel import outage
 
@@ -100,6 +102,9 @@ class _Answer:
     read_at: float  # time.monotonic()
     user: tuple
     token: tuple
+    # What the user may do where, as the requests with this token found it: forgotten with
+    # the answer when the user's rights change (their tokens' stamps go), or sooner.
+    rights: permissions.NotedRights = field(default_factory=permissions.NotedRights)
 
 
 _USER_FIELDS = [field.attname for field in User._meta.concrete_fields]
@@ -167,23 +172,23 @@ def _look_up(digest: str) -> tuple[User, ApiToken]:
         raise exceptions.AuthenticationFailed(_INVALID)
     user = auth_token.user
     if stamp is not None:
-        _remembered.put(
-            digest,
-            _Answer(
-                stamp=stamp,
-                read_at=read_at,
-                user=tuple(getattr(user, name) for name in _USER_FIELDS),
-                token=tuple(getattr(auth_token, name) for name in _TOKEN_FIELDS),
-            ),
+        answer = _Answer(
+            stamp=stamp,
+            read_at=read_at,
+            user=tuple(getattr(user, name) for name in _USER_FIELDS),
+            token=tuple(getattr(auth_token, name) for name in _TOKEN_FIELDS),
         )
+        permissions.share_noted_rights(user, answer.rights)
+        _remembered.put(digest, answer)
     return user, auth_token
 
 
 def _restore(answer: _Answer) -> tuple[User, ApiToken]:
-    # Fresh instances each request: whatever a request notes on its user stays with it.
+    # Fresh instances each request; only the rights noted are shared, with the answer.
     user = User.from_db("default", _USER_FIELDS, answer.user)
     auth_token = ApiToken.from_db("default", _TOKEN_FIELDS, answer.token)
     auth_token.user = user
+    permissions.share_noted_rights(user, answer.rights)
     return user, auth_token
 
 
@@ -241,12 +246,7 @@ def _note_use(auth_token: ApiToken, digest: str, now: datetime) -> None:
         token.update(changes)  # expiry and last_used_at are their own column names
         _remembered.put(
             digest,
-            _Answer(
-                stamp=answer.stamp,
-                read_at=answer.read_at,
-                user=answer.user,
-                token=tuple(token[name] for name in _TOKEN_FIELDS),
-            ),
+            dataclasses.replace(answer, token=tuple(token[name] for name in _TOKEN_FIELDS)),
         )
 
 

@@ -123,10 +123,28 @@ def actions_at(user: AnyUser, branch: Branch | uuid.UUID | str) -> frozenset[Act
 
 # What actions_at noted on a user object is forgotten when any membership changes in this
 # process (a request that changes someone's role and then acts sees the new role), and
-# after a few seconds, for user objects that outlive a request (a shell, a websocket).
+# after a few seconds, for user objects that outlive a request (a shell, a websocket, or a
+# device's token remembered across its requests: see ``share_noted_rights``).
 NOTED_SECONDS = 5.0
 _NOTES = "_branch_actions_noted"
 _generation = 0
+
+
+class NotedRights:
+    """What one person may do at the branches asked about so far, noted at ``since``."""
+
+    __slots__ = ("actions", "generation", "since")
+
+    def __init__(self) -> None:
+        self.renew()
+
+    def renew(self) -> None:
+        self.generation = _generation
+        self.since = time.monotonic()
+        self.actions: dict[uuid.UUID, frozenset[Action]] = {}
+
+    def current(self) -> bool:
+        return self.generation == _generation and time.monotonic() - self.since <= NOTED_SECONDS
 
 
 def forget_noted_rights() -> None:
@@ -135,13 +153,21 @@ def forget_noted_rights() -> None:
     _generation += 1
 
 
+def share_noted_rights(user: User, notes: NotedRights) -> None:
+    """Let ``user`` (a request's copy of someone) note into and read from ``notes``, kept
+    by its caller across requests: the token check keeps them with a remembered token, which
+    any change to its user's rights (``accounts.services``) makes every process forget."""
+    setattr(user, _NOTES, notes)
+
+
 def _noted(user: User) -> dict[uuid.UUID, frozenset[Action]]:
     notes = getattr(user, _NOTES, None)
-    now = time.monotonic()
-    if notes is None or notes[0] != _generation or now - notes[1] > NOTED_SECONDS:
-        notes = (_generation, now, {})
+    if notes is None:
+        notes = NotedRights()
         setattr(user, _NOTES, notes)
-    return notes[2]
+    elif not notes.current():
+        notes.renew()
+    return notes.actions
 
 
 def can(user: AnyUser, action: Action, branch: Branch | uuid.UUID | str) -> bool:

@@ -74,6 +74,8 @@ def _sync_branch_permissions(user: User) -> PermissionSync:
         )
     if stale or missing:
         permissions.forget_noted_rights()
+        # Other processes note rights with a remembered token: it is forgotten.
+        _user_changed(user.pk)
         realtime.notify_access_changed(user.pk)
     return PermissionSync(granted=len(missing), revoked=len(stale))
 

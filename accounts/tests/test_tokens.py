@@ -10,9 +10,10 @@ from django.utils import timezone
 from knox.crypto import hash_token
 from rest_framework.test import APIClient
 
-from accounts import authentication, services
-from accounts.models import ApiToken, Role
+from accounts import authentication, permissions, services
+from accounts.models import ApiToken, BranchPermission, Role
 from accounts.tests.factories import PASSWORD, AdminFactory, MembershipFactory, UserFactory
+from catalog.tests.factories import ProductFactory
 from inventory_project.tests.helpers import free_port
 
 pytestmark = pytest.mark.django_db
@@ -452,3 +453,46 @@ def test_a_malformed_token_is_refused_not_an_error(api):
     response = client.get(reverse("api-me"))
 
     assert response.status_code == 401
+
+
+# What a device may do, remembered with its token -------------------------------------------
+
+
+def receive_one(client, branch, product):
+    body = {"branch": str(branch.pk), "product": str(product.pk), "quantity": 1}
+    return client.post(reverse("api-stock-receive"), body, format="json")
+
+
+def permission_queries(queries) -> list[str]:
+    return [q["sql"] for q in queries if BranchPermission._meta.db_table in q["sql"]]
+
+
+def test_a_device_s_rights_at_a_branch_are_asked_once_across_its_requests(api):
+    membership = MembershipFactory(role=Role.STAFF)
+    client = with_token(sign_in(api, membership.user).json()["token"])
+    product = ProductFactory()
+
+    with CaptureQueriesContext(connection) as first:
+        assert receive_one(client, membership.branch, product).status_code == 201
+    with CaptureQueriesContext(connection) as second:
+        assert receive_one(client, membership.branch, product).status_code == 201
+
+    assert len(permission_queries(first)) == 1
+    assert permission_queries(second) == []
+
+
+def test_a_role_removed_is_seen_on_the_next_request_though_remembered_elsewhere(api, monkeypatch):
+    membership = MembershipFactory(role=Role.STAFF)
+    token = sign_in(api, membership.user).json()["token"]
+    client = with_token(token)
+    product = ProductFactory()
+    assert receive_one(client, membership.branch, product).status_code == 201
+    remembered = remembered_elsewhere(token)
+    noted_in = permissions._generation
+
+    services.remove_membership(actor=AdminFactory(), membership_id=membership.pk)
+    # Another process: the removal reached it through Redis alone.
+    monkeypatch.setattr(permissions, "_generation", noted_in)
+    as_in_another_process(token, remembered)
+
+    assert receive_one(client, membership.branch, product).status_code == 404
