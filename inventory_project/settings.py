@@ -173,6 +173,9 @@ else:
 PERMISSION_POLICY = "accounts.permissions"
 # A websocket ticket (POST /api/v1/realtime/tickets/) opens one socket within this long.
 WS_TICKET_SECONDS = env.int("WS_TICKET_SECONDS", default=30)
+# Live events leave through a publisher thread after commit; the tests set this so that a
+# commit returns only once its events are out (never in production: a request would wait).
+REALTIME_WAIT_FOR_DELIVERY = False
 
 # Throttling counters, live-event numbers and websocket tickets: shared by every process
 # through Redis, per process without it.
