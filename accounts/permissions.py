@@ -205,6 +205,22 @@ def rights(user: AnyUser, branches: Iterable[Branch | uuid.UUID] | None = None) 
     return Rights(frozenset(), {pk: frozenset(actions) for pk, actions in by_branch.items()})
 
 
+def actions_anywhere(user: AnyUser) -> frozenset[Action]:
+    """Everything ``user`` may do at one branch or another: one query of a few rows,
+    however many branches they belong to; none for ADMINs."""
+    if not (user.is_authenticated and user.is_active):
+        return frozenset()
+    if user.is_superuser:
+        return frozenset(Action)
+    codenames = (
+        BranchPermission.objects.filter(user=user)
+        .order_by()
+        .values_list("permission__codename", flat=True)
+        .distinct()
+    )
+    return frozenset(Action(codename) for codename in codenames if codename in Action)
+
+
 def check(user: AnyUser, action: Action, branch_id: uuid.UUID | str) -> None:
     """Raise unless ``user`` may do ``action`` at the branch: one query, none for ADMINs.
 

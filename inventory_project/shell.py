@@ -48,10 +48,10 @@ class Shell:
     @cached_property
     def actions(self) -> frozenset[Action]:
         """What the user may do at the chosen branch, or at any of theirs."""
-        rights = permissions.rights(self.user)
         if self.branch is not None:
-            return rights.at(self.branch)
-        return frozenset().union(*(rights.at(branch) for branch in self.branches))
+            # Noted on the user: the view and the services it calls ask the same.
+            return permissions.actions_at(self.user, self.branch)
+        return permissions.actions_anywhere(self.user)
 
     @property
     def may_receive(self) -> bool:

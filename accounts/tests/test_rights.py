@@ -52,3 +52,19 @@ def test_someone_not_signed_in_or_inactive_may_do_nothing(who):
     }[who]()
 
     assert permissions.rights(user).at(branch) == frozenset()
+
+
+def test_what_someone_may_do_anywhere_is_the_union_over_their_branches(
+    django_assert_num_queries,
+):
+    staff_at = MembershipFactory(role=Role.STAFF)
+    MembershipFactory(user=staff_at.user, role=Role.MANAGER)
+
+    with django_assert_num_queries(1):
+        anywhere = permissions.actions_anywhere(staff_at.user)
+
+    everywhere = permissions.rights(staff_at.user)
+    assert anywhere == everywhere.at(staff_at.branch) | everywhere.at(
+        staff_at.user.memberships.exclude(pk=staff_at.pk).get().branch
+    )
+    assert Action.MANAGE_STAFF in anywhere
