@@ -33,7 +33,7 @@ from stock.errors import (
     UnknownBranch,
     UnknownProduct,
 )
-from stock.events import STOCK_CHANGED, StockChanged
+from stock.events import STOCK_CHANGED, THRESHOLD_CHANGED, StockChanged, ThresholdChanged
 from stock.models import AdjustmentReason, MovementKind, StockLevel, StockMovement
 from stock.quantities import Quantity, check_unit, parse_quantity, say_quantity
 from stock.signals import stock_level_changed
@@ -231,15 +231,21 @@ def _set_thresholds(
         levels = _lock_levels(branch_id=branch_id, product_ids=list(parsed), batch=batch)
         now = timezone.now()
         previous = {}
+        changed = []
         for index, (product_id, value) in enumerate(parsed.items()):
             level = levels[product_id]
             if value is not None:
                 with _at_line(index, "threshold", batch=batch):
                     check_unit(value, level.product, name="Threshold")
             previous[product_id] = level.threshold
+            if level.low_stock_threshold != value:
+                changed.append(level)
             level.low_stock_threshold = value
             level.updated_at = now
         _save_levels(levels.values(), ["low_stock_threshold", "updated_at"])
+        for level in changed:
+            data = ThresholdChanged.of(level, previous=previous[level.product_id], actor=actor)
+            realtime.publish(THRESHOLD_CHANGED, data, branch=level.branch_id)
         for product_id, level in levels.items():
             stock_level_changed.send(
                 sender=StockLevel,

@@ -716,3 +716,24 @@ def test_a_batch_announces_every_change(actor, branch):
         stock_level_changed.disconnect(listener)
 
     assert seen == [(p.id, Decimal("2")) for p in products]
+
+
+def test_a_threshold_set_or_cleared_is_announced_to_the_branch(
+    actor, branch, product, published_events
+):
+    receive(actor, branch, product, 4)
+    published_events.clear()
+
+    services.set_low_stock_threshold(
+        actor=actor, branch_id=branch.id, product_id=product.id, threshold=6
+    )
+    services.set_low_stock_threshold(
+        actor=actor, branch_id=branch.id, product_id=product.id, threshold=6
+    )
+
+    [event] = published_events
+    assert event["type"] == "stock.threshold_changed"
+    assert event["branch"] == str(branch.pk)
+    assert event["data"]["threshold"] == "6.000"
+    assert event["data"]["previous_threshold"] == f"{product.low_stock_threshold:.3f}"
+    assert event["data"]["is_low"] is True

@@ -47,7 +47,7 @@ PAST_ALERTS = 10
 CHART_DAYS = 90
 CHART_MOVEMENTS = 200
 # What the live partials follow (for this level only: data-live-level).
-LIVE_EVENTS = "stock.changed alert.raised alert.resolved alert.acknowledged"
+LIVE_EVENTS = "stock.changed stock.threshold_changed alert.raised alert.resolved alert.acknowledged"
 PARTIALS = {"figures": "stock/_level_figures.html", "ledger": "stock/_level_ledger.html"}
 
 

@@ -18,6 +18,7 @@ from stock.events import STOCK_CHANGED
 
 DOMAIN_EVENTS = {
     "stock.changed",
+    "stock.threshold_changed",
     "alert.raised",
     "alert.acknowledged",
     "alert.resolved",
