@@ -570,7 +570,7 @@ def test_each_row_refreshes_itself_when_its_level_changes(staff, branch):
 
     row = re.search(rf'<tr id="level-{level.pk}"[^>]*>', response.content.decode()).group(0)
     assert "flash" not in row
-    assert 'data-live-on="stock.changed alert.raised alert.resolved"' in row
+    assert 'data-live-on="stock.changed stock.threshold_changed alert.raised alert.resolved"' in row
     assert f'data-live-level="{level.pk}"' in row
     assert f'hx-get="{reverse("stock-row", args=[level.pk])}"' in row
     assert 'hx-trigger="live:refresh"' in row
