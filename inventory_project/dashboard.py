@@ -3,6 +3,7 @@
 Every figure is one aggregate query grouped by branch, whatever the number of branches and
 products; the totals are added up from the branches' figures, except the number of distinct
 products, which one more query counts (a product stocked at two branches is one product).
+Figures are kept in the cache until the next live event of their branch (``figures_of``).
 
 The selectors here (``figures``, ``transfers_under_way``, ``value_by_category``,
 ``movements_by_day``, ``recent_activity``) serve the API and the dashboard page alike; each
@@ -10,6 +11,7 @@ takes the branches already chosen and costs a fixed number of queries.
 """
 
 import functools
+import hashlib
 import operator
 import uuid
 from collections import defaultdict
@@ -18,7 +20,8 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, DecimalField, F, Q, Sum
+from django.core.cache import cache
+from django.db.models import Count, DecimalField, Exists, F, OuterRef, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -33,7 +36,8 @@ from accounts.permissions import AnyUser
 from alerts.models import AlertStatus, LowStockAlert
 from branches.errors import UnknownBranch
 from branches.models import Branch
-from catalog.models import QUANTITY_DECIMAL_PLACES
+from catalog.models import QUANTITY_DECIMAL_PLACES, Product
+from inventory_project.kernel import realtime
 from inventory_project.kernel.api import ApiErrorSerializer
 from inventory_project.kernel.schema import ERRORS
 from stock.models import MovementKind, StockLevel, StockMovement
@@ -105,13 +109,49 @@ def dashboard(user: AnyUser, *, branch_id: uuid.UUID | None = None) -> dict:
 
 def figures_of(branches: list[Branch]) -> tuple[dict, dict[uuid.UUID, dict]]:
     """The totals over ``branches`` and each one's figures (``FIGURES``), by branch id:
-    five queries, none without branches. ``stock_value`` is on hand at cost price."""
-    figures = _figures_by_branch(branches)
+    five queries at most, none without branches. ``stock_value`` is on hand at cost price.
+
+    A branch's figures are kept in the cache under the number of its last live event and
+    of the catalog's (``realtime.current_versions``), read before they are worked out: any
+    change to what they count announces itself with a new number, so figures kept are
+    exact, and a dashboard of fifty branches of which one changed counts that one again.
+    """
+    versions = realtime.current_versions(
+        [realtime.branch_group(branch.pk) for branch in branches] + [realtime.CATALOG_GROUP]
+    )
+    keys = {} if versions is None else _figure_keys(branches, versions)
+    kept = cache.get_many(list(keys.values())) if keys else {}
+    missing = [branch for branch in branches if keys.get(branch.pk) not in kept]
+    figures = {branch.pk: kept.get(keys.get(branch.pk)) for branch in branches}
+    if missing:
+        counted = _figures_by_branch(missing)
+        figures |= counted
+        if keys:
+            cache.set_many({keys[pk]: value for pk, value in counted.items()}, FIGURES_SECONDS)
     totals = _no_figures()
     for name in FIGURES[1:]:
         totals[name] = sum((f[name] for f in figures.values()), start=totals[name])
-    totals["products"] = _distinct_products(branches)
+    if len(branches) <= 1:
+        totals["products"] = figures[branches[0].pk]["products"] if branches else 0
+    else:
+        totals["products"] = _distinct_products(branches, keys, versions)
     return totals, figures
+
+
+# Figures kept are found by their versions; this only bounds how long unused ones stay.
+FIGURES_SECONDS = 24 * 60 * 60
+
+
+def _figure_keys(branches: list[Branch], versions: dict[str, int]) -> dict[uuid.UUID, str]:
+    catalog = versions[realtime.CATALOG_GROUP]
+    now = timezone.now()
+    keys = {}
+    for branch in branches:
+        version = versions[realtime.branch_group(branch.pk)]
+        # Today's movements count from the branch's own midnight.
+        today = _local_midnight(now, branch.timezone).date().isoformat()
+        keys[branch.pk] = f"dashboard:figures:{branch.pk.hex}:{version}:{catalog}:{today}"
+    return keys
 
 
 def _figures_by_branch(branches: list[Branch]) -> dict[uuid.UUID, dict]:
@@ -161,11 +201,25 @@ def _no_figures() -> dict:
     }
 
 
-def _distinct_products(branches: list[Branch]) -> int:
-    if not branches:
-        return 0
-    stocked = StockLevel.objects.filter(branch__in=[b.pk for b in branches], on_hand__gt=0)
-    return stocked.aggregate(n=Count("product", distinct=True))["n"]
+def _distinct_products(
+    branches: list[Branch], keys: dict[uuid.UUID, str], versions: dict[str, int] | None
+) -> int:
+    """Products stocked at any of ``branches``, kept as the branches' figures are."""
+    key = None
+    if keys:
+        named = "|".join(sorted(keys.values()))
+        key = "dashboard:products:" + hashlib.sha256(named.encode()).hexdigest()
+        kept = cache.get(key)
+        if kept is not None:
+            return kept
+    ids = [branch.pk for branch in branches]
+    stocked = StockLevel.objects.filter(product=OuterRef("pk"), branch__in=ids, on_hand__gt=0)
+    # A probe per product stops at its first stocked level: far less than counting the
+    # distinct products of every level.
+    count = Product.objects.filter(Exists(stocked)).count()
+    if key is not None:
+        cache.set(key, count, FIGURES_SECONDS)
+    return count
 
 
 def _since_local_midnight(branches: list[Branch]) -> Q:

@@ -35,7 +35,8 @@ TOP_CATEGORIES = 8
 
 # The live events each part is refreshed on.
 LIVE_ON = {
-    "cards": "stock.changed alert.raised alert.resolved transfer.updated product.changed",
+    "cards": "stock.changed stock.threshold_changed alert.raised alert.resolved transfer.updated "
+    "product.changed",
     "charts": "stock.changed product.changed",
     "feed": "stock.changed transfer.updated",
 }

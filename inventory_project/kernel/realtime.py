@@ -190,6 +190,45 @@ async def _send_all(layer, messages: list[tuple[str, dict]]) -> None:
         await layer.group_send(group, message)
 
 
+def current_versions(groups: list[str]) -> dict[str, int] | None:
+    """The number of the last event sent to each of ``groups`` (0 before any), as every
+    process sees it: what was read after that number includes what those events announced.
+    None when it cannot be told (Redis unreachable)."""
+    layer = get_channel_layer()
+    route = _route(layer)
+    try:
+        if route is None:
+            keys = {group: f"realtime:version:{group}" for group in groups}
+            found = cache.get_many(list(keys.values()))
+            return {group: int(found.get(key, 0)) for group, key in keys.items()}
+        by_shard: dict[int, list[str]] = {}
+        for group in groups:
+            by_shard.setdefault(route.shard(route.group_channel(group)), []).append(group)
+        versions = {}
+        for shard, named in by_shard.items():
+            found = _reader(route, shard).mget([route.version_key(group) for group in named])
+            versions |= {group: int(value or 0) for group, value in zip(named, found, strict=True)}
+        return versions
+    except outage.OUTAGE_ERRORS as error:
+        outage.warn(logger, "realtime-versions", "Live event numbers are unreadable: %s", error)
+        return None
+
+
+_readers: dict[tuple[str, int, int], redis.Redis] = {}
+
+
+def _reader(route: "_Route", shard: int) -> redis.Redis:
+    """A client for reading the version counters from requests (thread-safe, pooled)."""
+    key = (route.key, shard, os.getpid())
+    client = _readers.get(key)
+    if client is None:
+        options = {"socket_connect_timeout": 0.5, "socket_timeout": 1, **route.hosts[shard]}
+        address = options.pop("address", None)
+        client = redis.Redis.from_url(address, **options) if address else redis.Redis(**options)
+        _readers[key] = client
+    return client
+
+
 def _next_version(group: str) -> int:
     """The group's next event number, for a channel layer of this process alone."""
     key = f"realtime:version:{group}"

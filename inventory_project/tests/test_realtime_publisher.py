@@ -319,3 +319,21 @@ def test_without_redis_the_in_process_layer_carries_the_events(settings, branch_
         assert json.loads(message["text"])["data"] == {"n": 1}
     finally:
         channel_layers.backends.clear()
+
+
+def test_a_group_s_current_version_is_the_number_of_its_last_event(branch_id):
+    group = realtime.branch_group(branch_id)
+    other = realtime.branch_group(uuid.uuid4())
+    assert realtime.current_versions([group]) == {group: 0}
+
+    for n in range(3):
+        realtime.publish_after_commit(numbered(branch_id, n))  # outside a transaction: now
+    assert realtime.flush()
+
+    assert realtime.current_versions([group, other]) == {group: 3, other: 0}
+
+
+def test_without_redis_the_versions_cannot_be_told(branch_id, private_redis):
+    private_redis.stop()
+
+    assert realtime.current_versions([realtime.branch_group(branch_id)]) is None
