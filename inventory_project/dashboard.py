@@ -15,9 +15,11 @@ import hashlib
 import operator
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.cache import cache
@@ -134,7 +136,7 @@ def figures_of(branches: list[Branch]) -> tuple[dict, dict[uuid.UUID, dict]]:
     if len(branches) <= 1:
         totals["products"] = figures[branches[0].pk]["products"] if branches else 0
     else:
-        totals["products"] = _distinct_products(branches, keys, versions)
+        totals["products"] = _kept("products", branches, lambda: _distinct_products(branches))
     return totals, figures
 
 
@@ -201,25 +203,31 @@ def _no_figures() -> dict:
     }
 
 
-def _distinct_products(
-    branches: list[Branch], keys: dict[uuid.UUID, str], versions: dict[str, int] | None
-) -> int:
-    """Products stocked at any of ``branches``, kept as the branches' figures are."""
-    key = None
-    if keys:
-        named = "|".join(sorted(keys.values()))
-        key = "dashboard:products:" + hashlib.sha256(named.encode()).hexdigest()
-        kept = cache.get(key)
-        if kept is not None:
-            return kept
+def _distinct_products(branches: list[Branch]) -> int:
+    """Products stocked at any of ``branches``."""
     ids = [branch.pk for branch in branches]
     stocked = StockLevel.objects.filter(product=OuterRef("pk"), branch__in=ids, on_hand__gt=0)
     # A probe per product stops at its first stocked level: far less than counting the
     # distinct products of every level.
-    count = Product.objects.filter(Exists(stocked)).count()
-    if key is not None:
-        cache.set(key, count, FIGURES_SECONDS)
-    return count
+    return Product.objects.filter(Exists(stocked)).count()
+
+
+def _kept(name: str, branches: list[Branch], work: Callable[[], Any], *about: object) -> Any:
+    """What ``work()`` answers about ``branches``, kept in the cache until one of them (or
+    the catalog) announces a change with a live event, or the day turns; worked out each
+    time when the event numbers cannot be read."""
+    versions = realtime.current_versions(
+        [realtime.branch_group(branch.pk) for branch in branches] + [realtime.CATALOG_GROUP]
+    )
+    if versions is None:
+        return work()
+    state = sorted(_figure_keys(branches, versions).values()) + [str(part) for part in about]
+    key = f"dashboard:{name}:" + hashlib.sha256("|".join(state).encode()).hexdigest()
+    kept = cache.get(key)
+    if kept is None:
+        kept = work()
+        cache.set(key, kept, FIGURES_SECONDS)
+    return kept
 
 
 def _since_local_midnight(branches: list[Branch]) -> Q:
@@ -264,9 +272,14 @@ def transfers_under_way(branches: list[Branch]) -> dict[str, int]:
 
 def value_by_category(branches: list[Branch]) -> list[dict]:
     """What ``branches`` hold, at cost, per product category (``name`` None for products
-    without one), the most valuable first; categories worth nothing are left out. One query."""
+    without one), the most valuable first; categories worth nothing are left out. One query, kept
+    until a branch changes (``_kept``)."""
     if not branches:
         return []
+    return _kept("value-by-category", branches, lambda: _value_by_category(branches))
+
+
+def _value_by_category(branches: list[Branch]) -> list[dict]:
     rows = (
         StockLevel.objects.filter(branch__in=[branch.pk for branch in branches], on_hand__gt=0)
         .order_by()
@@ -288,9 +301,17 @@ def value_by_category(branches: list[Branch]) -> list[dict]:
 def movements_by_day(branches: list[Branch], *, days: int, zone: str) -> list[dict]:
     """How many movements of each kind ``branches`` recorded on each of the last ``days``
     days (today included), days as they are in time zone ``zone``, oldest first, days
-    without movements too: ``{"day", "counts": {kind: n}, "total"}``. One query."""
+    without movements too: ``{"day", "counts": {kind: n}, "total"}``. One query, kept until a
+    branch changes (``_kept``)."""
     tz = ZoneInfo(zone)
     today = timezone.now().astimezone(tz).date()
+    work = functools.partial(_movements_by_day, branches, today=today, days=days, tz=tz)
+    if not branches:
+        return work()
+    return _kept("movements-by-day", branches, work, today, days, zone)
+
+
+def _movements_by_day(branches: list[Branch], *, today: date, days: int, tz: ZoneInfo) -> list:
     first = today - timedelta(days=days - 1)
     counts: dict[date, dict[str, int]] = {first + timedelta(n): {} for n in range(days)}
     if branches:

@@ -3,6 +3,7 @@
 import uuid
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from decimal import Decimal
 from unittest import mock
 
 import pytest
@@ -15,7 +16,7 @@ from alerts.tests.factories import LowStockAlertFactory
 from branches.tests.factories import BranchFactory
 from catalog.models import Unit
 from catalog.tests.factories import ProductFactory
-from inventory_project.dashboard import dashboard
+from inventory_project.dashboard import dashboard, movements_by_day, value_by_category
 from stock import services
 from stock.models import StockLevel
 
@@ -365,3 +366,21 @@ def test_the_selector_answers_quantities_as_decimals(actor, branch):
 
     assert str(figures["totals"]["units_on_hand"]) == "0.125"
     assert figures["branches"][0]["id"] == branch.pk
+
+
+def test_the_charts_are_kept_until_their_branch_announces_a_change(
+    actor, branch, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    product = ProductFactory(cost_price=Decimal("2.00"))
+    receive(actor, branch, product, 5)
+    days = {"days": 30, "zone": "UTC"}
+    before = (value_by_category([branch]), movements_by_day([branch], **days))
+
+    with django_assert_num_queries(0):
+        assert (value_by_category([branch]), movements_by_day([branch], **days)) == before
+    with django_capture_on_commit_callbacks(execute=True):
+        receive(actor, branch, product, 1)
+    value, movements = value_by_category([branch]), movements_by_day([branch], **days)
+
+    assert value[0]["value"] == before[0][0]["value"] + Decimal("2.00")
+    assert movements[-1]["total"] == before[1][-1]["total"] + 1
