@@ -107,7 +107,8 @@ def test_the_figures_and_the_ledger_follow_this_levels_live_events(actor, staff,
     response = page_client(staff).get(page(level))
 
     figures = re.search(r'<div id="level-figures"[^>]*>', response.text).group(0)
-    assert 'data-live-on="stock.changed stock.threshold_changed alert.raised alert.resolved alert.acknowledged"' in figures
+    live_on = "stock.changed stock.threshold_changed alert.raised alert.resolved alert.acknowledged"
+    assert f'data-live-on="{live_on}"' in figures
     assert f'data-live-level="{level.pk}"' in figures
     assert f'hx-get="{page(level)}?part=figures"' in figures
     ledger = re.search(r'<section id="level-ledger"[^>]*>', response.text).group(0)
