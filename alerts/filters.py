@@ -3,10 +3,10 @@
 import django_filters
 
 from alerts.models import AlertStatus, LowStockAlert
-from inventory_project.kernel.filters import StableOrderingFilter
+from inventory_project.kernel.filters import FilterSet, StableOrderingFilter
 
 
-class AlertFilter(django_filters.FilterSet):
+class AlertFilter(FilterSet):
     branch = django_filters.UUIDFilter(field_name="branch_id", help_text="One branch's alerts.")
     product = django_filters.UUIDFilter(field_name="product_id", help_text="One product's.")
     status = django_filters.MultipleChoiceFilter(

@@ -3,11 +3,11 @@
 import django_filters
 from django.db.models import Q, QuerySet
 
-from inventory_project.kernel.filters import StableOrderingFilter, strict_boolean
+from inventory_project.kernel.filters import FilterSet, StableOrderingFilter, strict_boolean
 from stock.models import MovementKind, StockLevel, StockMovement
 
 
-class StockLevelFilter(django_filters.FilterSet):
+class StockLevelFilter(FilterSet):
     branch = django_filters.UUIDFilter(field_name="branch_id", help_text="One branch's levels.")
     q = django_filters.CharFilter(
         method="search",
@@ -51,7 +51,7 @@ class StockLevelFilter(django_filters.FilterSet):
         return queryset.below_threshold() if value else queryset.at_or_above_threshold()
 
 
-class MovementFilter(django_filters.FilterSet):
+class MovementFilter(FilterSet):
     branch = django_filters.UUIDFilter(field_name="branch_id")
     product = django_filters.UUIDFilter(field_name="product_id")
     actor = django_filters.UUIDFilter(field_name="actor_id", help_text="Who recorded it.")

@@ -5,7 +5,7 @@ from django import forms
 from django.db import models
 from django.db.models import Q, QuerySet
 
-from inventory_project.kernel.filters import StableOrderingFilter
+from inventory_project.kernel.filters import FilterSet, StableOrderingFilter
 from transfers.models import Transfer, TransferStatus
 
 
@@ -22,7 +22,7 @@ class TransferFilterForm(forms.Form):
         return data
 
 
-class TransferFilter(django_filters.FilterSet):
+class TransferFilter(FilterSet):
     branch = django_filters.UUIDFilter(
         method="filter_branch", label="Branch", help_text="Transfers into or out of this branch."
     )
