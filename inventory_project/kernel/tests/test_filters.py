@@ -8,7 +8,8 @@ def test_each_filter_set_binds_filters_of_its_own():
     first = StockLevelFilter(QueryDict("q=juice"), StockLevel.objects.none())
     second = StockLevelFilter(QueryDict("q=salt&ordering=on_hand"), StockLevel.objects.none())
 
-    assert first.form.is_valid() and second.form.is_valid()
+    assert first.form.is_valid()
+    assert second.form.is_valid()
     for name in StockLevelFilter.base_filters:
         assert first.filters[name] is not second.filters[name]
         assert first.filters[name].parent is first
