@@ -193,14 +193,12 @@ async def _send_all(layer, messages: list[tuple[str, dict]]) -> None:
 def current_versions(groups: list[str]) -> dict[str, int] | None:
     """The number of the last event sent to each of ``groups`` (0 before any), as every
     process sees it: what was read after that number includes what those events announced.
-    None when it cannot be told (Redis unreachable)."""
-    layer = get_channel_layer()
-    route = _route(layer)
+    None when it cannot be told for every process: without a shared Redis layer (each
+    process numbers its own events) or with Redis unreachable."""
+    route = _route(get_channel_layer())
+    if route is None:
+        return None
     try:
-        if route is None:
-            keys = {group: f"realtime:version:{group}" for group in groups}
-            found = cache.get_many(list(keys.values()))
-            return {group: int(found.get(key, 0)) for group, key in keys.items()}
         by_shard: dict[int, list[str]] = {}
         for group in groups:
             by_shard.setdefault(route.shard(route.group_channel(group)), []).append(group)
