@@ -66,6 +66,38 @@ def row_names(page) -> list[str]:
     return page.locator("#stock-results tbody tr td:first-child").all_inner_texts()
 
 
+# Live figures ------------------------------------------------------------------------------
+
+
+def test_a_dashboard_keeps_up_with_a_steady_stream_of_movements(open_page, branch):
+    product = ProductFactory()
+    manager = manager_of(branch)
+    receive(branch, product, "4", manager)
+    dashboard = open_page(manager, reverse("home"))
+    expect(dashboard.locator("#live-status")).to_have_class(re.compile(r"\bconnected\b"))
+    units = dashboard.locator("#stat-units .value")
+    expect(units).to_have_text("4")
+
+    # Through the server, as a scanner sends them (what this test commits is not announced).
+    _, token = sign_in_device(user=manager, device="Scanner at the door")
+    movement = {"branch": str(branch.pk), "product": str(product.pk), "quantity": "1"}
+
+    shown = set()
+    for _ in range(12):  # a movement every quarter of a second, for three seconds
+        answer = dashboard.request.post(
+            reverse("api-stock-receive"),
+            data=movement,
+            headers={"Authorization": f"Token {token}"},
+        )
+        assert answer.status == 201, answer.text()
+        dashboard.wait_for_timeout(250)
+        shown.add(units.inner_text())
+
+    # The figures followed the movements while they kept coming, not only once they stopped.
+    assert shown - {"4", "16"}
+    expect(units).to_have_text("16")
+
+
 # Scanning ----------------------------------------------------------------------------------
 
 

@@ -8,6 +8,9 @@
    - data-live-level="<level id>"                   ... only for events of that level;
      it is also briefly highlighted once refreshed;
    - data-live-product="<product id>"               ... only for events of that product;
+   - data-live-every="<milliseconds>"               ... at most once in that time: the first
+     event of a burst schedules one refresh, which then shows every event until it runs, so
+     a steady stream of events still refreshes (unlike a debounce, which would wait forever);
    - data-live-toast="off" on <body>                no toasts for events on this page.
    Pages may also listen to the DOM event "live:event" (detail: the event) on document.
    A failed HTMX request (network, 5xx) shows an error toast. */
@@ -65,9 +68,24 @@
     return true;
   }
 
+  var scheduled = {};  // element id -> a refresh already waiting (data-live-every)
+
   function refresh(elements) {
     elements.forEach(function (element) {
       if (!window.htmx || !document.body.contains(element)) return;
+      var every = parseInt(element.getAttribute("data-live-every") || "0", 10);
+      if (every > 0 && element.id) {
+        if (scheduled[element.id]) return;
+        scheduled[element.id] = true;
+        var id = element.id;
+        setTimeout(function () {
+          delete scheduled[id];
+          // The element may have been swapped meanwhile: its successor has the same id.
+          var current = document.getElementById(id);
+          if (current) htmx.trigger(current, "live:refresh");
+        }, every);
+        return;
+      }
       if (element.hasAttribute("data-live-level") && element.id) {
         // An outerHTML swap settles on the new element: find it by id once settled.
         var id = element.id;
