@@ -17,11 +17,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from branches import services
+from branches import selectors, services
 from branches.errors import UnknownBranch
-from branches.filters import BranchFilter
+from branches.filters import BranchFilter, DirectoryFilter
 from branches.models import Branch
-from branches.serializers import BranchCreateSerializer, BranchSerializer, BranchUpdateSerializer
+from branches.serializers import (
+    BranchCreateSerializer,
+    BranchDirectorySerializer,
+    BranchSerializer,
+    BranchUpdateSerializer,
+)
 from inventory_project.kernel import access
 from inventory_project.kernel.api import Pagination, valid_input
 
@@ -62,6 +67,30 @@ class BranchListApi(generics.ListAPIView):
         data = valid_input(BranchCreateSerializer, request)
         branch = services.create_branch(actor=request.user, **data)
         return Response(BranchSerializer(branch).data, status=status.HTTP_201_CREATED)
+
+
+class BranchDirectoryApi(generics.ListAPIView):
+    """Every active branch, by code, with only its public fields: anyone signed in looks
+    up a transfer partner here, whatever branches they belong to."""
+
+    queryset = Branch.objects.none()
+    serializer_class = BranchDirectorySerializer
+    pagination_class = Pagination
+    filterset_class = DirectoryFilter
+
+    def get_queryset(self) -> QuerySet[Branch]:
+        return selectors.directory()
+
+    @extend_schema(
+        operation_id="branches_directory",
+        summary="The branch directory",
+        description="Every active branch, ordered by code, for anyone signed in: id, code, "
+        "name and address only. Stock, people and history of a branch stay behind "
+        "`branches/` and the other endpoints, which answer only the branches the caller "
+        "may see.",
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
 
 
 class BranchDetailApi(APIView):

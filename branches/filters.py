@@ -17,3 +17,18 @@ class BranchFilter(filters.FilterSet):
 
     def search(self, queryset: QuerySet[Branch], name: str, value: str) -> QuerySet[Branch]:
         return queryset.filter(Q(code__icontains=value) | Q(name__icontains=value))
+
+
+class DirectoryFilter(filters.FilterSet):
+    """The directory's search; it lists active branches only, so there is no is_active."""
+
+    q = filters.CharFilter(
+        method="search", label="Search", help_text="Code or name contains this, whatever its case."
+    )
+
+    class Meta:
+        model = Branch
+        fields = ["q"]
+
+    def search(self, queryset: QuerySet[Branch], name: str, value: str) -> QuerySet[Branch]:
+        return queryset.filter(Q(code__icontains=value) | Q(name__icontains=value))

@@ -50,3 +50,13 @@ class BranchSerializer(serializers.ModelSerializer):
         model = Branch
         fields = ["id", "code", "name", "address", "timezone", "is_active", "created_at"]
         read_only_fields = fields
+
+
+class BranchDirectorySerializer(serializers.ModelSerializer):
+    """What anyone signed in may know of an active branch: enough to choose it as a transfer
+    partner, nothing of its stock or people."""
+
+    class Meta:
+        model = Branch
+        fields = ["id", "code", "name", "address"]
+        read_only_fields = fields

@@ -6,5 +6,6 @@ from branches import api
 # API's JSON 404, not the HTML one.
 api_urlpatterns = [
     path("branches/", api.BranchListApi.as_view(), name="api-branches"),
+    path("branches/directory/", api.BranchDirectoryApi.as_view(), name="api-branch-directory"),
     path("branches/<str:branch_id>/", api.BranchDetailApi.as_view(), name="api-branch"),
 ]
