@@ -182,6 +182,73 @@ def acknowledge_alert(
     return alert
 
 
+# The most alerts one bulk acknowledgement takes: one page of the alert list is 50.
+BULK_MAX = 200
+
+
+def acknowledge_alerts(
+    *, actor: AnyUser, alert_ids: list[uuid.UUID | str], note: str = ""
+) -> list[LowStockAlert]:
+    """Acknowledge several unresolved alerts at once, with one optional note; return the
+    alerts this call acknowledged, in primary-key order.
+
+    All or nothing, in one transaction with the alert rows locked in primary-key order (as
+    every writer locks them, so two bulk acknowledgements never deadlock): UnknownAlert,
+    naming no alert, when any id is malformed, missing or at a branch ``actor`` may not see;
+    NotPermitted when ``actor`` may not acknowledge at one of the branches. Alerts someone
+    already acknowledged, or whose stock is back, are left as they are and not returned:
+    a list picked a moment ago still goes through after a colleague acknowledged one of it.
+    """
+    note = (note or "").strip()
+    if len(note) > NOTE_MAX_LENGTH:
+        raise InvalidInput(
+            _("A note takes at most %(max)d characters.") % {"max": NOTE_MAX_LENGTH}, field="note"
+        )
+    try:
+        wanted = {uuid.UUID(str(alert_id)) for alert_id in alert_ids}
+    except (TypeError, ValueError, AttributeError):
+        raise UnknownAlert(_("One of the alerts does not exist.")) from None
+    if not wanted:
+        raise InvalidInput(_("Choose at least one alert."), field="alerts")
+    if len(wanted) > BULK_MAX:
+        raise InvalidInput(
+            _("At most %(max)d alerts can be acknowledged at once.") % {"max": BULK_MAX},
+            field="alerts",
+        )
+    with transaction.atomic():
+        alerts = list(
+            selectors.visible_alerts(actor)
+            .select_for_update(of=("self",))
+            .filter(pk__in=wanted)
+            .order_by("pk")
+        )
+        if len(alerts) != len(wanted):
+            raise UnknownAlert(_("One of the alerts does not exist."))
+        may = permissions.rights(actor, {alert.branch_id for alert in alerts})
+        for alert in alerts:
+            if Action.ACKNOWLEDGE_ALERTS not in may.at(alert.branch_id):
+                raise permissions.deny(
+                    actor,
+                    _("You may not acknowledge alerts at %(branch)s.")
+                    % {"branch": alert.branch.code},
+                )
+        now = timezone.now()
+        acknowledged = [alert for alert in alerts if alert.status == AlertStatus.OPEN]
+        for alert in acknowledged:
+            alert.status = AlertStatus.ACKNOWLEDGED
+            alert.acknowledged_at = now
+            alert.acknowledged_by = actor
+            alert.acknowledgement_note = note
+        LowStockAlert.objects.bulk_update(
+            acknowledged, ["status", "acknowledged_at", "acknowledged_by", "acknowledgement_note"]
+        )
+        for alert in acknowledged:
+            realtime.publish(
+                AlertChange.ACKNOWLEDGED, AlertChanged.of(alert), branch=alert.branch_id
+            )
+    return acknowledged
+
+
 def _locked(actor: AnyUser, alert_id: uuid.UUID | str) -> LowStockAlert:
     """The alert locked for update, if ``actor`` may see it; else UnknownAlert, the same
     for an alert that does not exist."""

@@ -683,3 +683,127 @@ def test_no_open_alert_means_no_digest(smtp, manager):
 
     assert smtp.messages == []
     assert not AlertDigest.objects.exists()
+
+
+# acknowledging several at once ---------------------------------------------------------------
+
+
+def test_a_manager_acknowledges_several_alerts_with_one_note(branch, manager):
+    alerts = LowStockAlertFactory.create_batch(3, stock_level__branch=branch)
+
+    done = services.acknowledge_alerts(
+        actor=manager, alert_ids=[a.pk for a in alerts], note=" Reordered. "
+    )
+
+    assert [a.pk for a in done] == sorted(a.pk for a in alerts)
+    stored = LowStockAlert.objects.filter(pk__in=[a.pk for a in alerts])
+    assert {(a.status, a.acknowledged_by_id, a.acknowledgement_note) for a in stored} == {
+        (AlertStatus.ACKNOWLEDGED, manager.pk, "Reordered.")
+    }
+
+
+def test_bulk_acknowledgement_is_all_or_nothing_across_branches(branch):
+    other = BranchFactory()
+    user = ManagerFactory(branch=branch).user
+    MembershipFactory(user=user, branch=other, role=Role.STAFF)
+    mine = LowStockAlertFactory(stock_level__branch=branch)
+    theirs = LowStockAlertFactory(stock_level__branch=other)
+
+    with pytest.raises(NotPermitted):
+        services.acknowledge_alerts(actor=user, alert_ids=[mine.pk, theirs.pk])
+
+    mine.refresh_from_db()
+    assert mine.status == AlertStatus.OPEN
+
+
+def test_an_alert_of_a_hidden_branch_makes_the_whole_batch_unknown(branch, manager):
+    mine = LowStockAlertFactory(stock_level__branch=branch)
+    hidden = LowStockAlertFactory()
+
+    with pytest.raises(UnknownAlert) as refused:
+        services.acknowledge_alerts(actor=manager, alert_ids=[mine.pk, hidden.pk])
+
+    assert str(hidden.pk) not in refused.value.message
+    mine.refresh_from_db()
+    assert mine.status == AlertStatus.OPEN
+
+
+@pytest.mark.parametrize("alert_id", ["not-a-uuid", "00000000-0000-0000-0000-000000000000"])
+def test_a_missing_alert_makes_the_whole_batch_unknown(actor, alert_id):
+    mine = LowStockAlertFactory()
+
+    with pytest.raises(UnknownAlert):
+        services.acknowledge_alerts(actor=actor, alert_ids=[mine.pk, alert_id])
+
+    mine.refresh_from_db()
+    assert mine.status == AlertStatus.OPEN
+
+
+def test_acknowledged_and_resolved_alerts_in_a_batch_are_left_as_they_are(actor, manager):
+    earlier = LowStockAlertFactory(acknowledged=True, acknowledgement_note="first")
+    resolved = LowStockAlertFactory(resolved=True)
+    fresh = LowStockAlertFactory()
+
+    done = services.acknowledge_alerts(
+        actor=actor, alert_ids=[earlier.pk, resolved.pk, fresh.pk], note="second"
+    )
+
+    assert done == [fresh]
+    earlier.refresh_from_db()
+    resolved.refresh_from_db()
+    assert (earlier.acknowledgement_note, resolved.status) == ("first", AlertStatus.RESOLVED)
+
+
+def test_an_empty_batch_is_refused(actor):
+    with pytest.raises(InvalidInput) as refused:
+        services.acknowledge_alerts(actor=actor, alert_ids=[])
+
+    assert refused.value.field == "alerts"
+
+
+def test_a_batch_above_the_limit_is_refused(actor):
+    with pytest.raises(InvalidInput) as refused:
+        services.acknowledge_alerts(
+            actor=actor, alert_ids=[uuid.uuid4() for _ in range(services.BULK_MAX + 1)]
+        )
+
+    assert refused.value.field == "alerts"
+
+
+def test_a_bulk_acknowledgement_locks_its_alerts_in_key_order(actor):
+    from django.test.utils import CaptureQueriesContext
+
+    alerts = LowStockAlertFactory.create_batch(3)
+
+    with CaptureQueriesContext(connection) as queries:
+        services.acknowledge_alerts(actor=actor, alert_ids=[a.pk for a in reversed(alerts)])
+
+    locking = [q["sql"] for q in queries if "FOR UPDATE" in q["sql"]]
+    assert len(locking) == 1
+    assert 'ORDER BY "alerts_lowstockalert"."id" ASC' in locking[0]
+
+
+def test_a_bulk_acknowledgement_announces_each_alert_after_commit(
+    actor, published_events, django_capture_on_commit_callbacks
+):
+    from inventory_project.kernel import realtime
+
+    alerts = LowStockAlertFactory.create_batch(2)
+    published_events.clear()
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        services.acknowledge_alerts(actor=actor, alert_ids=[a.pk for a in alerts])
+
+    assert any(isinstance(callback, realtime._Outbox) for callback in callbacks)
+    assert sorted(e["data"]["alert"] for e in published_events) == sorted(str(a.pk) for a in alerts)
+    assert {e["type"] for e in published_events} == {AlertChange.ACKNOWLEDGED}
+
+
+def test_a_refused_batch_announces_nothing(branch, staff, published_events):
+    alert = LowStockAlertFactory(stock_level__branch=branch)
+    published_events.clear()
+
+    with pytest.raises(NotPermitted):
+        services.acknowledge_alerts(actor=staff, alert_ids=[alert.pk])
+
+    assert published_events == []
