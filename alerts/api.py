@@ -11,7 +11,12 @@ from rest_framework.response import Response
 
 from alerts import selectors, services
 from alerts.filters import AlertFilter
-from alerts.serializers import AcknowledgeSerializer, AlertSerializer
+from alerts.serializers import (
+    AcknowledgeSerializer,
+    AlertSerializer,
+    BulkAcknowledgedSerializer,
+    BulkAcknowledgeSerializer,
+)
 from inventory_project.kernel.idempotency import IdempotentWriteApi
 
 ALERT_ID = OpenApiParameter(
@@ -24,7 +29,8 @@ ALERT_ID = OpenApiParameter(
         operation_id="alerts_list",
         summary="List low-stock alerts",
         description="Alerts of the branches the caller may see, newest first. Filter by "
-        "branch, product and status (repeatable); paginated with a total.",
+        "branch, product and status (repeatable), search the product's SKU or name (q), "
+        "sort (ordering); paginated with a total.",
     )
 )
 class AlertListApi(generics.ListAPIView):
@@ -66,3 +72,27 @@ class AcknowledgeAlertApi(IdempotentWriteApi):
         alert = services.acknowledge_alert(actor=request.user, alert_id=alert_id, **data)
         fresh = selectors.visible_alerts(request.user).get(pk=alert.pk)
         return Response(AlertSerializer(fresh).data)
+
+
+@extend_schema_view(
+    post=extend_schema(
+        operation_id="alerts_acknowledge_many",
+        summary="Acknowledge several alerts",
+        description="Acknowledge up to 200 alerts at once with one optional note, all or "
+        "nothing: an alert the caller may not see (or that does not exist) answers 404 "
+        "(unknown_alert) naming none, one at a branch where they may not acknowledge 403. "
+        "Alerts already acknowledged or resolved are left as they are. Send an "
+        "`Idempotency-Key` to make retries safe.",
+        request=BulkAcknowledgeSerializer,
+        responses={200: BulkAcknowledgedSerializer},
+    )
+)
+class AcknowledgeAlertsApi(IdempotentWriteApi):
+    input_serializer = BulkAcknowledgeSerializer
+
+    def apply(self, request: Request, data: dict) -> Response:
+        done = services.acknowledge_alerts(
+            actor=request.user, alert_ids=data["alerts"], note=data["note"]
+        )
+        fresh = selectors.visible_alerts(request.user).filter(pk__in=[a.pk for a in done])
+        return Response({"acknowledged": AlertSerializer(fresh.order_by("pk"), many=True).data})

@@ -1,6 +1,7 @@
-"""The query parameters of the alert list; each filters on an indexed column."""
+"""The query parameters of the alert list."""
 
 import django_filters
+from django.db.models import Q, QuerySet
 
 from alerts.models import AlertStatus, LowStockAlert
 from inventory_project.kernel.filters import FilterSet, StableOrderingFilter
@@ -13,11 +14,31 @@ class AlertFilter(FilterSet):
         choices=AlertStatus.choices,
         help_text="Repeat for several: status=OPEN&status=ACKNOWLEDGED is every unresolved one.",
     )
+    q = django_filters.CharFilter(
+        method="search",
+        label="Search",
+        max_length=100,
+        help_text="Part of the product's SKU or name, in any case.",
+    )
     ordering = StableOrderingFilter(
-        fields=(("raised_at", "raised"),),
-        help_text="raised (oldest first) or -raised (newest first, the default).",
+        fields=(
+            ("raised_at", "raised"),
+            ("product__name", "name"),
+            ("branch__code", "branch"),
+            ("on_hand_at_trigger", "on_hand_at_trigger"),
+        ),
+        help_text="Sort by raised, name (the product's), branch (its code) or "
+        "on_hand_at_trigger; prefix - for descending. Newest raised first by default.",
     )
 
     class Meta:
         model = LowStockAlert
         fields = []
+
+    def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return search(queryset, value)
+
+
+def search(alerts: QuerySet, text: str) -> QuerySet:
+    """The alerts whose product's SKU or name contains ``text``, in any case."""
+    return alerts.filter(Q(product__sku__icontains=text) | Q(product__name__icontains=text))

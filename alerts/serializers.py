@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from alerts.models import LowStockAlert
-from alerts.services import NOTE_MAX_LENGTH
+from alerts.services import BULK_MAX, NOTE_MAX_LENGTH
 from inventory_project.kernel.api import StrictSerializer
 from stock.serializers import quantity
 
@@ -15,6 +15,15 @@ class AcknowledgeSerializer(StrictSerializer):
         default="",
         allow_blank=True,
         help_text='What is being done about it, e.g. "reordered, due Friday".',
+    )
+
+
+class BulkAcknowledgeSerializer(AcknowledgeSerializer):
+    alerts = serializers.ListField(
+        child=serializers.UUIDField(),
+        min_length=1,
+        max_length=BULK_MAX,
+        help_text=f"The ids of the alerts to acknowledge, at most {BULK_MAX}.",
     )
 
 
@@ -59,3 +68,11 @@ class AlertSerializer(serializers.ModelSerializer):
 
     def get_acknowledged_by_name(self, alert: LowStockAlert) -> str | None:
         return str(alert.acknowledged_by) if alert.acknowledged_by else None
+
+
+class BulkAcknowledgedSerializer(serializers.Serializer):
+    acknowledged = AlertSerializer(
+        many=True,
+        help_text="The alerts this request acknowledged; ones already acknowledged or "
+        "resolved were left as they are and are not listed.",
+    )

@@ -12,6 +12,7 @@ urlpatterns = [
 # API's JSON 404, not the HTML one.
 api_urlpatterns = [
     path("alerts/", api.AlertListApi.as_view(), name="api-alerts"),
+    path("alerts/acknowledge/", api.AcknowledgeAlertsApi.as_view(), name="api-alerts-acknowledge"),
     path("alerts/<str:alert_id>/", api.AlertDetailApi.as_view(), name="api-alert"),
     path(
         "alerts/<str:alert_id>/acknowledge/",

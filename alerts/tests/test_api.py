@@ -87,6 +87,37 @@ def test_the_alert_list_takes_a_fixed_number_of_queries(django_assert_num_querie
     assert response.json()["count"] == 22
 
 
+def test_alerts_are_searched_by_sku_or_name_in_any_case(actor):
+    drill = LowStockAlertFactory(stock_level__product__name="Cordless Drill")
+    by_sku = LowStockAlertFactory(stock_level__product__sku="DRL-77")
+    LowStockAlertFactory(stock_level__product__name="Hammer", stock_level__product__sku="H-1")
+
+    found = {row["id"] for row in alerts(actor, q="drIL").json()["results"]}
+
+    assert found == {str(drill.pk)}
+    assert {row["id"] for row in alerts(actor, q="drl-").json()["results"]} == {str(by_sku.pk)}
+
+
+@pytest.mark.parametrize(
+    ("ordering", "key"),
+    [
+        ("name", lambda row: row["product_name"]),
+        ("-branch", lambda row: row["branch_code"]),
+        ("on_hand_at_trigger", lambda row: float(row["on_hand_at_trigger"])),
+    ],
+)
+def test_alerts_sort_as_asked(actor, ordering, key):
+    for on_hand in (3, 1, 2):
+        alert = LowStockAlertFactory()
+        LowStockAlert.objects.filter(pk=alert.pk).update(on_hand_at_trigger=on_hand)
+
+    rows = alerts(actor, ordering=ordering).json()["results"]
+
+    assert [key(row) for row in rows] == sorted(
+        (key(row) for row in rows), reverse=ordering.startswith("-")
+    )
+
+
 def test_another_branchs_alert_answers_404(manager):
     elsewhere = LowStockAlertFactory()
 
@@ -273,3 +304,70 @@ def test_bad_preferences_are_a_400(manager, body):
     assert response.status_code == 400
     manager.refresh_from_db()
     assert manager.alert_mail == AlertMail.EACH
+
+
+# Acknowledging several --------------------------------------------------------------------
+
+
+def acknowledge_many(user, body, **headers):
+    return api_client(user).post(reverse("api-alerts-acknowledge"), body, format="json", **headers)
+
+
+def test_a_manager_acknowledges_several_alerts(manager, branch):
+    picked = LowStockAlertFactory.create_batch(2, stock_level__branch=branch)
+
+    response = acknowledge_many(manager, {"alerts": [str(a.pk) for a in picked], "note": "Ok"})
+
+    assert response.status_code == 200
+    rows = response.json()["acknowledged"]
+    assert {row["id"] for row in rows} == {str(a.pk) for a in picked}
+    states = {(row["status"], row["acknowledgement_note"]) for row in rows}
+    assert states == {("ACKNOWLEDGED", "Ok")}
+
+
+def test_a_retried_bulk_acknowledgement_answers_as_the_first(manager, alert):
+    first = acknowledge_many(manager, {"alerts": [str(alert.pk)]}, HTTP_IDEMPOTENCY_KEY="bulk-1")
+
+    retry = acknowledge_many(manager, {"alerts": [str(alert.pk)]}, HTTP_IDEMPOTENCY_KEY="bulk-1")
+    again = acknowledge_many(manager, {"alerts": [str(alert.pk)]})
+
+    assert retry.json() == first.json()
+    assert len(first.json()["acknowledged"]) == 1
+    assert again.json() == {"acknowledged": []}
+
+
+def test_a_bulk_acknowledgement_with_a_hidden_alert_answers_404_and_changes_nothing(manager, alert):
+    hidden = LowStockAlertFactory()
+
+    response = acknowledge_many(manager, {"alerts": [str(alert.pk), str(hidden.pk)]})
+
+    assert response.status_code == 404
+    assert str(hidden.pk) not in response.content.decode()
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.OPEN
+
+
+def test_staff_may_not_acknowledge_several(staff, alert):
+    response = acknowledge_many(staff, {"alerts": [str(alert.pk)]})
+
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{}, {"alerts": []}, {"alerts": ["nope"]}, {"alerts": "x"}, {"alerts": [None]}],
+)
+def test_bad_bulk_acknowledgement_input_is_a_400_naming_alerts(manager, body):
+    response = acknowledge_many(manager, body)
+
+    assert response.status_code == 400
+    assert {field.split(".")[0] for field in response.json()["fields"]} == {"alerts"}
+
+
+def test_more_than_200_alerts_at_once_is_a_400(manager):
+    from uuid import uuid4
+
+    response = acknowledge_many(manager, {"alerts": [str(uuid4()) for _ in range(201)]})
+
+    assert response.status_code == 400
+    assert "alerts" in response.json()["fields"]
