@@ -119,6 +119,7 @@ PAGES = {
     "new product form": (page("product-new"), [SEEN, REFUSED, REFUSED, REFUSED, SIGN_IN]),
     "alerts": (page("alerts"), [SEEN, SEEN, SEEN, SEEN, SIGN_IN]),
     "account": (page("account"), [SEEN, SEEN, SEEN, SEEN, SIGN_IN]),
+    "branch directory": (page("branch-directory"), [SEEN, SEEN, SEEN, SEEN, SIGN_IN]),
 }
 
 
