@@ -21,6 +21,7 @@ urlpatterns = [
     path("alerts/", include("alerts.urls")),
     path("catalog/", include(catalog_pages)),
     path("scan/", include(scan_pages)),
+    path("branches/", include("branches.page_urls")),
     path("alerts/badge/", views.alert_badge, name="alert-badge"),
     path("admin/", admin.site.urls),
     path("api/v1/", views.ApiRoot.as_view(), name="api-root"),
