@@ -5,6 +5,7 @@ from alerts import api, views
 # Pages, mounted under /alerts/.
 urlpatterns = [
     path("", views.alert_list, name="alerts"),
+    path("acknowledge/", views.acknowledge_selected, name="alerts-acknowledge"),
     path("<uuid:alert_id>/acknowledge/", views.acknowledge, name="alert-acknowledge"),
 ]
 

@@ -258,3 +258,251 @@ def test_acknowledging_without_the_csrf_token_is_refused(manager, branch):
     assert response.status_code == 403
     alert.refresh_from_db()
     assert alert.status == AlertStatus.OPEN
+
+
+# Search and sort --------------------------------------------------------------------------
+
+
+def names_in(response, *names) -> list[str]:
+    """``names`` in the order the page shows them."""
+    html = response.content.decode()
+    return sorted((name for name in names if name in html), key=html.index)
+
+
+def test_the_list_searches_the_sku_or_name_in_any_case(staff, branch):
+    alert_at(branch, "Oat milk")
+    LowStockAlertFactory(
+        stock_level__branch=branch,
+        stock_level__product=ProductFactory(name="Rye bread", sku="BRD-9"),
+    )
+    alert_at(branch, "Espresso")
+
+    client = page_client(staff)
+
+    assert names_in(client.get(reverse("alerts"), {"q": "OAT"}), "Oat milk", "Rye bread") == [
+        "Oat milk"
+    ]
+    assert names_in(client.get(reverse("alerts"), {"q": "brd-"}), "Oat milk", "Rye bread") == [
+        "Rye bread"
+    ]
+
+
+def test_the_list_sorts_by_product_name(staff, branch):
+    for name in ("Banana", "Cherry", "Apple"):
+        alert_at(branch, name)
+
+    response = page_client(staff).get(reverse("alerts"), {"sort": "product"})
+
+    assert names_in(response, "Banana", "Cherry", "Apple") == ["Apple", "Banana", "Cherry"]
+
+
+def test_the_list_sorts_oldest_first(staff, branch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    alert_at(branch, "Recent", raised_at=timezone.now())
+    alert_at(branch, "Ancient", raised_at=timezone.now() - timedelta(days=3))
+
+    client = page_client(staff)
+
+    assert names_in(client.get(reverse("alerts")), "Recent", "Ancient") == ["Recent", "Ancient"]
+    assert names_in(client.get(reverse("alerts"), {"sort": "oldest"}), "Recent", "Ancient") == [
+        "Ancient",
+        "Recent",
+    ]
+
+
+def test_the_list_sorts_by_on_hand_when_raised(staff, branch):
+    for name, on_hand in (("Two", 2), ("Five", 5), ("One", 1)):
+        alert = alert_at(branch, name)
+        LowStockAlert.objects.filter(pk=alert.pk).update(on_hand_at_trigger=on_hand)
+
+    response = page_client(staff).get(reverse("alerts"), {"sort": "on_hand"})
+
+    assert names_in(response, "Two", "Five", "One") == ["One", "Two", "Five"]
+
+
+def test_an_unknown_sort_or_product_is_no_sort_or_filter(staff, branch):
+    alert_at(branch, "Oat milk")
+
+    response = page_client(staff).get(reverse("alerts"), {"sort": "nope", "product": "x"})
+
+    assertContains(response, "Oat milk")
+
+
+def test_the_list_filters_by_product(staff, branch):
+    alert = alert_at(branch, "Oat milk")
+    alert_at(branch, "Rye bread")
+
+    response = page_client(staff).get(reverse("alerts"), {"product": alert.product_id})
+
+    assert names_in(response, "Oat milk", "Rye bread") == ["Oat milk"]
+
+
+def test_paging_links_keep_the_search_and_sort(staff, branch):
+    for number in range(51):
+        alert_at(branch, f"Milk {number}")
+
+    response = page_client(staff).get(reverse("alerts"), {"q": "milk", "sort": "product"})
+
+    assertContains(response, "q=milk&amp;sort=product&amp;page=2")
+
+
+def test_htmx_gets_only_the_results(staff, branch):
+    alert_at(branch, "Oat milk")
+
+    response = page_client(staff).get(reverse("alerts"), {"q": "oat"}, HTTP_HX_REQUEST="true")
+
+    html = response.content.decode()
+    assert 'id="alert-results"' in html
+    assert "<html" not in html
+    assert "Oat milk" in html
+
+
+def test_a_search_costs_the_same_queries_whatever_the_number_of_alerts(
+    manager, branch, django_assert_num_queries
+):
+    client = page_client(manager)
+    params = {"q": "milk", "sort": "branch", "status": "all"}
+    alert_at(branch, "Milk 0")
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(reverse("alerts"), params).status_code == 200
+    for number in range(30):
+        alert_at(branch, f"Milk {number + 1}", acknowledged=number % 2 == 0)
+
+    with django_assert_num_queries(len(few)):
+        response = client.get(reverse("alerts"), params)
+
+    assertContains(response, "Milk 30")
+
+
+# Acknowledging several --------------------------------------------------------------------
+
+
+def bulk(client: Client, alerts, **data):
+    form = {"once": data.pop("once", "k-" + "".join(str(a.pk)[:4] for a in alerts) + "x")}
+    return client.post(
+        reverse("alerts-acknowledge"), {"alerts": [str(a.pk) for a in alerts], **form, **data}
+    )
+
+
+def test_managers_get_a_checkbox_per_open_alert(manager, branch):
+    alert = alert_at(branch, "Oat milk")
+    done = alert_at(branch, "Rye bread", acknowledged=True)
+
+    response = page_client(manager).get(reverse("alerts"))
+
+    assertContains(response, f'value="{alert.pk}"')
+    assertNotContains(response, f'value="{done.pk}"')
+    assertContains(response, reverse("alerts-acknowledge"))
+
+
+def test_staff_get_no_checkboxes(staff, branch):
+    alert_at(branch, "Oat milk")
+
+    response = page_client(staff).get(reverse("alerts"))
+
+    assertNotContains(response, reverse("alerts-acknowledge"))
+
+
+def test_a_manager_acknowledges_the_selected_alerts(manager, branch):
+    picked = [alert_at(branch, "Oat milk"), alert_at(branch, "Rye bread")]
+    left = alert_at(branch, "Espresso")
+
+    response = bulk(page_client(manager), picked, note="Ordered", q="o", sort="product")
+
+    back = f"{reverse('alerts')}?q=o&sort=product"
+    assertRedirects(response, back, fetch_redirect_response=False)
+    statuses = dict(LowStockAlert.objects.values_list("pk", "status"))
+    assert {statuses[a.pk] for a in picked} == {AlertStatus.ACKNOWLEDGED}
+    assert statuses[left.pk] == AlertStatus.OPEN
+
+
+def test_the_page_says_how_many_were_acknowledged(manager, branch):
+    picked = [alert_at(branch, "Oat milk"), alert_at(branch, "Rye bread")]
+    client = page_client(manager)
+
+    response = client.get(bulk(client, picked).url)
+
+    assertContains(response, "You acknowledged 2 alerts.")
+
+
+def test_a_double_submitted_bulk_form_acknowledges_once(manager, branch, published_events):
+    picked = [alert_at(branch, "Oat milk")]
+    client = page_client(manager)
+    published_events.clear()
+
+    bulk(client, picked, once="same-key")
+    again = bulk(client, picked, once="same-key")
+
+    assert len(published_events) == 1
+    assertContains(client.get(again.url), "Already recorded")
+
+
+def test_an_empty_selection_is_refused_beside_the_button(manager, branch):
+    alert_at(branch, "Oat milk")
+
+    response = bulk(page_client(manager), [], note="typed")
+
+    assert response.status_code == 400
+    assertContains(response, "Choose at least one alert.", status_code=400)
+    assertContains(response, 'value="typed"', status_code=400)
+
+
+def test_a_refused_bulk_form_keeps_the_selection_and_the_filters(manager, branch):
+    picked = alert_at(branch, "Oat milk")
+    alert_at(branch, "Oat bran")
+
+    response = bulk(page_client(manager), [picked], note="x" * 501, q="oat")
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert f'value="{picked.pk}" id="select-{picked.pk}" checked' in html
+    assert html.count(" checked") == 1
+    assert 'name="q" value="oat"' in html
+    picked.refresh_from_db()
+    assert picked.status == AlertStatus.OPEN
+
+
+def test_a_selection_with_a_branch_the_user_may_not_acknowledge_at_is_refused(branch):
+    other = BranchFactory()
+    user = MembershipFactory(branch=branch, role=Role.MANAGER).user
+    MembershipFactory(user=user, branch=other, role=Role.STAFF)
+    mine, theirs = alert_at(branch, "Oat milk"), alert_at(other, "Rye bread")
+
+    response = bulk(page_client(user), [mine, theirs])
+
+    assert response.status_code == 403
+    mine.refresh_from_db()
+    assert mine.status == AlertStatus.OPEN
+
+
+def test_a_selection_with_another_branchs_alert_is_not_found(manager, branch):
+    mine = alert_at(branch, "Oat milk")
+    hidden = LowStockAlertFactory()
+
+    response = bulk(page_client(manager), [mine, hidden])
+
+    assert response.status_code == 404
+    mine.refresh_from_db()
+    assert mine.status == AlertStatus.OPEN
+
+
+def test_acknowledging_several_takes_a_post_only(manager):
+    assert page_client(manager).get(reverse("alerts-acknowledge")).status_code == 405
+
+
+# The badge --------------------------------------------------------------------------------
+
+
+def test_the_badge_still_counts_alerts_acknowledged_in_bulk(manager, branch):
+    picked = [alert_at(branch, "Oat milk"), alert_at(branch, "Rye bread")]
+    client = page_client(manager)
+    before = client.get(reverse("alert-badge")).content.decode()
+
+    bulk(client, picked)
+
+    after = client.get(reverse("alert-badge")).content.decode()
+    assert ">2</span>" in before
+    assert after == before
