@@ -1,9 +1,9 @@
-"""Pages of stock mounted outside /stock/: the catalog pages (under /catalog/) and the scan
-page (under /scan/)."""
+"""Pages of stock mounted outside /stock/: the catalog pages (under /catalog/), the scan
+page (under /scan/) and the audit ledger (under /audit/)."""
 
 from django.urls import path
 
-from stock.views import products, scan
+from stock.views import audit, products, scan
 
 catalog_urlpatterns = [
     path("products/", products.product_list, name="products"),
@@ -18,4 +18,9 @@ scan_urlpatterns = [
     path("", scan.scan, name="scan"),
     path("record/", scan.scan_record, name="scan-record"),
     path("undo/", scan.scan_undo, name="scan-undo"),
+]
+
+audit_urlpatterns = [
+    path("", audit.audit, name="audit"),
+    path("export.csv", audit.audit_export, name="audit-export"),
 ]
