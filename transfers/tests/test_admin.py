@@ -114,3 +114,49 @@ def test_lines_and_events_have_no_admin_of_their_own():
     assert Transfer in admin.site._registry
     assert TransferEvent not in admin.site._registry
     assert TransferLine not in admin.site._registry
+
+
+def test_the_change_page_heads_lines_and_events_by_name_not_id(admin_client, transfer):
+    response = admin_client.get(url("change", transfer.pk))
+
+    originals = response.text.split('<td class="original">')[1:]
+    heads = [cell.split("</p>")[0].split("<p>")[1].strip() for cell in originals]
+    assert heads == [
+        "CUP-2 · Mug",
+        "TEA-1 · Green tea",
+        f"{transfer.reference} · sent · SRC → DST",
+        f"{transfer.reference} · shipped · SRC → DST",
+        f"{transfer.reference} · received · SRC → DST",
+    ]
+
+
+def test_no_line_or_event_is_headed_by_an_id(admin_client, transfer):
+    response = admin_client.get(url("change", transfer.pk))
+
+    originals = "".join(response.text.split('<td class="original">')[1:])
+    for line in transfer.lines.all():
+        assert f"of {line.product_id}" not in originals
+    assert f"{transfer.pk}:" not in originals
+
+
+def test_the_change_page_runs_a_constant_number_of_queries(
+    admin_client, actor, source, destination
+):
+    def shipped_with(count: int) -> Transfer:
+        products = [ProductFactory() for _ in range(count)]
+        for product in products:
+            stocked(source, product, 5)
+        transfer = sent(actor, source, destination, *[(product, 1) for product in products])
+        services.ship_transfer(actor=actor, transfer_id=transfer.pk)
+        return transfer
+
+    small, large = shipped_with(1), shipped_with(12)
+    admin_client.get(url("change", small.pk))  # what a process reads once (content types)
+    with CaptureQueriesContext(connection) as few:
+        assert admin_client.get(url("change", small.pk)).status_code == 200
+
+    with CaptureQueriesContext(connection) as many:
+        response = admin_client.get(url("change", large.pk))
+
+    assert "SRC → DST" in response.text
+    assert len(many) == len(few)
