@@ -506,3 +506,21 @@ def test_the_badge_still_counts_alerts_acknowledged_in_bulk(manager, branch):
     after = client.get(reverse("alert-badge")).content.decode()
     assert ">2</span>" in before
     assert after == before
+
+
+# The item page's link ---------------------------------------------------------------------
+
+
+def test_the_item_page_links_to_its_alerts_which_list_that_product_at_that_branch(staff, branch):
+    from html import unescape
+
+    alert = alert_at(branch, "Oat milk", resolved=True)
+    alert_at(branch, "Rye bread")
+    client = page_client(staff)
+
+    page = client.get(item_page(alert)).content.decode()
+
+    link = f"{reverse('alerts')}?status=all&branch={branch.code}&product={alert.product_id}"
+    assert f'href="{link}"'.replace("&", "&amp;") in page
+    listed = client.get(unescape(link))
+    assert names_in(listed, "Oat milk", "Rye bread") == ["Oat milk"]
