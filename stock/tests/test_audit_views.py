@@ -353,6 +353,18 @@ def test_the_export_costs_the_same_queries_however_many_rows(admin, branch, coun
 EXPORT_QUERIES = 5
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_export_reads_by_cursor_outside_a_transaction(branch):
+    """As served: no transaction around the request, the cursor held across commits."""
+    admin = AdminFactory()
+    _receipts(admin, branch, 2100)
+
+    rows = exported(export(admin))
+
+    assert len(rows) == 2100
+    assert len({row["movement"] for row in rows}) == 2100
+
+
 def _receipts(admin, branch, count):
     """``count`` receipts, written in batches of up to 300 lines (one transaction each)."""
     products = ProductFactory.create_batch(min(count, 300))
