@@ -63,6 +63,7 @@ EXPORT_COLUMNS = (
 # A spreadsheet runs a cell starting with one of these as a formula (and some, a tab or a
 # carriage return first); notes and names are typed by people.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FIRST_DAY, LAST_DAY = datetime.date(1900, 1, 1), datetime.date(9999, 12, 30)
 
 
 class AuditForm(forms.Form):
@@ -84,6 +85,11 @@ class AuditForm(forms.Form):
 
     def clean(self) -> dict:
         cleaned = super().clean()
+        for name in ("from", "to"):
+            day = cleaned.get(name)
+            # Days near the calendar's ends overflow once moved into another time zone.
+            if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+                self.add_error(name, _("Enter a day between the years 1900 and 9999."))
         start, end = cleaned.get("from"), cleaned.get("to")
         if start is not None and end is not None and start > end:
             self.add_error("from", _("This is after the last day asked for."))
