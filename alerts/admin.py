@@ -33,16 +33,24 @@ class LowStockAlertAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Acknowledge the selected alerts")
     def acknowledge(self, request, queryset) -> None:
-        done = 0
-        for alert_id in queryset.values_list("pk", flat=True):
-            try:
-                services.acknowledge_alert(actor=request.user, alert_id=alert_id)
-            except DomainError as error:
-                self.message_user(request, error.message, messages.WARNING)
-            else:
-                done += 1
-        if done:
-            self.message_user(request, f"Acknowledged {done} alert{'s' if done != 1 else ''}.")
+        # All or nothing, as on the alerts page; ones acknowledged or resolved stay as they are.
+        selected = list(queryset.values_list("pk", flat=True)[: services.BULK_MAX + 1])
+        try:
+            done = services.acknowledge_alerts(actor=request.user, alert_ids=selected)
+        except DomainError as error:
+            self.message_user(request, error.message, messages.WARNING)
+            return
+        left = len(selected) - len(done)
+        self.message_user(
+            request, f"Acknowledged {len(done)} alert{'s' if len(done) != 1 else ''}."
+        )
+        if left:
+            self.message_user(
+                request,
+                f"Left {left} already acknowledged or resolved as "
+                f"{'it was' if left == 1 else 'they were'}.",
+                messages.WARNING,
+            )
 
     @admin.display(description="on hand when raised", ordering="on_hand_at_trigger")
     def on_hand(self, alert: LowStockAlert) -> str:

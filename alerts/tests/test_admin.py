@@ -70,7 +70,7 @@ def test_the_back_office_acknowledges_selected_alerts_through_the_service(admin_
     assert alert.status == AlertStatus.ACKNOWLEDGED
     page = response.content.decode()
     assert "Acknowledged 1 alert." in page
-    assert "the stock is back" in page
+    assert "Left 1 already acknowledged or resolved as it was." in page
 
 
 def test_the_changelist_filters_by_where_the_email_is(admin_client):
@@ -80,3 +80,18 @@ def test_the_changelist_filters_by_where_the_email_is(admin_client):
     response = admin_client.get(url("changelist"), {"mail_status__exact": MailStatus.PENDING})
 
     assert list(response.context["cl"].result_list) == [owed]
+
+
+def test_the_back_office_acknowledges_all_or_nothing(admin_client):
+    from alerts import services
+
+    alerts = LowStockAlertFactory.create_batch(services.BULK_MAX + 1)
+
+    response = admin_client.post(
+        url("changelist"),
+        {"action": "acknowledge", "_selected_action": [a.pk for a in alerts]},
+        follow=True,
+    )
+
+    assert "At most 200 alerts" in response.content.decode()
+    assert not LowStockAlert.objects.filter(status=AlertStatus.ACKNOWLEDGED).exists()
