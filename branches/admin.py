@@ -12,9 +12,9 @@ class BranchAdmin(ServiceAdmin):
         "update": services.update_branch,
         "delete": services.delete_branch,
     }
-    list_display = ["code", "name", "timezone", "is_active", "created_at"]
-    list_filter = ["is_active", "timezone"]
-    search_fields = ["code", "name", "address"]
+    list_display = ["code", "name", "kind", "city", "timezone", "is_active", "created_at"]
+    list_filter = ["is_active", "kind", "timezone"]
+    search_fields = ["code", "name", "city", "address"]
     ordering = ["code"]
 
     def get_exclude(self, request, obj=None):

@@ -85,9 +85,9 @@ class BranchDirectoryApi(generics.ListAPIView):
         operation_id="branches_directory",
         summary="The branch directory",
         description="Every active branch, ordered by code, for anyone signed in: id, code, "
-        "name and address only. Stock, people and history of a branch stay behind "
-        "`branches/` and the other endpoints, which answer only the branches the caller "
-        "may see.",
+        "name, kind (SHOP or WAREHOUSE), city and address only. Stock, people and history "
+        "of a branch stay behind `branches/` and the other endpoints, which answer only the "
+        "branches the caller may see.",
     )
     def get(self, request: Request, *args, **kwargs) -> Response:
         return super().get(request, *args, **kwargs)

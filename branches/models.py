@@ -5,11 +5,17 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
 
 def validate_timezone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
         raise ValidationError(f"{value!r} is not a known time zone (e.g. Europe/Berlin).")
+
+
+class BranchKind(models.TextChoices):
+    SHOP = "SHOP", _("Shop")
+    WAREHOUSE = "WAREHOUSE", _("Warehouse")
 
 
 class Branch(models.Model):
@@ -28,6 +34,8 @@ class Branch(models.Model):
         help_text="Short unique code used on labels and reports, e.g. BER-01.",
     )
     name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=9, choices=BranchKind.choices, default=BranchKind.SHOP)
+    city = models.CharField(max_length=80, blank=True)
     address = models.TextField(blank=True)
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     is_active = models.BooleanField(

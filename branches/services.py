@@ -14,27 +14,35 @@ from django.db.models.deletion import ProtectedError, RestrictedError
 from django.utils.translation import gettext as _
 
 from branches.errors import UnknownBranch
-from branches.models import Branch
+from branches.models import Branch, BranchKind
 from inventory_project.kernel.access import require_admin
 from inventory_project.kernel.errors import Conflict, InvalidInput
 from inventory_project.kernel.validation import full_clean, save_validated
 
-EDITABLE_FIELDS = frozenset({"code", "name", "address", "timezone", "is_active"})
+EDITABLE_FIELDS = frozenset({"code", "name", "kind", "city", "address", "timezone", "is_active"})
 
 
 def create_branch(
-    *, actor: Any, code: str, name: str, address: str = "", timezone: str = "UTC"
+    *,
+    actor: Any,
+    code: str,
+    name: str,
+    kind: str = BranchKind.SHOP,
+    city: str = "",
+    address: str = "",
+    timezone: str = "UTC",
 ) -> Branch:
     """Open a branch. Its code and its name (whatever their case) must be unused."""
     require_admin(actor, _("Only an administrator can open branches."))
-    branch = Branch(code=code, name=name, address=address, timezone=timezone)
+    branch = Branch(code=code, name=name, kind=kind, city=city, address=address, timezone=timezone)
     with transaction.atomic():
         save_validated(branch, _validate)
     return branch
 
 
 def update_branch(*, actor: Any, branch_id: uuid.UUID | str, **changes: Any) -> Branch:
-    """Change any of ``code``, ``name``, ``address``, ``timezone`` and ``is_active``.
+    """Change any of ``code``, ``name``, ``kind``, ``city``, ``address``, ``timezone`` and
+    ``is_active``.
 
     Deactivating a branch keeps its stock and history; it takes no more movements.
     """

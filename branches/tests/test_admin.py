@@ -29,6 +29,8 @@ def branch_data(branch, **changes):
     data = {
         "code": branch.code,
         "name": branch.name,
+        "kind": branch.kind,
+        "city": branch.city,
         "address": branch.address,
         "timezone": branch.timezone,
     }
@@ -43,7 +45,8 @@ def test_a_branch_opened_in_the_admin_goes_through_the_service_and_is_active(adm
 
     with mock.patch.dict(BranchAdmin.services, create=create):
         response = admin_client.post(
-            url("add"), {"code": "BER-01", "name": "Berlin", "timezone": "Europe/Berlin"}
+            url("add"),
+            {"code": "BER-01", "name": "Berlin", "kind": "SHOP", "timezone": "Europe/Berlin"},
         )
 
     assert response.status_code == 302
@@ -54,7 +57,8 @@ def test_a_branch_opened_in_the_admin_goes_through_the_service_and_is_active(adm
 
 def test_a_name_taken_whatever_its_case_is_refused_beside_the_name(admin_client, branch):
     response = admin_client.post(
-        url("add"), {"code": "NEW-01", "name": branch.name.upper(), "timezone": "UTC"}
+        url("add"),
+        {"code": "NEW-01", "name": branch.name.upper(), "kind": "SHOP", "timezone": "UTC"},
     )
 
     assert response.status_code == 200

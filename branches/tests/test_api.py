@@ -87,6 +87,8 @@ def test_branches_are_described_in_full(admin):
             "id": str(branch.pk),
             "code": "BER-01",
             "name": "Berlin",
+            "kind": "SHOP",
+            "city": "",
             "address": "Unter den Linden 1",
             "timezone": "Europe/Berlin",
             "is_active": True,
@@ -195,6 +197,36 @@ def test_an_admin_opens_a_branch(admin):
     branch = Branch.objects.get(code="BER-01")
     assert response.json()["id"] == str(branch.pk)
     assert (response.json()["address"], branch.timezone) == ("", "Europe/Berlin")
+
+
+def test_an_admin_opens_a_warehouse_in_a_city(admin):
+    response = api_client(admin).post(
+        reverse("api-branches"),
+        {"code": "WH-01", "name": "Central", "kind": "WAREHOUSE", "city": "Berlin"},
+        format="json",
+    )
+
+    assert response.status_code == 201
+    assert (response.json()["kind"], response.json()["city"]) == ("WAREHOUSE", "Berlin")
+
+
+def test_an_unknown_kind_is_refused_naming_the_field(admin):
+    response = api_client(admin).post(
+        reverse("api-branches"), {"code": "K-01", "name": "Kiosk", "kind": "KIOSK"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["kind"]
+
+
+def test_an_admin_changes_a_branchs_kind_and_city(admin):
+    branch = BranchFactory()
+
+    response = api_client(admin).patch(
+        detail(branch.pk), {"kind": "WAREHOUSE", "city": "Hamburg"}, format="json"
+    )
+
+    assert (response.json()["kind"], response.json()["city"]) == ("WAREHOUSE", "Hamburg")
 
 
 @pytest.mark.parametrize("role", [Role.MANAGER, Role.STAFF])

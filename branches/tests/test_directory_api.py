@@ -51,7 +51,9 @@ def test_inactive_branches_are_left_out(staff):
 
 
 def test_a_branch_answers_only_its_public_fields(staff):
-    other = BranchFactory(code="HAM-01", name="Hamburg", address="Hafenstraße 1")
+    other = BranchFactory(
+        code="HAM-01", name="Hamburg", kind="WAREHOUSE", city="Hamburg", address="Hafenstraße 1"
+    )
     receive_stock(
         actor=MembershipFactory(branch=other, role=Role.MANAGER).user,
         branch_id=other.pk,
@@ -62,18 +64,39 @@ def test_a_branch_answers_only_its_public_fields(staff):
     response = api_client(staff).get(URL, {"q": "HAM"})
 
     assert response.json()["results"] == [
-        {"id": str(other.pk), "code": "HAM-01", "name": "Hamburg", "address": "Hafenstraße 1"}
+        {
+            "id": str(other.pk),
+            "code": "HAM-01",
+            "name": "Hamburg",
+            "kind": "WAREHOUSE",
+            "city": "Hamburg",
+            "address": "Hafenstraße 1",
+        }
     ]
 
 
-@pytest.mark.parametrize("q", ["ham", "Hansestadt"])
-def test_q_searches_code_and_name_whatever_its_case(staff, q):
-    BranchFactory(code="HAM-01", name="Hansestadt")
+@pytest.mark.parametrize("q", ["ham", "Hansestadt", "HAMBURG"])
+def test_q_searches_code_name_and_city_whatever_its_case(staff, q):
+    BranchFactory(code="HAM-01", name="Hansestadt", city="Hamburg")
     BranchFactory(code="MUC-01", name="München")
 
     response = api_client(staff).get(URL, {"q": q})
 
     assert codes(response) == ["HAM-01"]
+
+
+def test_kind_lists_only_shops_or_warehouses(staff):
+    BranchFactory(code="WH-01", kind="WAREHOUSE")
+
+    response = api_client(staff).get(URL, {"kind": "WAREHOUSE"})
+
+    assert codes(response) == ["WH-01"]
+
+
+def test_an_unknown_kind_is_refused(staff):
+    response = api_client(staff).get(URL, {"kind": "KIOSK"})
+
+    assert response.status_code == 400
 
 
 def test_the_directory_is_paginated(staff):

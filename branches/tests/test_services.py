@@ -6,7 +6,7 @@ from accounts.models import Role
 from accounts.tests.factories import AdminFactory, MembershipFactory
 from branches import services
 from branches.errors import UnknownBranch
-from branches.models import Branch
+from branches.models import Branch, BranchKind
 from branches.tests.factories import BranchFactory
 from catalog.tests.factories import ProductFactory
 from inventory_project.kernel.errors import Conflict, InvalidInput
@@ -26,6 +26,40 @@ def test_a_branch_is_created_with_utc_and_no_address_unless_given(actor):
         "UTC",
         True,
     )
+
+
+def test_a_branch_opens_as_a_shop_in_no_city_unless_given(actor):
+    branch = services.create_branch(actor=actor, code="BER-01", name="Berlin")
+
+    branch.refresh_from_db()
+    assert (branch.kind, branch.city) == (BranchKind.SHOP, "")
+
+
+def test_a_warehouse_is_opened_in_its_city(actor):
+    branch = services.create_branch(
+        actor=actor, code="WH-01", name="Central", kind=BranchKind.WAREHOUSE, city="Berlin"
+    )
+
+    branch.refresh_from_db()
+    assert (branch.kind, branch.city) == (BranchKind.WAREHOUSE, "Berlin")
+
+
+def test_an_unknown_kind_is_refused_naming_the_field(actor):
+    with pytest.raises(InvalidInput) as error:
+        services.create_branch(actor=actor, code="BER-01", name="Berlin", kind="KIOSK")
+
+    assert error.value.field == "kind"
+
+
+def test_kind_and_city_are_changed(actor):
+    branch = BranchFactory()
+
+    services.update_branch(
+        actor=actor, branch_id=branch.pk, kind=BranchKind.WAREHOUSE, city="Hamburg"
+    )
+
+    branch.refresh_from_db()
+    assert (branch.kind, branch.city) == (BranchKind.WAREHOUSE, "Hamburg")
 
 
 def test_a_used_code_is_refused_naming_the_field(actor):

@@ -10,6 +10,7 @@ from pytest_django.asserts import assertContains, assertNotContains, assertRedir
 
 from accounts.models import Role
 from accounts.tests.factories import MembershipFactory
+from branches.models import BranchKind
 from branches.tests.factories import BranchFactory
 from catalog.tests.factories import ProductFactory
 from inventory_project.tests.helpers import page_client
@@ -27,7 +28,13 @@ def staff():
 
 @pytest.fixture
 def hamburg():
-    return BranchFactory(code="HAM-01", name="Hamburg Hafen", address="Hafenstraße 1")
+    return BranchFactory(
+        code="HAM-01",
+        name="Hamburg Hafen",
+        kind=BranchKind.WAREHOUSE,
+        city="Hamburg",
+        address="Hafenstraße 1",
+    )
 
 
 def test_anonymous_visitors_are_sent_to_sign_in():
@@ -46,6 +53,25 @@ def test_other_branches_show_their_address(staff, hamburg):
     response = page_client(staff).get(URL)
 
     assertContains(response, "Hafenstraße 1")
+
+
+def test_other_branches_show_their_kind_and_city(staff, hamburg):
+    response = page_client(staff).get(URL)
+
+    assertContains(response, '<td data-label="Kind">Warehouse</td>')
+    assertContains(response, '<td data-label="City">Hamburg</td>')
+
+
+def test_kind_shows_only_shops_or_warehouses(staff, hamburg):
+    response = page_client(staff).get(URL, {"kind": "WAREHOUSE"})
+
+    assertNotContains(response, "Berlin")
+
+
+def test_an_unknown_kind_shows_every_branch(staff, hamburg):
+    response = page_client(staff).get(URL, {"kind": "KIOSK"})
+
+    assertContains(response, "Berlin")
 
 
 def test_inactive_branches_are_left_out(staff):
@@ -73,8 +99,8 @@ def test_only_ones_own_branches_link_to_their_stock(staff, hamburg):
     assertNotContains(response, f"{reverse('stock-list')}?branch=HAM-01")
 
 
-@pytest.mark.parametrize("q", ["ham-", "hafen"])
-def test_q_searches_code_and_name_whatever_its_case(staff, hamburg, q):
+@pytest.mark.parametrize("q", ["ham-", "hafen", "HAMBURG"])
+def test_q_searches_code_name_and_city_whatever_its_case(staff, hamburg, q):
     BranchFactory(code="MUC-01", name="München Mitte")
 
     response = page_client(staff).get(URL, {"q": q})
@@ -101,9 +127,11 @@ def test_htmx_requests_get_only_the_results(staff, hamburg):
 
 
 def test_htmx_requests_put_the_search_in_the_address(staff, hamburg):
-    response = page_client(staff).get(URL, {"q": " ham "}, headers={"HX-Request": "true"})
+    response = page_client(staff).get(
+        URL, {"q": " ham ", "kind": "WAREHOUSE"}, headers={"HX-Request": "true"}
+    )
 
-    assert response["HX-Push-Url"] == f"{URL}?q=ham"
+    assert response["HX-Push-Url"] == f"{URL}?q=ham&kind=WAREHOUSE"
 
 
 def test_long_lists_are_paged(staff):
