@@ -9,6 +9,7 @@ from catalog.urls import api_urlpatterns as catalog_api
 from inventory_project import dashboard_page, views
 from inventory_project.dashboard import DashboardApi
 from inventory_project.kernel.schema import websocket_schema
+from stock.page_urls import audit_urlpatterns as audit_pages
 from stock.page_urls import catalog_urlpatterns as catalog_pages
 from stock.page_urls import scan_urlpatterns as scan_pages
 from stock.urls import api_urlpatterns as stock_api
@@ -21,6 +22,7 @@ urlpatterns = [
     path("alerts/", include("alerts.urls")),
     path("catalog/", include(catalog_pages)),
     path("scan/", include(scan_pages)),
+    path("audit/", include(audit_pages)),
     path("branches/", include("branches.page_urls")),
     path("alerts/badge/", views.alert_badge, name="alert-badge"),
     path("admin/", admin.site.urls),

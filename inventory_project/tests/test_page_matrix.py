@@ -118,6 +118,8 @@ PAGES = {
     ),
     "new product form": (page("product-new"), [SEEN, REFUSED, REFUSED, REFUSED, SIGN_IN]),
     "alerts": (page("alerts"), [SEEN, SEEN, SEEN, SEEN, SIGN_IN]),
+    "audit": (page("audit"), [SEEN, SEEN, REFUSED, SEEN, SIGN_IN]),
+    "audit of the branch": (page("audit", branch=True), [SEEN, SEEN, REFUSED, HIDDEN, SIGN_IN]),
     "account": (page("account"), [SEEN, SEEN, SEEN, SEEN, SIGN_IN]),
     "branch directory": (page("branch-directory"), [SEEN, SEEN, SEEN, SEEN, SIGN_IN]),
 }

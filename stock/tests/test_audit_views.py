@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import include, path, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
@@ -19,15 +19,11 @@ from accounts.tests.factories import AdminFactory, MembershipFactory
 from branches.tests.factories import BranchFactory
 from catalog.tests.factories import ProductFactory
 from inventory_project.tests.helpers import page_client
-from inventory_project.urls import urlpatterns as site_urlpatterns
 from stock import services
-from stock.page_urls import audit_urlpatterns
 from stock.services import MovementLine
 from stock.views.audit import PER_PAGE
 
-# The site's addresses with the audit pages under /audit/, should the site not mount them.
-urlpatterns = [path("audit/", include(audit_urlpatterns)), *site_urlpatterns]
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
+pytestmark = pytest.mark.django_db
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
