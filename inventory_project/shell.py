@@ -61,6 +61,11 @@ class Shell:
     def may_issue(self) -> bool:
         return Action.ISSUE_STOCK in self.actions
 
+    @property
+    def may_audit(self) -> bool:
+        """Managers and ADMINs review the ledger (the audit page)."""
+        return Action.MANAGE_STAFF in self.actions
+
     @cached_property
     def open_alerts(self) -> int:
         alerts = LowStockAlert.objects.filter(status__in=UNRESOLVED)

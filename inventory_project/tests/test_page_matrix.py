@@ -16,6 +16,8 @@ from django.urls import reverse
 
 from accounts.models import Role
 from accounts.tests.factories import AdminFactory, MembershipFactory
+from alerts.models import AlertStatus
+from alerts.tests.factories import LowStockAlertFactory
 from branches.tests.factories import BranchFactory
 from catalog.models import Product
 from catalog.tests.factories import ProductFactory
@@ -181,6 +183,15 @@ def new_product(world: World, client: Client):
     return response, Product.objects.filter(sku="NEW-1").exists()
 
 
+def acknowledge_selected(world: World, client: Client):
+    alert = LowStockAlertFactory(stock_level__branch=world.branch)
+    response = client.post(
+        reverse("alerts-acknowledge"), {"alerts": [alert.pk], "once": "bulk-key"}
+    )
+    alert.refresh_from_db()
+    return response, alert.status == AlertStatus.ACKNOWLEDGED
+
+
 FORMS = {
     "receive": (move("receive", "quantity", "2", MovementKind.RECEIPT), [DONE, DONE, DONE, HIDDEN]),
     "issue": (move("issue", "quantity", "2", MovementKind.ISSUE), [DONE, DONE, REFUSED, HIDDEN]),
@@ -192,6 +203,7 @@ FORMS = {
     "scan a receipt": (scan("receive", MovementKind.RECEIPT), [DONE, DONE, DONE, HIDDEN]),
     "scan an issue": (scan("issue", MovementKind.ISSUE), [DONE, DONE, REFUSED, HIDDEN]),
     "add a product": (new_product, [DONE, REFUSED, REFUSED, REFUSED]),
+    "acknowledge selected alerts": (acknowledge_selected, [DONE, DONE, REFUSED, HIDDEN]),
 }
 POSTERS = ACTORS[:-1]
 

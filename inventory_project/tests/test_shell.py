@@ -124,3 +124,16 @@ def test_a_plain_boosted_or_history_request_gets_the_whole_page(headers):
     response = render(htmx_request(AdminFactory(), **headers))
 
     assert "<html" in response.text
+
+
+@pytest.mark.parametrize(("role", "shown"), [("admin", True), ("manager", True), ("staff", False)])
+def test_the_audit_is_in_the_navigation_of_managers_and_admins(branch, role, shown):
+    user = {
+        "admin": lambda: AdminFactory(),
+        "manager": lambda: ManagerFactory(branch=branch).user,
+        "staff": lambda: MembershipFactory(branch=branch, role="STAFF").user,
+    }[role]()
+
+    page = page_client(user).get(reverse("home"))
+
+    assert (f'href="{reverse("audit")}' in page.content.decode()) is shown
