@@ -137,7 +137,8 @@ class TransferLine(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.requested} of {self.product_id}"
+        # Read with its product (the admin's inline does): named, not by id.
+        return f"{self.product.sku} · {self.product.name}"
 
     @property
     def outstanding(self) -> Decimal:
@@ -189,7 +190,11 @@ class TransferEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.transfer_id}: {self.get_step_display()} ({self.to_status})"
+        transfer = self.transfer
+        return (
+            f"{transfer.reference} · {self.get_step_display()} · "
+            f"{transfer.from_branch.code} → {transfer.to_branch.code}"
+        )
 
 
 class TransferMovement(models.Model):
