@@ -21,9 +21,10 @@ DELETE FROM accounts_user WHERE email LIKE 'bench-%@example.com';
 -- without row-by-row foreign-key checks, which these rows meet by construction.
 SET LOCAL session_replication_role = replica;
 
-INSERT INTO branches_branch (id, code, name, address, timezone, is_active, created_at)
+INSERT INTO branches_branch (id, code, name, kind, city, address, timezone, is_active, created_at)
 SELECT md5('bench-branch-' || b)::uuid, 'BENCH-' || lpad(b::text, 2, '0'),
-       'Bench branch ' || b, '', 'UTC', true, now() - interval '400 days'
+       'Bench branch ' || b, CASE WHEN b = 1 THEN 'WAREHOUSE' ELSE 'SHOP' END, 'Bench city',
+       '', 'UTC', true, now() - interval '400 days'
   FROM generate_series(1, :branches) AS b;
 
 INSERT INTO catalog_category (id, name, description)

@@ -16,7 +16,7 @@ from django.test.utils import override_settings
 from accounts import services as account_services
 from accounts.models import Membership, Role, User
 from branches import services as branch_services
-from branches.models import Branch
+from branches.models import Branch, BranchKind
 from catalog import services as catalog_services
 from catalog.models import Category, Product, Unit
 from inventory_project.kernel.errors import DomainError
@@ -24,10 +24,38 @@ from stock import services
 from stock.models import MovementKind, StockLevel
 
 BRANCHES = [
-    ("WH-01", "Central Warehouse", "Industriestraße 12, 12099 Berlin", "Europe/Berlin"),
-    ("BER-01", "Berlin Mitte", "Rosenthaler Straße 40, 10178 Berlin", "Europe/Berlin"),
-    ("HAM-01", "Hamburg Altona", "Ottenser Hauptstraße 8, 22765 Hamburg", "Europe/Berlin"),
-    ("VIE-01", "Vienna Neubau", "Neubaugasse 25, 1070 Wien", "Europe/Vienna"),
+    (
+        "WH-01",
+        "Central Warehouse",
+        BranchKind.WAREHOUSE,
+        "Berlin",
+        "Industriestraße 12, 12099 Berlin",
+        "Europe/Berlin",
+    ),
+    (
+        "BER-01",
+        "Berlin Mitte",
+        BranchKind.SHOP,
+        "Berlin",
+        "Rosenthaler Straße 40, 10178 Berlin",
+        "Europe/Berlin",
+    ),
+    (
+        "HAM-01",
+        "Hamburg Altona",
+        BranchKind.SHOP,
+        "Hamburg",
+        "Ottenser Hauptstraße 8, 22765 Hamburg",
+        "Europe/Berlin",
+    ),
+    (
+        "VIE-01",
+        "Vienna Neubau",
+        BranchKind.SHOP,
+        "Wien",
+        "Neubaugasse 25, 1070 Wien",
+        "Europe/Vienna",
+    ),
 ]
 
 # Category, SKU prefix, unit, product nouns, pack sizes or varieties.
@@ -177,9 +205,15 @@ class Command(BaseCommand):
 
     def _branches(self, admin: User) -> list[Branch]:
         branches = []
-        for code, name, address, tz in BRANCHES:
+        for code, name, kind, city, address, tz in BRANCHES:
             branch = Branch.objects.filter(code=code).first() or branch_services.create_branch(
-                actor=admin, code=code, name=name, address=address, timezone=tz
+                actor=admin,
+                code=code,
+                name=name,
+                kind=kind,
+                city=city,
+                address=address,
+                timezone=tz,
             )
             branches.append(branch)
         return branches
