@@ -137,3 +137,11 @@ def test_the_audit_is_in_the_navigation_of_managers_and_admins(branch, role, sho
     page = page_client(user).get(reverse("home"))
 
     assert (f'href="{reverse("audit")}' in page.content.decode()) is shown
+
+
+def test_everyone_signed_in_finds_the_branch_directory_in_the_navigation(branch):
+    staff = MembershipFactory(branch=branch, role="STAFF").user
+
+    page = page_client(staff).get(reverse("home"))
+
+    assert f'href="{reverse("branch-directory")}' in page.content.decode()
