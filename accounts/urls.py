@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from accounts import api, views
+from accounts.forms import PasswordResetMailForm, ResetPasswordForm
 
 urlpatterns = [
     path("account/", views.home, name="account"),
@@ -16,6 +17,30 @@ urlpatterns = [
         "account/password/changed/",
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
+    ),
+    path(
+        "account/password/reset/",
+        auth_views.PasswordResetView.as_view(
+            form_class=PasswordResetMailForm,
+            email_template_name="registration/password_reset_email.txt",
+            html_email_template_name="registration/password_reset_email.html",
+        ),
+        name="password_reset",
+    ),
+    path(
+        "account/password/reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "account/password/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(form_class=ResetPasswordForm),
+        name="password_reset_confirm",
+    ),
+    path(
+        "account/password/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
     ),
     path(
         "account/devices/<uuid:token_id>/sign-out/",
