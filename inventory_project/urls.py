@@ -24,6 +24,7 @@ urlpatterns = [
     path("scan/", include(scan_pages)),
     path("audit/", include(audit_pages)),
     path("branches/", include("branches.page_urls")),
+    path("transfers/", include("transfers.page_urls")),
     path("alerts/badge/", views.alert_badge, name="alert-badge"),
     path("admin/", admin.site.urls),
     path("api/v1/", views.ApiRoot.as_view(), name="api-root"),
