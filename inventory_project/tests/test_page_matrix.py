@@ -124,6 +124,11 @@ PAGES = {
     "audit of the branch": (page("audit", branch=True), [SEEN, SEEN, REFUSED, HIDDEN, SIGN_IN]),
     "account": (page("account"), [SEEN, SEEN, SEEN, SEEN, SIGN_IN]),
     "branch directory": (page("branch-directory"), [SEEN, SEEN, SEEN, SEEN, SIGN_IN]),
+    "transfers": (page("transfers"), [SEEN, SEEN, SEEN, SEEN, SIGN_IN]),
+    "transfers of the branch": (
+        page("transfers", branch=True),
+        [SEEN, SEEN, SEEN, HIDDEN, SIGN_IN],
+    ),
 }
 
 
