@@ -223,3 +223,23 @@ def test_a_forged_link_does_not_work(client):
 
     assertContains(response, "This link does not work any more")
     assert User.objects.get(pk=user.pk).check_password(PASSWORD)
+
+
+@pytest.mark.parametrize("email", ["", "not an address", "a" * 300 + "@example.com"])
+def test_a_malformed_address_is_an_error_beside_the_field(client, mailoutbox, email):
+    response = client.post(reverse("password_reset"), {"email": email})
+
+    assert response.status_code == 200
+    assertContains(response, 'class="errorlist')
+    assert mailoutbox == []
+
+
+def test_the_new_passwords_must_match(client, mailoutbox, django_capture_on_commit_callbacks):
+    user = UserFactory()
+    ask_for_link(client, user.email, django_capture_on_commit_callbacks)
+    _response, form_url = follow_link(client, link_in(mailoutbox[0]))
+
+    response = client.post(form_url, {"new_password1": NEW_PASSWORD, "new_password2": "other"})
+
+    assertContains(response, "The two password fields didn\u2019t match.")
+    assert User.objects.get(pk=user.pk).check_password(PASSWORD)

@@ -123,6 +123,7 @@ PAGES = {
     "audit": (page("audit"), [SEEN, SEEN, REFUSED, SEEN, SIGN_IN]),
     "audit of the branch": (page("audit", branch=True), [SEEN, SEEN, REFUSED, HIDDEN, SIGN_IN]),
     "account": (page("account"), [SEEN, SEEN, SEEN, SEEN, SIGN_IN]),
+    "password reset": (page("password_reset"), [SEEN, SEEN, SEEN, SEEN, SEEN]),
     "branch directory": (page("branch-directory"), [SEEN, SEEN, SEEN, SEEN, SIGN_IN]),
     "transfers": (page("transfers"), [SEEN, SEEN, SEEN, SEEN, SIGN_IN]),
     "transfers of the branch": (
