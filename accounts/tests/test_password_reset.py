@@ -243,3 +243,25 @@ def test_the_new_passwords_must_match(client, mailoutbox, django_capture_on_comm
 
     assertContains(response, "The two password fields didn\u2019t match.")
     assert User.objects.get(pk=user.pk).check_password(PASSWORD)
+
+
+def test_a_reset_ends_a_lockout_of_the_address(
+    client, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    settings.AXES_FAILURE_LIMIT = 3
+    user = UserFactory()
+    sign_in = Client()
+    for _ in range(3):
+        sign_in.post(reverse("login"), {"username": user.email, "password": "wrong"})
+    assert (
+        sign_in.post(reverse("login"), {"username": user.email, "password": PASSWORD}).status_code
+        == 429
+    )
+    ask_for_link(client, user.email, django_capture_on_commit_callbacks)
+    _response, form_url = follow_link(client, link_in(mailoutbox[0]))
+    client.post(form_url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+
+    response = sign_in.post(reverse("login"), {"username": user.email, "password": NEW_PASSWORD})
+
+    assert response.status_code == 302
+    assert "_auth_user_id" in sign_in.session
