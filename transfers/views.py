@@ -26,7 +26,6 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import push_url
 
 from accounts import selectors as accounts_selectors
 from accounts.models import User
@@ -34,7 +33,7 @@ from branches.errors import UnknownBranch
 from branches.models import Branch
 from inventory_project.kernel.errors import Conflict, DomainError, NotFound, NotPermitted
 from inventory_project.kernel.once import OnceForm, apply_once
-from inventory_project.kernel.pages import render_page, wants_partial
+from inventory_project.kernel.pages import render_page
 from stock.models import StockLevel
 from transfers import selectors, services
 from transfers.errors import UnknownTransfer
@@ -116,12 +115,10 @@ def transfer_list(request: HttpRequest) -> HttpResponse:
         "previous_query": here + _query(**state, page=number - 1) if number > 1 else "",
         "next_query": here + _query(**state, page=number + 1) if has_next else "",
     }
-    response = render_page(
+    # Paging links push their own address; a live refresh keeps it, adding no history.
+    return render_page(
         request, "transfers/list.html", context, partial="transfers/_list_results.html"
     )
-    if wants_partial(request):
-        push_url(response, here + _query(**state, page=number))
-    return response
 
 
 def _filtered(

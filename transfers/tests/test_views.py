@@ -326,3 +326,53 @@ def test_the_page_costs_the_same_queries_however_many_lines(
     post_step(page_client(source_manager), small, "ship")
 
     assert queries(client, detail(large)) == queries(client, detail(small))
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"page": "abc"},
+        {"page": "99999999999999999999"},
+        {"start": "not a day"},
+        {"end": "2026-02-31"},
+        {"status": "LOST"},
+        {"direction": "sideways"},
+    ],
+)
+def test_a_typed_address_that_does_not_parse_still_answers_the_list(pull, source_manager, query):
+    response = page_client(source_manager).get(LIST, query)
+
+    assert response.status_code == 200
+
+
+def test_a_branch_the_user_may_not_view_is_404(pull, source_manager, destination):
+    response = page_client(source_manager).get(LIST, {"branch": destination.code})
+
+    assert response.status_code == 404
+
+
+def test_the_dashboards_link_lists_the_transfers_into_the_branch(
+    pull, destination_manager, destination
+):
+    response = page_client(destination_manager).get(
+        LIST, {"branch": destination.code, "direction": "in"}
+    )
+
+    assertContains(response, pull.reference)
+
+
+def test_lines_link_to_the_item_page_the_reader_may_see(pull, source_manager, source, product):
+    from stock.models import StockLevel
+
+    level = StockLevel.objects.get(branch=source, product=product)
+
+    assertContains(
+        page_client(source_manager).get(detail(pull)), reverse("stock-level", args=[level.pk])
+    )
+
+
+def test_the_history_names_each_step_and_who_took_it(pull, destination_manager):
+    response = page_client(destination_manager).get(detail(pull))
+
+    assertContains(response, str(destination_manager))
+    assertContains(response, "Requested")
