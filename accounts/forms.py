@@ -2,7 +2,6 @@
 
 from functools import partial
 
-from axes import utils as axes_utils
 from django import forms
 from django.conf import settings
 from django.contrib.auth import forms as auth_forms
@@ -79,19 +78,10 @@ class PasswordResetMailForm(auth_forms.PasswordResetForm):
 
 
 class ResetPasswordForm(auth_forms.SetPasswordForm):
-    """The new password from a reset link. Setting it ends the person's browser sessions
-    (their hash follows the password) and signs out every device's API token: someone who
-    resets may well suspect their password was taken. Failed sign-ins counted against the
-    address are forgotten, so that whoever reached the link can sign in at once, even if
-    someone had locked the address out."""
+    """The new password from a reset link, set by ``services.reset_password``."""
 
     def save(self, commit: bool = True) -> User:
-        with transaction.atomic():
-            user = User.objects.select_for_update().get(pk=self.user.pk)
-            user.set_password(self.cleaned_data["new_password1"])
-            user.save(update_fields=["password"])
-            services.revoke_all_api_tokens(actor=user)
-            # Counted as the sign-in form names the address (accounts.authentication).
-            axes_utils.reset(username=user.email.strip().lower())
-        self.user = user
-        return user
+        self.user = services.reset_password(
+            user_id=self.user.pk, password=self.cleaned_data["new_password1"]
+        )
+        return self.user

@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass
 from functools import partial
 
+from axes import utils as axes_utils
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.contenttypes.models import ContentType
@@ -367,6 +368,24 @@ def sign_out_device(*, actor: AnyUser, token_id: uuid.UUID | str) -> None:
         deleted = 0
     if not deleted:
         raise NotFound(f"No API token with id {token_id}.")
+
+
+def reset_password(*, user_id: uuid.UUID | str, password: str) -> User:
+    """Set the password of whoever followed a reset link (the link proved who they are; the
+    form checked the password against the validators). Their browser sessions end (the
+    session hash follows the password), every device's API token is signed out (someone who
+    resets may well suspect their password was taken), and the failed sign-ins counted
+    against the address are forgotten, so that they can sign in at once even if someone had
+    locked the address out."""
+    with transaction.atomic():
+        user = _lock_user(user_id)
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        revoke_all_api_tokens(actor=user)
+        _user_changed(user.pk)
+        # Counted as the sign-in form names the address (accounts.authentication).
+        axes_utils.reset(username=user.email.strip().lower())
+    return user
 
 
 def revoke_all_api_tokens(*, actor: User) -> int:

@@ -275,3 +275,19 @@ def test_only_an_admin_signs_others_devices_out():
 def test_signing_out_an_unknown_device_is_refused(token_id):
     with pytest.raises(NotFound):
         services.sign_out_device(actor=AdminFactory(), token_id=token_id)
+
+
+def test_a_reset_password_replaces_the_old_and_signs_every_device_out():
+    user = UserFactory()
+    services.sign_in_device(user=user, device="Scanner")
+
+    services.reset_password(user_id=user.pk, password="a-new-long-passphrase")
+
+    user.refresh_from_db()
+    assert user.check_password("a-new-long-passphrase")
+    assert not ApiToken.objects.filter(user=user).exists()
+
+
+def test_a_reset_for_someone_unknown_is_not_found():
+    with pytest.raises(NotFound):
+        services.reset_password(user_id="not-an-id", password="a-new-long-passphrase")
