@@ -221,7 +221,7 @@ PAGE_STEPS = {
         ),
         PageStep(
             "cancel",
-            label=_("Cancel"),
+            label=_("Cancel the transfer"),
             done=_("Transfer %(reference)s is cancelled."),
             apply=lambda actor, transfer, form: services.cancel_transfer(
                 actor=actor, transfer_id=transfer.pk, reason=form.cleaned_data["reason"]
@@ -231,7 +231,7 @@ PAGE_STEPS = {
         ),
         PageStep(
             "reject",
-            label=_("Reject"),
+            label=_("Reject the request"),
             done=_("Transfer %(reference)s is rejected."),
             apply=lambda actor, transfer, form: services.reject_transfer(
                 actor=actor, transfer_id=transfer.pk, reason=form.cleaned_data["reason"]

@@ -376,3 +376,10 @@ def test_the_history_names_each_step_and_who_took_it(pull, destination_manager):
 
     assertContains(response, str(destination_manager))
     assertContains(response, "Requested")
+
+
+def test_a_live_refresh_of_the_transfer_answers_its_part_alone(pull, source_manager):
+    response = page_client(source_manager).get(detail(pull), headers={"HX-Request": "true"})
+
+    assertContains(response, 'id="transfer-detail"')
+    assertNotContains(response, "<main")
