@@ -145,3 +145,11 @@ def test_everyone_signed_in_finds_the_branch_directory_in_the_navigation(branch)
     page = page_client(staff).get(reverse("home"))
 
     assert f'href="{reverse("branch-directory")}' in page.content.decode()
+
+
+def test_everyone_signed_in_finds_the_transfers_in_the_navigation(branch):
+    staff = MembershipFactory(branch=branch, role="STAFF").user
+
+    page = page_client(staff).get(reverse("home"))
+
+    assert f'href="{reverse("transfers")}' in page.content.decode()

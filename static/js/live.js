@@ -8,6 +8,7 @@
    - data-live-level="<level id>"                   ... only for events of that level;
      it is also briefly highlighted once refreshed;
    - data-live-product="<product id>"               ... only for events of that product;
+   - data-live-transfer="<transfer id>"             ... only for events of that transfer;
    - data-live-every="<milliseconds>"               ... at most once in that time: the first
      event of a burst schedules one refresh, which then shows every event until it runs, so
      a steady stream of events still refreshes (unlike a debounce, which would wait forever);
@@ -65,6 +66,8 @@
     if (level && (!event.data || event.data.level !== level)) return false;
     var product = element.getAttribute("data-live-product");
     if (product && (!event.data || event.data.product !== product)) return false;
+    var transfer = element.getAttribute("data-live-transfer");
+    if (transfer && (!event.data || event.data.transfer !== transfer)) return false;
     return true;
   }
 

@@ -383,3 +383,9 @@ def test_a_live_refresh_of_the_transfer_answers_its_part_alone(pull, source_mana
 
     assertContains(response, 'id="transfer-detail"')
     assertNotContains(response, "<main")
+
+
+def test_the_page_follows_the_live_events_of_its_own_transfer_only(pull, source_manager):
+    response = page_client(source_manager).get(detail(pull))
+
+    assertContains(response, f'data-live-transfer="{pull.pk}"')
