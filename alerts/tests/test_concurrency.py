@@ -167,6 +167,10 @@ def test_workers_racing_for_an_alert_whose_sender_died_send_one_email(postgres, 
     results: list[str] = []
     at_once(lambda n: results.append(tasks.send_alert_email(str(alert.pk))))
 
-    assert sorted(set(results)) == [services.CLAIMED, MailStatus.SENT]
-    assert results.count(MailStatus.SENT) == 1
+    # A worker arriving after the send finished answers SENT too (the status afterwards);
+    # the one e-mail on the wire is what proves a single sender.
+    assert MailStatus.SENT in results
+    assert set(results) <= {services.CLAIMED, MailStatus.SENT}
     assert len(smtp.wait_for(1)) == 1
+    alert.refresh_from_db()
+    assert (alert.mail_status, alert.mail_claim) == (MailStatus.SENT, None)
