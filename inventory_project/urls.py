@@ -12,6 +12,7 @@ from inventory_project.kernel.schema import websocket_schema
 from stock.page_urls import audit_urlpatterns as audit_pages
 from stock.page_urls import catalog_urlpatterns as catalog_pages
 from stock.page_urls import scan_urlpatterns as scan_pages
+from stock.report_urls import api_urlpatterns as reports_api
 from stock.urls import api_urlpatterns as stock_api
 from transfers.urls import api_urlpatterns as transfers_api
 
@@ -25,6 +26,9 @@ urlpatterns = [
     path("audit/", include(audit_pages)),
     path("branches/", include("branches.page_urls")),
     path("transfers/", include("transfers.page_urls")),
+    path("people/", include("accounts.people_urls")),
+    path("reports/", include("stock.report_urls")),
+    path("import/", include("stock.import_urls")),
     path("alerts/badge/", views.alert_badge, name="alert-badge"),
     path("admin/", admin.site.urls),
     path("api/v1/", views.ApiRoot.as_view(), name="api-root"),
@@ -34,6 +38,7 @@ urlpatterns = [
     path("api/v1/", include(stock_api)),
     path("api/v1/", include(transfers_api)),
     path("api/v1/", include(alerts_api)),
+    path("api/v1/reports/", include(reports_api)),
     path("api/v1/dashboard/", DashboardApi.as_view(), name="api-dashboard"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/schema/websocket/", websocket_schema, name="api-schema-websocket"),

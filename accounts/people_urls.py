@@ -1,0 +1,3 @@
+"""The people pages, mounted under /people/."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""The spreadsheet imports, mounted under /import/."""
+
+urlpatterns: list = []
