@@ -8,6 +8,7 @@ production checks: a real ``SECRET_KEY`` is required and cookies are secure.
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
@@ -152,6 +153,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
 
+# Redis's publish/subscribe channels are one namespace for the whole server, whatever
+# database number the URL names: two installations sharing a Redis (production and a staging
+# copy restored from its backup) must not hear each other's events.
+CHANNEL_LAYER_PREFIX = env.str(
+    "CHANNEL_LAYER_PREFIX", default="asgi" + (urlsplit(REDIS_URL).path.strip("/") or "0")
+)
+
 if REDIS_URL:
     # Publish/subscribe: an event is published once per branch and every server process
     # passes it to its own sockets of that branch, rather than one Redis message per socket.
@@ -162,7 +170,10 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "inventory_project.kernel.channel_layer.ReconnectingPubSubChannelLayer",
-            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_connect_timeout": 1}]},
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 1}],
+                "prefix": CHANNEL_LAYER_PREFIX,
+            },
         }
     }
 else:

@@ -72,3 +72,20 @@ def test_a_request_line_reaches_the_console_once(tmp_path):
     result = manage("shell", "--no-imports", "-c", log, env=embedded_env(tmp_path))
 
     assert result.stderr.count("GET /healthz 200") == 1
+
+
+@pytest.mark.parametrize(
+    ("extra", "prefix"),
+    [
+        ({"REDIS_URL": "redis://127.0.0.1:6379/3"}, "asgi3"),
+        ({"REDIS_URL": "redis://127.0.0.1:6379"}, "asgi0"),
+        ({"REDIS_URL": "redis://127.0.0.1:6379/3", "CHANNEL_LAYER_PREFIX": "staging"}, "staging"),
+    ],
+)
+def test_the_live_event_channels_are_named_apart_per_redis_database(tmp_path, extra, prefix):
+    # Publish/subscribe ignores the database number: without a prefix of their own, two
+    # installations on one Redis would hear each other's events.
+    script = "from django.conf import settings; print(settings.CHANNEL_LAYERS['default'])"
+    result = manage("shell", "-c", script, env=embedded_env(tmp_path, **extra))
+
+    assert f"'prefix': '{prefix}'" in result.stdout

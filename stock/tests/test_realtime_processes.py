@@ -198,7 +198,7 @@ def test_a_client_that_never_reads_is_dropped_and_the_others_keep_their_events(
     never_reads, reader = guarded_server.socket_url(token), guarded_server.socket_url(token)
     # The servers' layer, as configured, but for this process's private prefix.
     config = settings.CHANNEL_LAYERS["default"]["CONFIG"]
-    layer = RedisPubSubChannelLayer(**{k: v for k, v in config.items() if k != "prefix"})
+    layer = RedisPubSubChannelLayer(**{**config, "prefix": settings.CHANNEL_LAYER_PREFIX})
     group = realtime.branch_group(branch.pk)
     bulky = realtime.event("stock.changed", branch.pk, {"padding": "x" * 20_000})
     probe = realtime.event("stock.changed", branch.pk, {"probe": True})
@@ -244,7 +244,8 @@ def servers_channel_layer():
     from channels.layers import channel_layers
 
     config = settings.CHANNEL_LAYERS["default"]["CONFIG"]
-    private = config.pop("prefix")
+    private = config["prefix"]
+    config["prefix"] = settings.CHANNEL_LAYER_PREFIX
     channel_layers.backends.clear()
     yield
     config["prefix"] = private
