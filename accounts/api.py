@@ -4,12 +4,13 @@ Views parse, call a service or selector, and render; who may do what is decided 
 ``accounts.permissions`` and the services.
 """
 
+from django.conf import settings
 from django.contrib.auth import authenticate, user_logged_in, user_logged_out
 from django.db import transaction
 from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -17,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import permissions, selectors, services
-from accounts.models import ApiToken, Membership, User
+from accounts.models import ApiToken, Membership, Role, User
 from accounts.serializers import (
     ApiTokenSerializer,
     MembershipCreateSerializer,
@@ -34,7 +35,7 @@ from accounts.serializers import (
     UserUpdateSerializer,
 )
 from inventory_project.kernel import realtime
-from inventory_project.kernel.api import Pagination, valid_input
+from inventory_project.kernel.api import Pagination, StrictSerializer, valid_input
 
 
 def _id_parameter(name: str, what: str) -> OpenApiParameter:
@@ -244,6 +245,49 @@ class UserListApi(APIView):
             is_admin=data["is_admin"],
             branch_id=data["branch"],
             role=data["role"],
+        )
+        user = _managed_users(request).get(pk=user.pk)
+        return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+class UserInviteSerializer(StrictSerializer):
+    email = serializers.EmailField(max_length=254)
+    full_name = serializers.CharField(max_length=150, required=False, default="")
+    branch = serializers.UUIDField()
+    role = serializers.ChoiceField(choices=Role.choices)
+    language = serializers.ChoiceField(
+        choices=[("", "the site's language"), *settings.LANGUAGES],
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="The language of the invitation e-mail and, later, of the person's pages.",
+    )
+
+
+class UserInviteApi(APIView):
+    """Invite someone: an account without a password, a role at a branch, and an e-mail
+    with a link to choose the password."""
+
+    @extend_schema(
+        operation_id="users_invite",
+        summary="Invite someone by e-mail",
+        description="Creates an account without a password and with a role at a branch, and "
+        "once that is saved e-mails its owner a link (valid `PASSWORD_RESET_TIMEOUT`) to "
+        "choose a password. ADMINs invite anyone to any branch; MANAGERs invite STAFF of a "
+        "branch they manage. An address that already has an account answers 409 (give it "
+        "a role through `POST /api/v1/memberships/` instead).",
+        request=UserInviteSerializer,
+        responses={201: UserSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        data = valid_input(UserInviteSerializer, request)
+        user = services.invite_user(
+            actor=request.user,
+            email=data["email"],
+            full_name=data["full_name"],
+            branch_id=data["branch"],
+            role=data["role"],
+            language=data["language"],
         )
         user = _managed_users(request).get(pk=user.pk)
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)

@@ -1,5 +1,6 @@
 """Forms of the account pages: they parse what was posted; the services keep the rules."""
 
+import uuid
 from functools import partial
 
 from django import forms
@@ -12,7 +13,8 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from accounts import services, tasks
-from accounts.models import AlertMail, User
+from accounts.models import AlertMail, Role, User
+from inventory_project.kernel.once import OnceForm
 
 
 class AlertMailForm(forms.Form):
@@ -85,3 +87,111 @@ class ResetPasswordForm(auth_forms.SetPasswordForm):
             user_id=self.user.pk, password=self.cleaned_data["new_password1"]
         )
         return self.user
+
+
+# The people pages --------------------------------------------------------------------------
+
+PEOPLE_SORTS = {
+    "name": _("Name"),
+    "email": _("E-mail address"),
+    "-last_login": _("Latest sign-in first"),
+    "last_login": _("Longest without a sign-in first"),
+}
+PEOPLE_STATUSES = {
+    "active": _("Active"),
+    "invited": _("Invited, no password yet"),
+    "deactivated": _("Deactivated"),
+}
+# Offset pages: nobody pages this far by hand, and it bounds a typed address's scan.
+PEOPLE_MAX_PAGE = 200
+
+
+class PeopleFilterForm(forms.Form):
+    """The people list's query parameters. A value that does not parse is shown beside its
+    field and left out of the filter."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=100, strip=True)
+    branch = forms.CharField(label=_("Branch"), required=False, max_length=50)
+    role = forms.ChoiceField(label=_("Role"), required=False)
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    sort = forms.ChoiceField(label=_("Sort by"), required=False)
+    page = forms.CharField(required=False)
+
+    def __init__(self, data, *, branches: list, is_admin: bool) -> None:
+        super().__init__(data)
+        self.branches = branches
+        roles = [("", _("Any role")), *Role.choices]
+        if is_admin:
+            roles.append(("ADMIN", _("administrator")))
+        self.fields["role"].choices = roles
+        self.fields["status"].choices = [("", _("Anyone")), *PEOPLE_STATUSES.items()]
+        self.fields["sort"].choices = list(PEOPLE_SORTS.items())
+
+    def clean_page(self) -> int:
+        page = self.cleaned_data["page"]
+        number = int(page) if page.isascii() and page.isdigit() else 1
+        return min(max(number, 1), PEOPLE_MAX_PAGE)
+
+    def value(self, name: str):
+        """The field's clean value, or None when it is empty or did not parse."""
+        if name in self.errors:
+            return None
+        return self.cleaned_data.get(name) or None
+
+
+class InviteForm(OnceForm):
+    """Who to invite, and to which role at which of the inviter's branches."""
+
+    email = forms.EmailField(label=_("E-mail address"), max_length=254)
+    full_name = forms.CharField(label=_("Full name"), max_length=150, required=False)
+    branch = forms.TypedChoiceField(label=_("Branch"), coerce=uuid.UUID)
+    role = forms.ChoiceField(label=_("Role"))
+    language = forms.ChoiceField(
+        label=_("Language of the invitation"),
+        required=False,
+        choices=[("", _("The site's language")), *settings.LANGUAGES],
+    )
+
+    def __init__(self, *args, branches: list, roles: list, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["branch"].choices = [
+            (str(branch.pk), f"{branch.code} · {branch.name}") for branch in branches
+        ]
+        self.fields["role"].choices = roles
+        if len(roles) == 1:
+            self.initial.setdefault("role", roles[0][0])
+
+
+class AddMembershipForm(OnceForm):
+    branch = forms.TypedChoiceField(label=_("Branch"), coerce=uuid.UUID)
+    role = forms.ChoiceField(label=_("Role"))
+
+    def __init__(self, *args, branches: list, roles: list, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["branch"].choices = [
+            (str(branch.pk), f"{branch.code} · {branch.name}") for branch in branches
+        ]
+        self.fields["role"].choices = roles
+
+
+class MembershipRoleForm(OnceForm):
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+
+
+class PersonDetailsForm(OnceForm):
+    email = forms.EmailField(label=_("E-mail address"), max_length=254)
+    full_name = forms.CharField(label=_("Full name"), max_length=150, required=False)
+
+
+class AdminRightsForm(OnceForm):
+    is_admin = forms.TypedChoiceField(
+        choices=[("true", "true"), ("false", "false")], coerce=lambda value: value == "true"
+    )
+
+
+class ConfirmForm(OnceForm):
+    """A button that acts once: deactivate, reactivate, remove a role, invite again."""
+
+
+class WelcomeForm(ResetPasswordForm):
+    """The password an invited person chooses through the link of their invitation."""

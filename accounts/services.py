@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from knox.settings import knox_settings
 
-from accounts import authentication, permissions
+from accounts import authentication, permissions, tasks
 from accounts.models import AlertMail, ApiToken, BranchPermission, Membership, Role, User
 from accounts.permissions import Action, AnyUser
 from branches.models import Branch
@@ -106,16 +106,18 @@ def create_user(
     *,
     actor: AnyUser,
     email: str,
-    password: str,
+    password: str | None,
     full_name: str = "",
     is_admin: bool = False,
     branch_id: uuid.UUID | str | None = None,
     role: str | None = None,
+    language: str = "",
 ) -> User:
     """Create an account, optionally with a first membership.
 
     ADMINs create anyone. A MANAGER creates STAFF of a branch they manage, and nothing else:
-    ``branch_id`` and ``role=STAFF`` are then required.
+    ``branch_id`` and ``role=STAFF`` are then required. ``password=None`` creates the
+    account without a usable password (an invitation: the person chooses one from a link).
     """
     if is_admin and not permissions.is_admin(actor):
         raise permissions.deny(actor, "Only an administrator can create administrators.")
@@ -129,9 +131,17 @@ def create_user(
         None if branch_id is None else _membership_branch(actor, branch_id=branch_id, role=role)
     )
     email = _clean_email(email)
-    user = User(email=email, full_name=full_name.strip(), is_superuser=is_admin)
-    _check_password(password, user)
-    user.set_password(password)
+    user = User(
+        email=email,
+        full_name=full_name.strip(),
+        is_superuser=is_admin,
+        language=_check_language(language),
+    )
+    if password is None:
+        user.set_unusable_password()
+    else:
+        _check_password(password, user)
+        user.set_password(password)
     with transaction.atomic():
         if User.objects.filter(email__iexact=email).exists():
             raise Conflict(f"A user with the e-mail address {email} already exists.")
@@ -208,14 +218,7 @@ def set_alert_mail(
 def set_language(*, actor: User, language: str) -> User:
     """Choose the language of one's own pages and e-mails: a code of ``settings.LANGUAGES``,
     or ``""`` to follow what the browser asks for."""
-    language = (language or "").strip()
-    codes = [code for code, _name in settings.LANGUAGES]
-    if language and language not in codes:
-        raise InvalidInput(
-            _("Language must be one of: %(codes)s, or empty to follow the browser.")
-            % {"codes": ", ".join(codes)},
-            field="language",
-        )
+    language = _check_language(language)
     if not (actor.is_authenticated and actor.is_active):
         raise NotPermitted(_("Only a signed-in person chooses their own language."))
     with transaction.atomic():
@@ -322,6 +325,70 @@ def remove_membership(*, actor: AnyUser, membership_id: uuid.UUID | str) -> None
         user = _lock_user(membership.user_id)
         membership.delete()
         sync_branch_permissions(user=user)
+
+
+def invite_user(
+    *,
+    actor: AnyUser,
+    email: str,
+    full_name: str,
+    branch_id: uuid.UUID | str,
+    role: str,
+    language: str = "",
+) -> User:
+    """Create an account without a password, with a role at a branch, and e-mail its owner
+    an invitation with a link to choose a password (once this commits).
+
+    The rules of ``create_user``: ADMINs invite anyone to any branch, a MANAGER invites
+    STAFF of a branch they manage. An address that already has an account is refused
+    (a Conflict on ``email``): that person is given a role with ``add_membership``.
+    """
+    if branch_id is None or role is None:
+        raise InvalidInput(_("Name the branch and the role of the person invited."))
+    # Who may do this is settled before the input is judged.
+    _membership_branch(actor, branch_id=branch_id, role=role)
+    email = _clean_email(email)
+    with transaction.atomic():
+        if User.objects.filter(email__iexact=email).exists():
+            raise Conflict(_already_has_account(email), field="email")
+        try:
+            user = create_user(
+                actor=actor,
+                email=email,
+                password=None,
+                full_name=full_name,
+                branch_id=branch_id,
+                role=role,
+                language=language,
+            )
+        except Conflict:
+            # Someone else took the address between the check and the insert.
+            raise Conflict(_already_has_account(email), field="email") from None
+        transaction.on_commit(partial(tasks.queue_invitation_email, user.pk, actor.pk))
+    return user
+
+
+def resend_invitation(*, actor: AnyUser, user_id: uuid.UUID | str) -> User:
+    """E-mail a new invitation to someone who has not chosen a password yet (the links
+    already sent keep working until they expire or one is used)."""
+    with transaction.atomic():
+        user = _lock_visible_user(actor, user_id)
+        if not permissions.may_change_account(actor, user):
+            raise permissions.deny(
+                actor, _("You may not invite %(email)s again.") % {"email": user.email}
+            )
+        if user.has_usable_password():
+            raise Conflict(_("%(email)s has already chosen a password.") % {"email": user.email})
+        if not user.is_active:
+            raise Conflict(
+                _("%(email)s is deactivated: reactivate the account first.") % {"email": user.email}
+            )
+        transaction.on_commit(partial(tasks.queue_invitation_email, user.pk, actor.pk))
+    return user
+
+
+def _already_has_account(email: str) -> str:
+    return _("%(email)s already has an account: add a membership instead.") % {"email": email}
 
 
 def sign_in_device(*, user: User, device: str) -> tuple[ApiToken, str]:
@@ -442,6 +509,18 @@ def _membership_branch(actor: AnyUser, *, branch_id: uuid.UUID | str, role: str 
             raise permissions.deny(actor, f"You may not manage staff at {branch.code}.")
         raise permissions.deny(actor, "Only an administrator can appoint managers.")
     return branch
+
+
+def _check_language(language: str | None) -> str:
+    language = (language or "").strip()
+    codes = [code for code, _name in settings.LANGUAGES]
+    if language and language not in codes:
+        raise InvalidInput(
+            _("Language must be one of: %(codes)s, or empty to follow the browser.")
+            % {"codes": ", ".join(codes)},
+            field="language",
+        )
+    return language
 
 
 def _check_role(role: str | None) -> None:

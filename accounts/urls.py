@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accounts import api, views
+from accounts import api, people_views, views
 from accounts.forms import PasswordResetMailForm, ResetPasswordForm
 
 urlpatterns = [
@@ -42,6 +42,7 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    path("account/welcome/<uidb64>/<token>/", people_views.WelcomeView.as_view(), name="welcome"),
     path(
         "account/devices/<uuid:token_id>/sign-out/",
         views.sign_out_device,
@@ -63,6 +64,7 @@ api_urlpatterns = [
     path("me/", api.MeApi.as_view(), name="api-me"),
     path("realtime/tickets/", api.RealtimeTicketApi.as_view(), name="api-realtime-ticket"),
     path("users/", api.UserListApi.as_view(), name="api-users"),
+    path("users/invite/", api.UserInviteApi.as_view(), name="api-user-invite"),
     path("users/<str:user_id>/", api.UserDetailApi.as_view(), name="api-user"),
     path(
         "users/<str:user_id>/deactivate/",
