@@ -1,11 +1,27 @@
 import uuid
+from collections.abc import Iterable
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Case,
+    Count,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Upper
 
 from accounts import permissions
-from accounts.permissions import AnyUser, Rights
+from accounts.permissions import Action, AnyUser, Rights
+from branches.models import Branch
+from catalog.models import Product
+from stock.models import StockLevel
 from transfers import workflow
 from transfers.errors import UnknownTransfer
 from transfers.models import Transfer, TransferEvent, TransferLine
@@ -50,6 +66,68 @@ def available_steps(user: AnyUser, transfer: Transfer, rights: Rights | None = N
     if rights is None:
         rights = step_rights(user, transfer)
     return workflow.available_steps(transfer, rights)
+
+
+# Starting a transfer ----------------------------------------------------------------------
+
+SUGGESTIONS = 10
+SUGGEST_MIN_LENGTH = 2
+
+
+def product_suggestions(text: str, *, limit: int = SUGGESTIONS) -> list[Product]:
+    """Up to ``limit`` active products whose SKU, name or barcode contains ``text`` (the
+    trigram indexes of the catalog serve it), the exact SKU or barcode first, then by name;
+    nothing for fewer than two characters."""
+    text = text.strip()[:100]
+    if len(text) < SUGGEST_MIN_LENGTH:
+        return []
+    exact = Q(sku__iexact=text) | Q(barcode=text)
+    return list(
+        Product.objects.filter(is_active=True)
+        .filter(Q(sku__icontains=text) | Q(name__icontains=text) | Q(barcode__icontains=text))
+        .annotate(exact=Case(When(exact, then=Value(0)), default=Value(1)))
+        .order_by("exact", "name", "pk")
+        .only("id", "sku", "name", "unit", "barcode", "is_active")[:limit]
+    )
+
+
+def products_by_code(codes: Iterable[str]) -> dict[str, Product]:
+    """The products people named by SKU (whatever its case) or barcode, keyed by the code
+    upper-cased: one query however many lines."""
+    wanted = {code.strip() for code in codes if code and code.strip()}
+    if not wanted:
+        return {}
+    upper = {code.upper() for code in wanted}
+    found: dict[str, Product] = {}
+    products = Product.objects.annotate(sku_upper=Upper("sku")).filter(
+        Q(sku_upper__in=upper) | Q(barcode__in=wanted)
+    )
+    for product in products:
+        if product.barcode and product.barcode.upper() in upper:
+            found.setdefault(product.barcode.upper(), product)
+        found[product.sku.upper()] = product
+    return found
+
+
+def may_see_stock(user: AnyUser, branch: Branch | None) -> bool:
+    """May ``user`` see what ``branch`` holds? Only where they may view the branch."""
+    return branch is not None and permissions.can(user, Action.VIEW, branch)
+
+
+def on_hand(
+    user: AnyUser, branch: Branch | None, product_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, Decimal] | None:
+    """What ``branch`` holds of each product (0 for one it never held), or None when
+    ``user`` may not see the branch's stock: never another branch's figures. One query for
+    the rights (none once noted) and one for the levels."""
+    if not may_see_stock(user, branch):
+        return None
+    ids = list(dict.fromkeys(product_ids))
+    held = dict.fromkeys(ids, Decimal(0))
+    if ids:
+        levels = StockLevel.objects.filter(branch=branch, product_id__in=ids)
+        held.update(levels.values_list("product_id", "on_hand"))
+    return held
 
 
 def _listed(transfers: QuerySet[Transfer]) -> QuerySet[Transfer]:

@@ -15,29 +15,51 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+import segno
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts import permissions
 from accounts import selectors as accounts_selectors
 from accounts.models import User
+from accounts.permissions import Action
+from branches import selectors as branch_selectors
 from branches.errors import UnknownBranch
 from branches.models import Branch
 from inventory_project.kernel.errors import Conflict, DomainError, NotFound, NotPermitted
-from inventory_project.kernel.once import OnceForm, apply_once
+from inventory_project.kernel.once import OnceForm, apply_once, new_key
 from inventory_project.kernel.pages import render_page
 from stock.models import StockLevel
-from transfers import selectors, services
-from transfers.errors import UnknownTransfer
+from stock.views.refusals import refused
+from transfers import selectors, services, workflow
+from transfers.errors import IllegalTransition, UnknownTransfer
+from transfers.forms import (
+    BLANK_LINES,
+    REQUEST,
+    SEND,
+    CloseForm,
+    Line,
+    LineForm,
+    ReceiveForm,
+    StepForm,
+    TransferForm,
+    check_lines,
+    line_formset,
+    read_lines,
+    warning,
+)
 from transfers.models import Transfer, TransferStatus
+from transfers.services import MAX_LINES
 
 PER_PAGE = 50
 # Offset pages: nobody pages this far by hand, and it bounds a typed address's scan.
@@ -114,6 +136,10 @@ def transfer_list(request: HttpRequest) -> HttpResponse:
         "state_query": _query(**state),
         "previous_query": here + _query(**state, page=number - 1) if number > 1 else "",
         "next_query": here + _query(**state, page=number + 1) if has_next else "",
+        "may_start": bool(
+            {Action.REQUEST_TRANSFER, Action.DISPATCH_TRANSFER}
+            & permissions.actions_anywhere(request.user)
+        ),
     }
     # Paging links push their own address; a live refresh keeps it, adding no history.
     return render_page(
@@ -168,30 +194,56 @@ def _query(**params: object) -> str:
 # One transfer --------------------------------------------------------------------------------
 
 
-class StepForm(OnceForm):
-    reason = forms.CharField(label=_("Reason"), required=False, max_length=500)
-
-
 @dataclass(frozen=True)
 class PageStep:
-    """A step the page offers as a button: what it says and how it calls its service."""
+    """A step the page offers: what its button says, its form and how it calls its
+    service."""
 
     name: str  # the workflow's name, as ``available_steps`` lists it
     label: Any
     done: Any
-    apply: Callable[[User, Transfer, StepForm], Transfer]
+    apply: Callable[[User, Transfer, Any], Transfer]
     reason: bool = False  # shows a reason field
     reason_required: bool = False
     danger: bool = False
+    template: str = "transfers/_step_button.html"
+    form: Callable[..., OnceForm] = StepForm
+    # The service's names of inputs, as the form names them.
+    fields: Callable[[str], str] = lambda name: name
+
+    @property
+    def wide(self) -> bool:
+        """A form of its own (lines, a reason to choose) rather than a button in a row."""
+        return self.template != "transfers/_step_button.html"
+
+    def make_form(self, transfer: Transfer, data: Any = None) -> OnceForm:
+        if self.form is ReceiveForm:
+            return ReceiveForm(data, prefix=self.name, lines=list(transfer.lines.all()))
+        return self.form(data, prefix=self.name)
 
 
-def _receive_all(actor: User, transfer: Transfer, form: StepForm) -> Transfer:
-    outstanding = {
-        line.product_id: line.outstanding
-        for line in selectors.transfer_detail(actor, transfer.pk).lines.all()
-        if line.outstanding > 0
-    }
-    return services.receive_transfer(actor=actor, transfer_id=transfer.pk, quantities=outstanding)
+def _receive(actor: User, transfer: Transfer, form: ReceiveForm) -> Transfer:
+    return services.receive_transfer(
+        actor=actor,
+        transfer_id=transfer.pk,
+        quantities=form.quantities(),
+        note=form.cleaned_data["note"],
+    )
+
+
+def _close(actor: User, transfer: Transfer, form: CloseForm) -> Transfer:
+    return services.close_transfer(
+        actor=actor,
+        transfer_id=transfer.pk,
+        reason=form.cleaned_data["reason"],
+        note=form.cleaned_data["note"],
+    )
+
+
+def _received(transfer: Transfer) -> Any:
+    if transfer.status == TransferStatus.RECEIVED:
+        return _("Transfer %(reference)s is received in full.")
+    return _("Transfer %(reference)s: what arrived is received; the rest is still on its way.")
 
 
 PAGE_STEPS = {
@@ -215,9 +267,21 @@ PAGE_STEPS = {
         ),
         PageStep(
             "receive",
-            label=_("Receive everything outstanding"),
-            done=_("Transfer %(reference)s: everything outstanding is received."),
-            apply=_receive_all,
+            label=_("Receive these quantities"),
+            done=_received,
+            apply=_receive,
+            template="transfers/_step_receive.html",
+            form=ReceiveForm,
+            fields=lambda name: name.removeprefix("quantities."),
+        ),
+        PageStep(
+            "close",
+            label=_("Close short"),
+            done=_("Transfer %(reference)s is closed; what did not arrive is its shortfall."),
+            apply=_close,
+            danger=True,
+            template="transfers/_step_close.html",
+            form=CloseForm,
         ),
         PageStep(
             "cancel",
@@ -254,39 +318,63 @@ def transfer_detail(request: HttpRequest, transfer_id: uuid.UUID) -> HttpRespons
 @login_required
 @require_POST
 def transfer_step(request: HttpRequest, transfer_id: uuid.UUID, step: str) -> HttpResponse:
-    """One step's button, posted: the step's service, once however often it is sent."""
+    """One step's form, posted: the step's service, once however often it is sent."""
     page_step = PAGE_STEPS.get(step)
     if page_step is None:
         raise Http404(f"No step {step[:20]!r} on this page.")
-    transfer = _visible(request.user, transfer_id)
-    form = StepForm(request.POST, prefix=step)
-    if not form.is_valid():
-        return _detail_page(request, transfer, failed=(step, form), status=400)
     user = request.user
+    transfer = _visible(user, transfer_id)
+    form = page_step.make_form(transfer, request.POST)
+    if not form.is_valid():
+        if not workflow.legal(STEP_ENTRIES[step], transfer):
+            # The form was drawn for a state someone else has moved the transfer on from.
+            moved_on = _moved_on(transfer, STEP_ENTRIES[step])
+            return _detail_page(request, transfer, refusal=[moved_on], status=409)
+        return _detail_page(request, transfer, failed=(step, form), status=400)
 
     def apply() -> dict:
         done = page_step.apply(user, transfer, form)
         return {"status": done.status}
 
     try:
-        _result, replayed = apply_once(
+        result, replayed = apply_once(
             user, form.cleaned_data["once"], f"transfer:{step}:{transfer.pk}", apply
         )
     except NotFound as error:
         raise Http404(error.message) from None
+    except IllegalTransition:
+        fresh = _visible(user, transfer.pk)
+        moved_on = _moved_on(fresh, STEP_ENTRIES[step])
+        return _detail_page(request, fresh, refusal=[moved_on], status=409)
     except DomainError as error:
-        if error.field == "reason":
-            form.add_error("reason", error.message)
-        else:
-            form.add_error(None, error.message)
+        name = page_step.fields(error.field) if error.field else None
+        form.add_error(name if name in form.fields else None, error.message)
         return _detail_page(
             request, _visible(user, transfer.pk), failed=(step, form), status=_status(error)
         )
-    done = page_step.done % {"reference": transfer.reference}
+    done = page_step.done
+    if callable(done):
+        transfer.status = result["status"]
+        done = done(transfer)
+    done = done % {"reference": transfer.reference}
     if replayed:
         done = gettext("Already done, nothing more was recorded: %(done)s") % {"done": done}
     messages.success(request, done)
     return redirect("transfer", transfer.pk)
+
+
+STEP_ENTRIES = {entry.name: entry for entry in workflow.STEPS.values()}
+
+
+def _moved_on(transfer: Transfer, entry: workflow.Step) -> str:
+    return gettext(
+        "Someone else acted first: transfer %(reference)s is %(status)s now, so it cannot be "
+        "%(done)s. Here it is as it stands."
+    ) % {
+        "reference": transfer.reference,
+        "status": transfer.get_status_display(),
+        "done": entry.done,
+    }
 
 
 def _status(error: DomainError) -> int:
@@ -308,22 +396,23 @@ def _detail_page(
     request: HttpRequest,
     transfer: Transfer,
     *,
-    failed: tuple[str, StepForm] | None = None,
+    failed: tuple[str, OnceForm] | None = None,
+    refusal: list[str] | None = None,
     status: int = 200,
 ) -> HttpResponse:
     user = request.user
     available = selectors.available_steps(user, transfer)
-    buttons = []
+    steps = []
     for name in available:
         page_step = PAGE_STEPS.get(name)
         if page_step is None:
-            continue  # a step needing a form of its own (close short)
-        form = failed[1] if failed is not None and failed[0] == name else StepForm(prefix=name)
-        buttons.append({"step": page_step, "form": form})
+            continue
+        form = failed[1] if failed is not None and failed[0] == name else None
+        steps.append({"step": page_step, "form": form or page_step.make_form(transfer)})
     # Why a step was refused, at the top: a step no longer on offer has no form to show it.
-    refusal = []
+    refusal = list(refusal or [])
     if failed is not None:
-        refusal = [str(error) for error in failed[1].non_field_errors()]
+        refusal += [str(error) for error in failed[1].non_field_errors()]
         if failed[0] not in available:
             errors = failed[1].errors
             refusal += [str(e) for name, each in errors.items() if name != "__all__" for e in each]
@@ -341,8 +430,11 @@ def _detail_page(
             for line in lines
         ],
         "events": list(transfer.events.all()),
-        "buttons": buttons,
+        "buttons": steps,
         "refusal": refusal,
+        # Forms drawn for this state of the transfer: a live refresh that finds it unchanged
+        # keeps them as they are being filled in (hx-preserve by this id).
+        "version": transfer.updated_at.strftime("%s%f"),
     }
     return render_page(
         request, "transfers/detail.html", context, partial="transfers/_detail.html", status=status
@@ -365,3 +457,301 @@ def _item_pages(
     for product_id, _branch, pk in sorted(levels, key=lambda row: ends.index(row[1])):
         found.setdefault(product_id, pk)
     return found
+
+
+# Starting a transfer -------------------------------------------------------------------------
+
+
+@dataclass
+class Starting:
+    """What the create page needs of its reader, read once per request: the directory of
+    active branches and where the reader may request into or send out of."""
+
+    branches: list[Branch]
+    may_request: set[uuid.UUID]
+    may_send: set[uuid.UUID]
+
+    @classmethod
+    def of(cls, user: User) -> "Starting":
+        branches = list(branch_selectors.directory())
+        rights = permissions.rights(user)
+        return cls(
+            branches=branches,
+            may_request={b.pk for b in branches if Action.REQUEST_TRANSFER in rights.at(b)},
+            may_send={b.pk for b in branches if Action.DISPATCH_TRANSFER in rights.at(b)},
+        )
+
+    def form(self, data: Any = None, *, initial: dict | None = None) -> TransferForm:
+        return TransferForm(
+            data,
+            initial=initial,
+            branches=self.branches,
+            may_request=self.may_request,
+            may_send=self.may_send,
+        )
+
+    def own(self, kind: str, chosen: Branch | None) -> str:
+        """The reader's end of a new ``kind`` transfer: the branch the address chose when
+        they may, else the first they may."""
+        allowed = self.may_request if kind == REQUEST else self.may_send
+        if chosen is not None and chosen.pk in allowed:
+            return chosen.code
+        return next((b.code for b in self.branches if b.pk in allowed), "")
+
+
+NEW_REFUSED = _("Only managers request or send transfers, at their own branches.")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def transfer_new(request: HttpRequest) -> HttpResponse:
+    """Start a transfer: a request (the reader's branch receives) or a send (it ships),
+    with lines of products and quantities. GET takes ``kind``, ``from``, ``to``,
+    ``product`` and ``quantity`` to fill the form in (the reports' reorder suggestions
+    link here)."""
+    user = request.user
+    starting = Starting.of(user)
+    if not starting.may_request and not starting.may_send:
+        return refused(request, NotPermitted(str(NEW_REFUSED)))
+    if request.method == "GET":
+        return _new_page(request, starting, *_prefilled(request, starting))
+    form = starting.form(request.POST)
+    formset = line_formset(request.POST)
+    if request.POST.get("action") == "add":
+        return _new_page(request, starting, *_with_a_line_more(starting, form, formset))
+    form.is_valid()
+    formset.is_valid()
+    lines = _read(user, form, formset)
+    filled = check_lines(formset, lines)
+    if not form.is_valid() or not formset.is_valid() or formset.non_form_errors():
+        return _new_page(request, starting, form, formset, lines=lines, status=400)
+    over = [line for line in filled if line.over]
+    kind = form.cleaned_data["kind"]
+    if kind == SEND and over and not request.POST.get("confirm"):
+        # Warned before sending; confirmed, the ship step is where a shortage is refused.
+        return _new_page(request, starting, form, formset, lines=lines, confirm=True)
+    return _start(request, starting, form, formset, lines, filled)
+
+
+def _start(request, starting, form, formset, lines, filled) -> HttpResponse:
+    user = request.user
+    kind = form.cleaned_data["kind"]
+    start = services.request_transfer if kind == REQUEST else services.send_transfer
+    source, destination = form.branch("from"), form.branch("to")
+    items = [
+        services.TransferItem(product_id=line.product.pk, quantity=line.quantity) for line in filled
+    ]
+
+    def apply() -> dict:
+        transfer = start(
+            actor=user,
+            from_branch_id=source.pk,
+            to_branch_id=destination.pk,
+            items=items,
+            note=form.cleaned_data["note"],
+        )
+        return {"transfer": str(transfer.pk), "reference": transfer.reference}
+
+    try:
+        result, replayed = apply_once(user, form.cleaned_data["once"], "transfer:new", apply)
+    except DomainError as error:
+        _show_start_error(form, formset, filled, error)
+        return _new_page(request, starting, form, formset, lines=lines, status=_status(error))
+    if replayed:
+        done = gettext("Already done, nothing more was recorded: transfer %(reference)s.")
+    elif kind == REQUEST:
+        done = gettext("Transfer %(reference)s is requested; %(code)s is asked to approve it.")
+    else:
+        done = gettext("Transfer %(reference)s is approved and ready to ship from %(code)s.")
+    messages.success(request, done % {"reference": result["reference"], "code": source.code})
+    return redirect("transfer", result["transfer"])
+
+
+def _show_start_error(form, formset, filled, error: DomainError) -> None:
+    """A service's refusal beside the field it names (``lines.2.quantity`` is the third
+    filled-in line's), else at the top of the form."""
+    field = error.field or ""
+    parts = field.split(".")
+    if len(parts) == 3 and parts[0] == "lines" and parts[1].isdigit():
+        index = int(parts[1])
+        if index < len(filled) and parts[2] in ("product", "quantity"):
+            filled[index].form.add_error(parts[2], error.message)
+            return
+    names = {"from_branch": "from", "to_branch": "to", "note": "note"}
+    name = names.get(field)
+    form.add_error(name, error.message)
+
+
+def _read(user: User, form: TransferForm, formset: Any) -> list[Line]:
+    """The rows with the products they name and what the source holds of each, where the
+    reader may see it: three queries however many rows."""
+    codes = [each.typed("product") for each in formset.forms]
+    lines = read_lines(formset, selectors.products_by_code(codes))
+    source = form.branch("from")
+    products = [line.product.pk for line in lines if line.product is not None]
+    held = selectors.on_hand(user, source, products)
+    if held is not None:
+        for line in lines:
+            if line.product is not None:
+                line.held = held[line.product.pk]
+    return lines
+
+
+def _prefilled(request: HttpRequest, starting: Starting) -> tuple[TransferForm, Any]:
+    """The form as the address fills it in, else with the reader's branch at their end."""
+    params = request.GET
+    kind = params.get("kind", "")
+    if kind not in (REQUEST, SEND):
+        kind = REQUEST if starting.may_request else SEND
+    chosen = _chosen(request)
+    initial = {"kind": kind, "from": params.get("from", ""), "to": params.get("to", "")}
+    own = "to" if kind == REQUEST else "from"
+    if not initial[own]:
+        initial[own] = starting.own(kind, chosen)
+    first = {"product": params.get("product", "")[:100], "quantity": params.get("quantity", "")}
+    rows = [first] + [{} for _ in range(BLANK_LINES - 1)]
+    return starting.form(initial=initial), line_formset(initial=rows)
+
+
+def _chosen(request: HttpRequest) -> Branch | None:
+    try:
+        return accounts_selectors.chosen_branch(
+            accounts_selectors.viewable_branches(request.user), request.GET.get("branch")
+        )
+    except UnknownBranch:
+        return None
+
+
+def _with_a_line_more(starting: Starting, form: TransferForm, formset: Any) -> tuple:
+    """The form as posted, not judged yet, with one more blank row (and its key)."""
+    initial = {name: form[name].value() for name in ("kind", "from", "to", "note")}
+    once = str(form["once"].value() or "")
+    initial["once"] = once if once.isalnum() and len(once) <= 64 else new_key()
+    rows = [{"product": f.typed("product"), "quantity": f.typed("quantity")} for f in formset]
+    rows = [*rows[: MAX_LINES - 1], {}]
+    more = starting.form(initial=initial)
+    return more, line_formset(initial=rows), len(rows) - 1
+
+
+def _new_page(
+    request: HttpRequest,
+    starting: Starting,
+    form: TransferForm,
+    formset: Any,
+    added: int | None = None,
+    *,
+    lines: list[Line] | None = None,
+    confirm: bool = False,
+    status: int = 200,
+) -> HttpResponse:
+    if lines is None:
+        lines = _read(request.user, form, formset)
+    source = form.branch("from")
+    context = {
+        "form": form,
+        "formset": formset,
+        "rows": [{"line": line, "warning": warning(line, source)} for line in lines],
+        "source": source,
+        "sees_source": selectors.may_see_stock(request.user, source),
+        "confirm": confirm,
+        "added": added,
+        "max_lines": MAX_LINES,
+    }
+    return render_page(
+        request, "transfers/new.html", context, partial="transfers/_new_form.html", status=status
+    )
+
+
+@login_required
+@require_GET
+def transfer_product_options(request: HttpRequest) -> HttpResponse:
+    """The products a line's typed text may mean, as a datalist's options (the page's
+    search as you type): at most ten, each with what the source holds where the reader may
+    see it."""
+    text = request.GET.get("q") or next(
+        (value for name, value in request.GET.items() if name.endswith("-product")), ""
+    )
+    products = selectors.product_suggestions(text)
+    source = _directory_branch(request.GET.get("from", ""))
+    held = selectors.on_hand(request.user, source, [p.pk for p in products])
+    options = [
+        {"product": product, "held": None if held is None else held[product.pk]}
+        for product in products
+    ]
+    context = {"options": options, "source": source}
+    return render(request, "transfers/_product_options.html", context)
+
+
+@login_required
+@require_GET
+def transfer_line_stock(request: HttpRequest) -> HttpResponse:
+    """One row's cell of what the source holds, and the warning when more is asked: drawn
+    again when the row's product or quantity or the source changes."""
+    index = request.GET.get("line", "")
+    if not (index.isascii() and index.isdigit() and int(index) < MAX_LINES):
+        raise Http404("No such line.")
+    product = request.GET.get(f"lines-{index}-product", "")[:100]
+    quantity = request.GET.get(f"lines-{index}-quantity", "")[:40]
+    source = _directory_branch(request.GET.get("from", ""))
+    form = LineForm({"product": product, "quantity": quantity})
+    [line] = read_lines(_One(form), selectors.products_by_code([product]))
+    held = selectors.on_hand(
+        request.user, source, [line.product.pk] if line.product is not None else []
+    )
+    if held is not None and line.product is not None:
+        line.held = held[line.product.pk]
+    context = {
+        "row": {"line": line, "warning": warning(line, source)},
+        "source": source,
+        "sees_source": held is not None,
+    }
+    return render(request, "transfers/_line_stock.html", context)
+
+
+class _One:
+    """One line's form where ``read_lines`` takes a formset."""
+
+    def __init__(self, form: LineForm) -> None:
+        self.forms = [form]
+
+
+def _directory_branch(code: str) -> Branch | None:
+    code = code.strip().upper()[:12]
+    if not code:
+        return None
+    return branch_selectors.directory().filter(code=code).first()
+
+
+# The transfer note ---------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def transfer_note(request: HttpRequest, transfer_id: uuid.UUID) -> HttpResponse:
+    """The note that travels with the goods: the reference large and as a QR code, both
+    ends, the lines with an empty column to tick, and boxes to sign. Printed from the
+    browser (its own print stylesheet)."""
+    transfer = _visible(request.user, transfer_id)
+    shipped = transfer.shipped_at is not None
+    qr = segno.make(transfer.reference, error="m", micro=False)
+    context = {
+        "transfer": transfer,
+        "lines": [
+            {
+                "line": line,
+                "quantity": line.requested if line.shipped is None else line.shipped,
+            }
+            for line in transfer.lines.all()
+        ],
+        "shipped": shipped,
+        "ends": [
+            {"title": _("From"), "branch": transfer.from_branch},
+            {"title": _("To"), "branch": transfer.to_branch},
+        ],
+        "signatures": [_("Dispatched by"), _("Carried by"), _("Received by")],
+        "qr": mark_safe(
+            qr.svg_inline(scale=4, border=2, title=transfer.reference, svgclass="note-qr")
+        ),
+        "printed_at": timezone.now(),
+    }
+    return render(request, "transfers/note.html", context)

@@ -23,7 +23,7 @@ from transfers.tests.factories import on_hand, requested, sent, stocked
 pytestmark = pytest.mark.django_db
 
 LIST = reverse("transfers")
-STEP_BUTTONS = ("approve", "ship", "receive", "cancel", "reject")
+STEP_BUTTONS = ("approve", "ship", "receive", "close", "cancel", "reject")
 
 
 @pytest.fixture
@@ -143,7 +143,7 @@ def test_staff_of_the_destination_may_receive_what_is_in_transit(
     post_step(page_client(source_manager), pull, "approve")
     post_step(page_client(source_manager), pull, "ship")
 
-    assert buttons(page_client(destination_staff).get(detail(pull))) == ["receive"]
+    assert buttons(page_client(destination_staff).get(detail(pull))) == ["receive", "close"]
 
 
 # Each step, once ----------------------------------------------------------------------------
@@ -176,7 +176,7 @@ def test_receiving_all_receives_everything_outstanding_once(
     transfer = sent(source_manager, source, destination, (product, 7))
     post_step(page_client(source_manager), transfer, "ship")
     client = page_client(destination_staff)
-    _, data = post_step(client, transfer, "receive")
+    _, data = post_step(client, transfer, "receive", everything="1")
     client.post(step_url(transfer, "receive"), data)
 
     assert on_hand(destination, product) == 7
@@ -212,7 +212,7 @@ def test_a_step_taken_by_someone_else_first_is_told_in_words(pull, source_manage
 
 
 def test_an_unknown_step_is_404(pull, source_manager):
-    response = page_client(source_manager).post(step_url(pull, "close"), {"close-once": "k"})
+    response = page_client(source_manager).post(step_url(pull, "teleport"), {"teleport-once": "k"})
 
     assert response.status_code == 404
 
