@@ -39,7 +39,13 @@ from accounts.forms import (
 from accounts.models import Role, User
 from branches.errors import UnknownBranch
 from inventory_project.kernel.api import DOMAIN_STATUS
-from inventory_project.kernel.errors import DomainError, NotFound, NotPermitted
+from inventory_project.kernel.errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    NotPermitted,
+)
 from inventory_project.kernel.once import apply_once
 from inventory_project.kernel.pages import render_page
 
@@ -65,10 +71,13 @@ def _refused(request: HttpRequest, error: DomainError) -> HttpResponse:
     )
 
 
-def _show_on_form(form: forms.Form, error: DomainError) -> None:
-    """A service's refusal beside the field it names, else at the top of the form."""
-    name = error.field if error.field in form.fields else None
-    form.add_error(name, error.message)
+def _show_on_form(form: forms.Form, error: DomainError, *, about: str | None = None) -> None:
+    """A service's refusal beside the field it names (else beside ``about``, the field a
+    refusal of bad input or a conflict is about), else at the top of the form."""
+    name = error.field
+    if name is None and isinstance(error, InvalidInput | Conflict):
+        name = about
+    form.add_error(name if name in form.fields else None, error.message)
 
 
 def _role_choices(actor: User) -> list[tuple[str, Any]]:
@@ -250,6 +259,7 @@ def _act(
     done: str,
     back: str | None = None,
     page: Callable[[forms.Form, int], HttpResponse] | None = None,
+    about: str | None = None,
 ) -> HttpResponse:
     """Apply a posted form's service once; on success a message and back to the person's
     page (or ``back``), else the page again with the refusal beside the form."""
@@ -273,7 +283,7 @@ def _act(
     except NotFound as error:
         raise Http404(error.message) from None
     except DomainError as error:
-        _show_on_form(form, error)
+        _show_on_form(form, error, about=about)
         return again(_status(error))
     if replayed:
         done = gettext("Already done, nothing more was changed: %(done)s") % {"done": done}
@@ -299,6 +309,7 @@ def person_details(request: HttpRequest, user_id) -> HttpResponse:
             full_name=form.cleaned_data["full_name"],
         ),
         done=gettext("The name and e-mail address are saved."),
+        about="email",
     )
 
 
@@ -431,15 +442,17 @@ def membership_add(request: HttpRequest, user_id) -> HttpResponse:
 @_guarded
 def membership_role(request: HttpRequest, user_id, membership_id) -> HttpResponse:
     person = _visible_person(request, user_id)
-    _check_role_of(person, membership_id)
     form = MembershipRoleForm(request.POST, prefix=f"role-{membership_id}")
     return _act(
         request,
         person,
         form=form,
         name=f"role-{membership_id}",
-        apply=lambda: services.change_membership_role(
-            actor=request.user, membership_id=membership_id, role=form.cleaned_data["role"]
+        apply=lambda: (
+            _check_role_of(person, membership_id)
+            and services.change_membership_role(
+                actor=request.user, membership_id=membership_id, role=form.cleaned_data["role"]
+            )
         ),
         done=gettext("The role is changed."),
     )
@@ -450,21 +463,26 @@ def membership_role(request: HttpRequest, user_id, membership_id) -> HttpRespons
 @_guarded
 def membership_remove(request: HttpRequest, user_id, membership_id) -> HttpResponse:
     person = _visible_person(request, user_id)
-    _check_role_of(person, membership_id)
     form = ConfirmForm(request.POST, prefix=f"remove-{membership_id}")
     return _act(
         request,
         person,
         form=form,
         name=f"remove-{membership_id}",
-        apply=lambda: services.remove_membership(actor=request.user, membership_id=membership_id),
+        apply=lambda: (
+            _check_role_of(person, membership_id)
+            and services.remove_membership(actor=request.user, membership_id=membership_id)
+        ),
         done=gettext("The role is removed."),
     )
 
 
-def _check_role_of(person: User, membership_id) -> None:
+def _check_role_of(person: User, membership_id) -> bool:
+    """The role is the person's (checked when applied, so that a replayed removal still
+    answers as the first did)."""
     if not person.memberships.filter(pk=membership_id).exists():
-        raise Http404("No such role.")
+        raise NotFound("No such role.")
+    return True
 
 
 # Inviting --------------------------------------------------------------------------------
