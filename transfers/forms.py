@@ -242,21 +242,23 @@ class ReceiveForm(OnceForm):
         self.lines = [line for line in lines if line.outstanding > 0]
         for line in self.lines:
             step = "1" if line.product.is_countable else "0.001"
-            self.fields[str(line.product_id)] = QuantityField(
-                rule_name="Quantity",
-                sign=None,
-                label=_("Received of %(sku)s") % {"sku": line.product.sku},
-                initial=format_quantity(line.outstanding),
-                required=not self.everything,
-                widget=forms.NumberInput(
-                    attrs={
-                        "min": "0",
-                        "max": format_quantity(line.outstanding),
-                        "step": step,
-                        "inputmode": "decimal",
-                    }
-                ),
+            widget = forms.NumberInput(
+                attrs={
+                    "min": "0",
+                    "max": format_quantity(line.outstanding),
+                    "step": step,
+                    "inputmode": "decimal",
+                }
             )
+            label = _("Received of %(sku)s") % {"sku": line.product.sku}
+            initial = format_quantity(line.outstanding)
+            if self.everything:
+                # What was typed is not read: everything outstanding is received.
+                field = forms.CharField(required=False, label=label, widget=widget)
+            else:
+                field = QuantityField(rule_name="Quantity", sign=None, label=label, widget=widget)
+            field.initial = initial
+            self.fields[str(line.product_id)] = field
 
     def rows(self) -> list[tuple[TransferLine, Any]]:
         return [(line, self[str(line.product_id)]) for line in self.lines]

@@ -223,10 +223,14 @@ class PageStep:
 
 
 def _receive(actor: User, transfer: Transfer, form: ReceiveForm) -> Transfer:
+    quantities = form.quantities()
+    if not quantities:
+        # Nothing outstanding to offer: the transfer was no longer under way when read.
+        raise IllegalTransition(f"Transfer {transfer.reference} is no longer under way.")
     return services.receive_transfer(
         actor=actor,
         transfer_id=transfer.pk,
-        quantities=form.quantities(),
+        quantities=quantities,
         note=form.cleaned_data["note"],
     )
 
