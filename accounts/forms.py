@@ -172,6 +172,8 @@ class AddMembershipForm(OnceForm):
             (str(branch.pk), f"{branch.code} · {branch.name}") for branch in branches
         ]
         self.fields["role"].choices = roles
+        # The lesser role first: a manager is appointed on purpose.
+        self.initial.setdefault("role", Role.STAFF)
 
 
 class MembershipRoleForm(OnceForm):

@@ -20,6 +20,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse, reverse_lazy
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -82,9 +83,8 @@ def _show_on_form(form: forms.Form, error: DomainError, *, about: str | None = N
 
 def _role_choices(actor: User) -> list[tuple[str, Any]]:
     """The roles ``actor`` may give: both for ADMINs, STAFF for MANAGERs."""
-    if permissions.is_admin(actor):
-        return list(Role.choices)
-    return [(Role.STAFF.value, Role.STAFF.label)]
+    roles = Role.choices if permissions.is_admin(actor) else [(Role.STAFF, Role.STAFF.label)]
+    return [(str(value), capfirst(label)) for value, label in roles]
 
 
 # The list ------------------------------------------------------------------------------------

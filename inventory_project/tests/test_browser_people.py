@@ -24,7 +24,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from accounts.models import Role, User
-from accounts.tests.factories import ManagerFactory, MembershipFactory
+from accounts.tests.factories import AdminFactory, ManagerFactory, MembershipFactory
 from alerts.tests.smtp import MailSink
 from branches.tests.factories import BranchFactory
 from catalog.tests.factories import ProductFactory
@@ -162,7 +162,7 @@ def chromium(mailing_server, monkeypatch):
 
 def sign_in(page, email: str, password: str) -> None:
     page.goto(reverse("login"))
-    page.get_by_label("E-mail address").fill(email)
+    page.get_by_role("textbox", name="E-mail address").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
 
@@ -245,3 +245,49 @@ def test_a_manager_invites_a_staff_member_who_chooses_a_password_from_the_email(
     invited.refresh_from_db()
     assert invited.has_usable_password()
     assert len(mail_sink.messages) == 1
+
+
+def test_a_manager_deactivates_a_staff_member_after_confirming_and_reactivates_them(
+    open_page, screenshots
+):
+    branch = BranchFactory(code="BER-01", name="Berlin Mitte")
+    manager = ManagerFactory(branch=branch).user
+    staff = MembershipFactory(branch=branch, role=Role.STAFF, user__full_name="Sam Staff").user
+    page = open_page(manager, reverse("person", args=[staff.pk]))
+
+    page.get_by_role("button", name="Deactivate…").click()
+    expect(page.locator("main h1")).to_have_text("Deactivate Sam Staff?")
+    shoot(page, screenshots, "person-deactivate")
+    page.get_by_role("button", name="Deactivate", exact=True).click()
+
+    expect(page.locator("#person-status")).to_contain_text("deactivated")
+    staff.refresh_from_db()
+    assert not staff.is_active
+    page.get_by_role("button", name="Reactivate").click()
+    expect(page.locator("#person-status")).to_contain_text("active")
+    staff.refresh_from_db()
+    assert staff.is_active
+
+
+def test_an_administrator_changes_a_role_and_sees_a_refusal_beside_the_form(open_page, screenshots):
+    branch = BranchFactory(code="BER-01", name="Berlin Mitte")
+    BranchFactory(code="HAM-01", name="Hamburg")
+    admin = AdminFactory(full_name="Ada Admin")
+    staff = MembershipFactory(
+        branch=branch, role=Role.STAFF, user__full_name="Sam Staff", user__email="sam@example.com"
+    ).user
+    MembershipFactory(user__email="taken@example.com")
+    page = open_page(admin, reverse("person", args=[staff.pk]))
+
+    page.get_by_label("Role at BER-01").select_option("MANAGER")
+    page.get_by_role("button", name="Change role").click()
+    expect(page.locator("#toasts")).to_contain_text("The role is changed.")
+    expect(page.get_by_label("Role at BER-01")).to_have_value("MANAGER")
+    page.get_by_role("textbox", name="E-mail address").fill("taken@example.com")
+    page.get_by_role("button", name="Save name and e-mail address").click()
+
+    expect(page.locator("#person-administration .field-error")).to_contain_text("already exists")
+    expect(page.get_by_role("textbox", name="E-mail address")).to_have_value("taken@example.com")
+    shoot(page, screenshots, "person-admin")
+    staff.refresh_from_db()
+    assert staff.email == "sam@example.com"
