@@ -13,6 +13,9 @@ urlpatterns = [
     path("<uuid:user_id>/deactivate/", views.person_deactivate, name="person-deactivate"),
     path("<uuid:user_id>/reactivate/", views.person_reactivate, name="person-reactivate"),
     path("<uuid:user_id>/invitation/", views.person_invitation, name="person-invitation"),
+    path(
+        "<uuid:user_id>/password-reset/", views.person_password_reset, name="person-password-reset"
+    ),
     path("<uuid:user_id>/roles/", views.membership_add, name="person-role-add"),
     path(
         "<uuid:user_id>/roles/<uuid:membership_id>/",

@@ -33,6 +33,7 @@ from accounts.forms import (
     ConfirmForm,
     InviteForm,
     MembershipRoleForm,
+    PasswordResetMailForm,
     PeopleFilterForm,
     PersonDetailsForm,
     WelcomeForm,
@@ -238,6 +239,7 @@ def _person_page(
         ),
         "reactivate_form": failed.get("reactivate") or ConfirmForm(prefix="reactivate"),
         "invite_form": failed.get("invitation") or ConfirmForm(prefix="invitation"),
+        "reset_form": failed.get("reset") or ConfirmForm(prefix="reset"),
         "refusal": [str(error) for form in failed.values() for error in form.non_field_errors()],
     }
     return render_page(
@@ -407,6 +409,42 @@ def person_invitation(request: HttpRequest, user_id) -> HttpResponse:
         name="invitation",
         apply=lambda: services.resend_invitation(actor=request.user, user_id=person.pk),
         done=gettext("A new invitation is on its way to %(email)s.") % {"email": person.email},
+    )
+
+
+@login_required
+@require_POST
+@_guarded
+def person_password_reset(request: HttpRequest, user_id) -> HttpResponse:
+    """An ADMIN mails someone a password-reset link (the mail of "Forgot your password?"),
+    for someone who has a password; one who never chose one is invited again instead."""
+    person = _visible_person(request, user_id)
+    form = ConfirmForm(request.POST, prefix="reset")
+
+    def send() -> None:
+        permissions.require_admin(
+            request.user, gettext("Only an administrator sends password-reset links.")
+        )
+        if not person.is_active or not person.has_usable_password():
+            raise Conflict(
+                gettext("%(email)s has no password to reset: send the invitation again.")
+                % {"email": person.email}
+            )
+        mail = PasswordResetMailForm({"email": person.email})
+        if mail.is_valid():
+            mail.save(
+                request=request,
+                email_template_name="registration/password_reset_email.txt",
+                html_email_template_name="registration/password_reset_email.html",
+            )
+
+    return _act(
+        request,
+        person,
+        form=form,
+        name="reset",
+        apply=send,
+        done=gettext("A password-reset link is on its way to %(email)s.") % {"email": person.email},
     )
 
 

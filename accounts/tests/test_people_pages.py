@@ -482,3 +482,33 @@ def test_a_form_posted_without_its_key_is_refused_and_changes_nothing(manager, s
     response = page_client(manager).post(reverse("person-reactivate", args=[staff.pk]), {})
 
     assert response.status_code == 400
+
+
+def test_an_administrator_mails_someone_a_password_reset_link(
+    staff, mailoutbox, django_capture_on_commit_callbacks, settings
+):
+    from accounts import tasks
+
+    conf = tasks.send_password_reset_email.app.conf
+    was_eager, conf.task_always_eager = conf.task_always_eager, True
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = page_client(AdminFactory()).post(
+                reverse("person-password-reset", args=[staff.pk]), {"reset-once": new_key()}
+            )
+    finally:
+        conf.task_always_eager = was_eager
+
+    assertRedirects(response, reverse("person", args=[staff.pk]))
+    [message] = mailoutbox
+    assert message.to == ["sam@example.com"]
+    assert "/account/password/reset/" in message.body
+
+
+def test_a_manager_may_not_mail_password_reset_links(manager, staff, mailoutbox):
+    response = page_client(manager).post(
+        reverse("person-password-reset", args=[staff.pk]), {"reset-once": new_key()}
+    )
+
+    assert response.status_code == 403
+    assert mailoutbox == []
