@@ -9,6 +9,7 @@ beside the form it came from. Someone the reader may not manage answers 404, as 
 someone who does not exist; a reader who manages no one is refused in words (403).
 """
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -39,6 +40,7 @@ from accounts.forms import (
     WelcomeForm,
 )
 from accounts.models import Role, User
+from accounts.permissions import Action
 from branches.errors import UnknownBranch
 from inventory_project.kernel.api import DOMAIN_STATUS
 from inventory_project.kernel.errors import (
@@ -454,6 +456,7 @@ def person_password_reset(request: HttpRequest, user_id) -> HttpResponse:
 def membership_add(request: HttpRequest, user_id) -> HttpResponse:
     actor = request.user
     person = _visible_person(request, user_id)
+    _hide_unseen_branch(request, selectors.managing_branches(actor), field="add-branch")
     form = AddMembershipForm(
         request.POST,
         prefix="add",
@@ -515,6 +518,22 @@ def membership_remove(request: HttpRequest, user_id, membership_id) -> HttpRespo
     )
 
 
+def _hide_unseen_branch(request: HttpRequest, offered: list, *, field: str) -> None:
+    """A posted branch the reader may not even see answers 404, as it does everywhere; one
+    they see but do not manage is an error beside the field."""
+    posted = request.POST.get(field, "")
+    try:
+        branch_id = uuid.UUID(posted)
+    except ValueError:
+        return
+    if any(branch.pk == branch_id for branch in offered):
+        return
+    try:
+        permissions.check(request.user, Action.VIEW, branch_id)
+    except UnknownBranch as error:
+        raise Http404(error.message) from None
+
+
 def _check_role_of(person: User, membership_id) -> bool:
     """The role is the person's (checked when applied, so that a replayed removal still
     answers as the first did)."""
@@ -546,6 +565,7 @@ def invite(request: HttpRequest) -> HttpResponse:
             if branch.code.casefold() == code.casefold():
                 initial["branch"] = str(branch.pk)
         return _invite_page(request, InviteForm(initial=initial, **kwargs))
+    _hide_unseen_branch(request, branches, field="branch")
     form = InviteForm(request.POST, **kwargs)
     if not form.is_valid():
         return _invite_page(request, form, status=400)

@@ -225,13 +225,25 @@ def test_a_manager_may_not_invite_a_manager(
     assert mailoutbox == []
 
 
-def test_a_manager_may_not_invite_to_a_branch_they_do_not_manage(
+def test_a_branch_where_the_manager_is_only_staff_is_an_error_beside_the_field(
     branch, elsewhere, manager, django_capture_on_commit_callbacks
 ):
+    MembershipFactory(user=manager, branch=elsewhere, role=Role.STAFF)
+
     response = invite(page_client(manager), elsewhere, django_capture_on_commit_callbacks)
 
     assert response.status_code == 400
     assert "branch" in response.context["form"].errors
+    assertContains(response, 'value="new.person@example.com"', status_code=400)
+    assert not User.objects.filter(email="new.person@example.com").exists()
+
+
+def test_a_branch_the_manager_may_not_see_answers_404(
+    branch, elsewhere, manager, django_capture_on_commit_callbacks
+):
+    response = invite(page_client(manager), elsewhere, django_capture_on_commit_callbacks)
+
+    assert response.status_code == 404
     assert not User.objects.filter(email="new.person@example.com").exists()
 
 

@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
@@ -512,3 +513,129 @@ def test_a_manager_may_not_mail_password_reset_links(manager, staff, mailoutbox)
 
     assert response.status_code == 403
     assert mailoutbox == []
+
+
+# Who may do what, as the page permission matrix puts it ----------------------------------------
+
+ACTORS = ["admin", "manager", "staff", "other_manager", "anonymous"]
+
+
+@pytest.fixture
+def world(branch, elsewhere, manager, staff):
+    return {
+        "admin": AdminFactory(),
+        "manager": manager,
+        "staff": staff,
+        "other_manager": ManagerFactory(branch=elsewhere).user,
+        "anonymous": None,
+    }
+
+
+def client_of(world, who):
+    return page_client(world[who]) if world[who] is not None else Client()
+
+
+def outcome(response, *, posted: bool = False) -> str:
+    if response.status_code == 302 and "/account/sign-in/" in response["Location"]:
+        return "sign in"
+    if posted and response.status_code in (200, 302):
+        return "done"
+    return {200: "seen", 403: "refused", 404: "hidden"}.get(response.status_code, "unexpected")
+
+
+PAGES = {
+    "people": (lambda w: reverse("people"), ["seen", "seen", "refused", "seen", "sign in"]),
+    "people of the branch": (
+        lambda w: reverse("people") + "?branch=BER-01",
+        ["seen", "seen", "refused", "hidden", "sign in"],
+    ),
+    "person page": (
+        lambda w: reverse("person", args=[w["staff"].pk]),
+        ["seen", "seen", "refused", "hidden", "sign in"],
+    ),
+    "invite form": (
+        lambda w: reverse("person-invite"),
+        ["seen", "seen", "refused", "seen", "sign in"],
+    ),
+    "deactivation page": (
+        lambda w: reverse("person-deactivate", args=[w["staff"].pk]),
+        ["seen", "seen", "refused", "hidden", "sign in"],
+    ),
+    "invitation link": (
+        lambda w: reverse("welcome", args=["bm9ib2R5", "x-y"]),
+        ["seen", "seen", "seen", "seen", "seen"],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", PAGES)
+@pytest.mark.parametrize("who", ACTORS)
+def test_who_gets_each_people_page(world, name, who):
+    address, expected = PAGES[name]
+
+    response = client_of(world, who).get(address(world))
+
+    assert outcome(response) == expected[ACTORS.index(who)]
+
+
+def invite_someone(world, client):
+    response = client.post(
+        reverse("person-invite"),
+        {
+            "email": "invited@example.com",
+            "branch": str(Membership.objects.get(user=world["staff"]).branch_id),
+            "role": "STAFF",
+            "once": "invite-key",
+        },
+    )
+    return response, User.objects.filter(email="invited@example.com").exists()
+
+
+def deactivate_staff(world, client):
+    staff = world["staff"]
+    response = client.post(
+        reverse("person-deactivate", args=[staff.pk]), {"deactivate-once": "deactivate-key"}
+    )
+    staff.refresh_from_db()
+    return response, not staff.is_active
+
+
+def remove_staff_role(world, client):
+    membership = Membership.objects.get(user=world["staff"])
+    response = client.post(
+        reverse("person-role-remove", args=[membership.user_id, membership.pk]),
+        {f"remove-{membership.pk}-once": "remove-key"},
+    )
+    return response, not Membership.objects.filter(pk=membership.pk).exists()
+
+
+def add_staff_role(world, client):
+    person = UserFactory()
+    MembershipFactory(user=person, branch=Membership.objects.get(user=world["staff"]).branch)
+    other = BranchFactory()
+    ManagerFactory(user=world["manager"], branch=other)
+    response = client.post(
+        reverse("person-role-add", args=[person.pk]),
+        {"add-branch": str(other.pk), "add-role": "STAFF", "add-once": "add-key"},
+    )
+    return response, Membership.objects.filter(user=person, branch=other).exists()
+
+
+FORMS = {
+    "invite someone": (invite_someone, ["done", "done", "refused", "hidden"]),
+    "deactivate staff": (deactivate_staff, ["done", "done", "refused", "hidden"]),
+    "remove a staff role": (remove_staff_role, ["done", "done", "refused", "hidden"]),
+    "add a staff role": (add_staff_role, ["done", "done", "refused", "hidden"]),
+}
+
+
+@pytest.mark.parametrize("name", FORMS)
+@pytest.mark.parametrize("who", ACTORS)
+def test_who_may_post_each_people_form(world, name, who):
+    post, expected = FORMS[name]
+
+    response, changed = post(world, client_of(world, who))
+
+    result = outcome(response, posted=True)
+    assert result == [*expected, "sign in"][ACTORS.index(who)], response.content[:300]
+    assert changed == (result == "done")
