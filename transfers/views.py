@@ -754,7 +754,9 @@ def transfer_note(request: HttpRequest, transfer_id: uuid.UUID) -> HttpResponse:
         ],
         "signatures": [_("Dispatched by"), _("Carried by"), _("Received by")],
         "qr": mark_safe(
-            qr.svg_inline(scale=4, border=2, title=transfer.reference, svgclass="note-qr")
+            qr.svg_inline(
+                scale=4, border=2, title=transfer.reference, svgclass="note-qr", omitsize=True
+            )
         ),
         "printed_at": timezone.now(),
     }

@@ -444,7 +444,7 @@ def test_what_the_source_holds_is_not_shown_to_who_may_not_see_it(
     )
 
     assertNotContains(response, "50 pcs")
-    assertContains(response, f"you do not see {source.code}")
+    assertContains(response, f"You do not see {source.code}")
 
 
 def test_a_request_for_more_than_the_source_holds_is_warned_about_and_made(
