@@ -88,20 +88,20 @@ class Column:
 # The stacked chart's plot area inside its viewBox.
 HEIGHT = 220
 LEFT, RIGHT, TOP, BOTTOM = 46, 4, 10, 24
-TICKS = 6  # labels on the time axis, at most
+TICKS = 5  # labels on the time axis, at most
 
 
-def stacked(columns: list[tuple[datetime.date, str, dict[str, int]]]) -> dict:
-    """One column per (period start, its label, counts by kind), stacked in the legend's
-    order, on a scale that ends at a round number."""
+def stacked(columns: list[tuple[datetime.date, str, str, dict[str, int]]]) -> dict:
+    """One column per (period start, its name, its short name for the time axis, counts by
+    kind), stacked in the legend's order, on a scale that ends at a round number."""
     plot_width, plot_height = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    totals = [sum(counts.values()) for _start, _text, counts in columns]
+    totals = [sum(counts.values()) for _start, _text, _short, counts in columns]
     top = nice_ceiling(max(totals, default=0))
     slot = plot_width / max(len(columns), 1)
     bar_width = round(slot * 0.72, 2)
     every = max(1, -(-len(columns) // TICKS))
     drawn = []
-    for n, (start, text, counts) in enumerate(columns):
+    for n, (start, text, short, counts) in enumerate(columns):
         bottom = float(TOP + plot_height)
         segments = []
         for kind, (label, colour) in KINDS.items():
@@ -115,7 +115,7 @@ def stacked(columns: list[tuple[datetime.date, str, dict[str, int]]]) -> dict:
         drawn.append(
             Column(
                 start=start,
-                text=text,
+                text=short,
                 total=totals[n],
                 x=round(LEFT + n * slot + (slot - bar_width) / 2, 2),
                 center=round(LEFT + n * slot + slot / 2, 2),

@@ -24,7 +24,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpRespo
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone
 from django.utils.http import urlencode
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 from django_htmx.http import push_url
@@ -311,6 +311,16 @@ def _cell(value) -> str:
     return _safe(str(value))
 
 
+def show_defaults(form: ReportForm, **values) -> None:
+    """Fill the fields left empty with what the report used instead, so that the form says
+    which days it shows (the address stays as it was typed)."""
+    data = form.data.copy()
+    for name, value in values.items():
+        if not data.get(name, "").strip():
+            data[name] = value.isoformat() if isinstance(value, datetime.date) else str(value)
+    form.data = data
+
+
 def _bad_export(request, template, context, form, scope, url_name) -> HttpResponse:
     response = _page(request, template, context, form=form, scope=scope, url_name=url_name)
     response.status_code = 400
@@ -358,6 +368,7 @@ def read_stock_value(params: QueryDict, scope: Scope) -> tuple[StockValueForm, d
     as_of = form.get("as_of", today)
     until = None if as_of >= today else reports.end_of(as_of, scope.zone)
     rows = reports.stock_value(scope.branches, until=until, category_id=form.get("category"))
+    show_defaults(form, as_of=as_of)
     return form, {"rows": rows, "as_of": as_of, "is_today": as_of >= today}
 
 
@@ -464,6 +475,7 @@ def read_movements(params: QueryDict, scope: Scope) -> tuple[MovementsForm, dict
     rows = reports.movement_totals(
         scope.branches, start=start, end=end, granularity=granularity, zone=scope.zone
     )
+    show_defaults(form, granularity=granularity, to=end, **{"from": start})
     return form, {"rows": rows, "start": start, "end": end, "granularity": granularity}
 
 
@@ -473,6 +485,11 @@ def _period_text(start: datetime.date, granularity: str) -> str:
     if granularity == "week":
         return gettext("Week of %(day)s") % {"day": formats.date_format(start, "j M Y")}
     return formats.date_format(start, "D j M Y")
+
+
+def _period_tick(start: datetime.date, granularity: str) -> str:
+    """A period's name on the chart's time axis: short, so that several fit."""
+    return formats.date_format(start, "M Y" if granularity == "month" else "j M")
 
 
 @_guarded
@@ -487,7 +504,12 @@ def movements(request: HttpRequest) -> HttpResponse:
             for kind, n in row.counts.items():
                 by_period[row.period][kind] += n
         columns = [
-            (start, _period_text(start, granularity), dict(by_period.get(start, {})))
+            (
+                start,
+                _period_text(start, granularity),
+                _period_tick(start, granularity),
+                dict(by_period.get(start, {})),
+            )
             for start in reports.periods(found["start"], found["end"], granularity)
         ]
         page = _page_number(request)
@@ -603,13 +625,18 @@ def read_movers(params: QueryDict, scope: Scope) -> tuple[MoversForm, dict]:
         scope.branches, since=since, until=until, limit=limit, category_id=category
     )
     slow = reports.slow_movers(scope.branches, since=since, limit=limit, category_id=category)
+    show_defaults(form, to=end, limit=limit, **{"from": start})
     return form, {"top": top, "slow": slow, "start": start, "end": end, "limit": limit}
 
 
 def _days_text(days: int | None) -> str:
     if days is None:
-        return gettext("never issued")
-    return formats.number_format(days, use_l10n=True, force_grouping=True)
+        return gettext("never")
+    if days == 0:
+        return gettext("today")
+    return ngettext("%(days)s day ago", "%(days)s days ago", days) % {
+        "days": formats.number_format(days, use_l10n=True, force_grouping=True)
+    }
 
 
 @_guarded
