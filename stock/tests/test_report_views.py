@@ -511,3 +511,14 @@ def test_a_download_costs_the_same_queries_however_much_it_covers(admin, branch,
         counted.append(len(queries))
 
     assert counted[0] == counted[1]
+
+
+def test_the_transfer_request_link_opens_the_new_transfer_filled_in(admin, branch, shortage):
+    (link,) = request_links(page(admin, "report-reorder", branch=branch.code))
+
+    response = page_client(admin).get(link)
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert 'value="SKU/7"' in content
+    assert 'value="18"' in content
