@@ -193,3 +193,63 @@ class StockMovement(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ImmutableLedgerError("Stock movements cannot be deleted.")
+
+
+class ImportKind(models.TextChoices):
+    PRODUCTS = "PRODUCTS", _("products and categories")
+    OPENING_STOCK = "OPENING_STOCK", _("opening stock")
+    STOCK_COUNT = "STOCK_COUNT", _("stock count")
+
+
+class ImportStatus(models.TextChoices):
+    PREVIEWED = "PREVIEWED", _("previewed")
+    APPLIED = "APPLIED", _("applied")
+
+
+class StockImport(models.Model):
+    """One uploaded spreadsheet: what it was, the rows it was read into and checked, and
+    whether it was applied. Apply reads the rows kept here, never rows sent again by the
+    browser; the file's SHA-256 (with its kind and branch) keeps it from being applied twice."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=16, choices=ImportKind.choices)
+    # Stock files are for one branch; the catalog is everyone's.
+    branch = models.ForeignKey(
+        Branch, on_delete=models.PROTECT, related_name="imports", null=True, blank=True
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="stock_imports"
+    )
+    file_name = models.CharField(max_length=255)
+    sha256 = models.CharField("SHA-256", max_length=64)
+    options = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        max_length=16, choices=ImportStatus.choices, default=ImportStatus.PREVIEWED
+    )
+    # Counts of rows read, new, changed, unchanged and in error; a sample of the changes.
+    summary = models.JSONField(default=dict, blank=True)
+    # The first errors found (row, column, message); ``error_count`` counts them all.
+    errors = models.JSONField(default=list, blank=True)
+    error_count = models.PositiveIntegerField(default=0)
+    # The checked rows, kept only when none is in error (only then can they be applied).
+    rows = models.JSONField(default=list, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="applied_stock_imports",
+        null=True,
+        blank=True,
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["sha256", "kind", "status"], name="import_file_idx"),
+            models.Index(fields=["-created_at"], name="import_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.file_name} ({self.get_status_display()})"
