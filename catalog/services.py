@@ -6,12 +6,17 @@ asks ``inventory_project.kernel.access``.
 """
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.db.models.deletion import ProtectedError, RestrictedError
+from django.db.models.functions import Upper
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -238,3 +243,200 @@ def _check_editable(function: str, changes: dict[str, Any], editable: frozenset[
     unknown = set(changes) - editable
     if unknown:
         raise TypeError(f"{function}() cannot change {', '.join(sorted(unknown))}")
+
+
+# Imports ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportedProduct:
+    """One row of a products file: the product's SKU and the fields it sets, as checked by
+    ``catalog.imports.check_products`` (``category`` by name, amounts as text)."""
+
+    row: int
+    sku: str
+    fields: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created_categories: int
+    created_products: int
+    updated_products: int
+    unchanged_products: int
+
+
+IMPORT_CHUNK = 5000
+
+
+def import_catalog(
+    *, actor: Any, categories: Sequence[str], products: Sequence[ImportedProduct]
+) -> ImportResult:
+    """Add the ``categories`` not there yet and add or change the ``products``, all in one
+    transaction: the rules of create_category, create_product and update_product for every
+    row, and nothing written when any row breaks one (InvalidInput naming the row).
+
+    Rows are written in bulk; each changed product is announced as update_product does.
+    """
+    require_admin(actor, _("Only an administrator can import the catalog."))
+    rows_by_sku: dict[str, ImportedProduct] = {}
+    for line in products:
+        key = line.sku.upper()
+        if key in rows_by_sku:
+            raise InvalidInput(
+                _("Row %(row)d: SKU %(sku)s is also on row %(other)d.")
+                % {"row": line.row, "sku": line.sku, "other": rows_by_sku[key].row},
+                field=f"rows.{line.row}.sku",
+            )
+        rows_by_sku[key] = line
+    with transaction.atomic():
+        known = {c.name.lower(): c for c in Category.objects.select_for_update()}
+        added = []
+        for name in categories:
+            if name.lower() in known:
+                continue
+            category = Category(name=name.strip())
+            _validate_category(category)
+            known[category.name.lower()] = category
+            added.append(category)
+        Category.objects.bulk_create(added)
+
+        current: dict[str, Product] = {}
+        skus = list(rows_by_sku)
+        for start in range(0, len(skus), IMPORT_CHUNK):
+            locked = (
+                Product.objects.select_for_update(no_key=True)
+                .annotate(upper_sku=Upper("sku"))
+                .filter(upper_sku__in=skus[start : start + IMPORT_CHUNK])
+                .order_by("pk")
+            )
+            current |= {product.sku.upper(): product for product in locked}
+
+        now = timezone.now()
+        new: list[Product] = []
+        changed: list[tuple[Product, dict[str, Any]]] = []
+        unit_changed: dict[uuid.UUID, ImportedProduct] = {}
+        for key, line in rows_by_sku.items():
+            product = current.get(key)
+            if product is None:
+                product = Product(sku=line.sku, created_at=now)
+            before = {name: getattr(product, name) for name in PRODUCT_FIELDS}
+            for name, value in line.fields.items():
+                if name == "category":
+                    category = known.get(str(value).lower())
+                    if category is None:
+                        raise InvalidInput(
+                            _("Row %(row)d: no category named %(name)s.")
+                            % {"row": line.row, "name": value},
+                            field=f"rows.{line.row}.category",
+                        )
+                    product.category_id = category.pk
+                elif name == "barcode":
+                    product.barcode = _clean_barcode(value)
+                elif name in PRODUCT_FIELDS:
+                    setattr(product, name, Product._meta.get_field(name).to_python(value))
+                else:
+                    raise TypeError(f"import_catalog() cannot set {name}")
+            try:
+                full_clean(product, exclude=["category", "created_at", "updated_at"])
+            except InvalidInput as error:
+                raise InvalidInput(
+                    _("Row %(row)d: %(message)s") % {"row": line.row, "message": error.message},
+                    field=f"rows.{line.row}.{error.field or 'sku'}",
+                ) from None
+            product.updated_at = now
+            if product._state.adding:
+                new.append(product)
+                continue
+            previous = {
+                name: before[name]
+                for name in PRODUCT_FIELDS
+                if before[name] != getattr(product, name)
+            }
+            if previous:
+                changed.append((product, previous))
+                if "unit" in previous:
+                    unit_changed[product.pk] = line
+
+        if unit_changed:
+            held = (
+                Product.objects.filter(pk__in=list(unit_changed))
+                .filter(Q(stock_levels__isnull=False) | Q(stock_movements__isnull=False))
+                .values_list("pk", flat=True)
+                .distinct()
+            )
+            for product_id in held:
+                line = unit_changed[product_id]
+                raise Conflict(
+                    _(
+                        "Row %(row)d: product %(sku)s has stock history; its unit cannot "
+                        "change. Deactivate it and add a new product instead."
+                    )
+                    % {"row": line.row, "sku": line.sku},
+                    field=f"rows.{line.row}.unit",
+                )
+        _check_imported_barcodes(new, [product for product, _previous in changed], rows_by_sku)
+
+        try:
+            with transaction.atomic():
+                Product.objects.bulk_create(new, batch_size=1000)
+                fields = sorted(
+                    {name for _product, previous in changed for name in previous}
+                    | ({"updated_at"} if changed else set())
+                )
+                if changed:
+                    Product.objects.bulk_update(
+                        [product for product, _previous in changed], fields, batch_size=1000
+                    )
+        except IntegrityError:
+            raise Conflict(
+                _("The catalog changed while the file was imported; upload it again.")
+            ) from None
+
+        for product, previous in changed:
+            realtime.publish(PRODUCT_CHANGED, ProductChanged.of(product, list(previous)))
+            product_changed.send(sender=Product, product=product, previous=previous)
+    return ImportResult(
+        created_categories=len(added),
+        created_products=len(new),
+        updated_products=len(changed),
+        unchanged_products=len(rows_by_sku) - len(new) - len(changed),
+    )
+
+
+def _check_imported_barcodes(
+    new: list[Product], changed: list[Product], rows: dict[str, ImportedProduct]
+) -> None:
+    """No two products end up with one barcode: one query for the barcodes the rows set."""
+    wanted: dict[str, Product] = {}
+    for product in [*new, *changed]:
+        if product.barcode is None:
+            continue
+        other = wanted.get(product.barcode)
+        if other is not None:
+            line = rows[product.sku.upper()]
+            raise InvalidInput(
+                _("Row %(row)d: barcode %(barcode)s is also on row %(other)d.")
+                % {
+                    "row": line.row,
+                    "barcode": product.barcode,
+                    "other": rows[other.sku.upper()].row,
+                },
+                field=f"rows.{line.row}.barcode",
+            )
+        wanted[product.barcode] = product
+    if not wanted:
+        return
+    importing = {product.pk for product in [*new, *changed]}
+    for start in range(0, len(wanted), IMPORT_CHUNK):
+        barcodes = list(wanted)[start : start + IMPORT_CHUNK]
+        holders = Product.objects.filter(barcode__in=barcodes).values_list("pk", "barcode", "sku")
+        for holder_id, barcode, sku in holders:
+            product = wanted[barcode]
+            if holder_id != product.pk and holder_id not in importing:
+                line = rows[product.sku.upper()]
+                raise InvalidInput(
+                    _("Row %(row)d: product %(sku)s already has the barcode %(barcode)s.")
+                    % {"row": line.row, "sku": sku, "barcode": barcode},
+                    field=f"rows.{line.row}.barcode",
+                )
