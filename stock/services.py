@@ -6,6 +6,7 @@ updates ``on_hand`` and ``version``, appends one movement to the ledger and send
 ``stock_level_changed``. A rule broken raises a DomainError and nothing is written.
 """
 
+import hashlib
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -13,8 +14,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, connection, models, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
@@ -24,7 +27,8 @@ from accounts.permissions import Action
 from branches.models import Branch
 from catalog.models import MAX_QUANTITY, Product, Unit
 from inventory_project.kernel import realtime
-from inventory_project.kernel.errors import DomainError, InvalidInput
+from inventory_project.kernel.access import require_admin
+from inventory_project.kernel.errors import Conflict, DomainError, InvalidInput, NotFound
 from stock.errors import (
     InactiveBranch,
     InactiveProduct,
@@ -34,7 +38,15 @@ from stock.errors import (
     UnknownProduct,
 )
 from stock.events import STOCK_CHANGED, THRESHOLD_CHANGED, StockChanged, ThresholdChanged
-from stock.models import AdjustmentReason, MovementKind, StockLevel, StockMovement
+from stock.models import (
+    AdjustmentReason,
+    ImportKind,
+    ImportStatus,
+    MovementKind,
+    StockImport,
+    StockLevel,
+    StockMovement,
+)
 from stock.quantities import Quantity, check_unit, parse_quantity, say_quantity
 from stock.signals import stock_level_changed
 
@@ -630,3 +642,304 @@ def _clean_note(note: str) -> str:
             _("The note is longer than %(max)d characters.") % {"max": NOTE_MAX_LENGTH}
         )
     return note
+
+
+# Imports ----------------------------------------------------------------------------------
+
+IMPORT_KINDS = (MovementKind.RECEIPT, MovementKind.COUNT)
+# Up to this many products, an import locks just their levels (one statement names them all).
+IMPORT_LOCK_LIMIT = 20_000
+# Lines recorded, and their movements inserted and announced, at a time.
+IMPORT_CHUNK = 2000
+
+
+def record_stock_import(
+    *,
+    actor: User,
+    branch_id: uuid.UUID | str,
+    kind: MovementKind | str,
+    lines: Sequence[MovementLine],
+) -> int:
+    """Apply any number of receipts or counts at one branch, all or nothing: the rules of
+    record_stock_batch for every line, for a file longer than MAX_BATCH_LINES. Returns the
+    number of movements recorded.
+
+    Every level is locked first, in primary-key order as for every write (up to
+    IMPORT_LOCK_LIMIT products just theirs, beyond that all of the branch's), then the lines
+    are recorded IMPORT_CHUNK at a time in the one transaction; an error names its line
+    (``lines.<index>.<field>``, "Line n: ...") counted over all of them.
+    """
+    if kind not in IMPORT_KINDS:
+        choices = ", ".join(IMPORT_KINDS)
+        raise InvalidInput(f"Kind {kind!r} is not one of: {choices}.", field="kind")
+    if not lines:
+        raise InvalidInput("An import needs at least one line.", field="lines")
+    kind = MovementKind(kind)
+    rule = _RULES[kind]
+    parsed = [
+        _parse_line(line, index, rule, kind, amount_field="quantity", batch=True)
+        for index, line in enumerate(lines)
+    ]
+    first_line: dict[uuid.UUID, int] = {}
+    for index, (product_id, _amount, _line) in enumerate(parsed):
+        if product_id in first_line:
+            with _at_line(index, "product", batch=True):
+                raise InvalidInput(
+                    f"Line {first_line[product_id]} is for the same product; combine them."
+                )
+        first_line[product_id] = index + 1
+    recorded = 0
+    with transaction.atomic():
+        permissions.check(actor, rule.action, branch_id)
+        branch_uuid = _lock_import_levels(branch_id, list(first_line))
+        for start in range(0, len(parsed), IMPORT_CHUNK):
+            chunk = parsed[start : start + IMPORT_CHUNK]
+            levels = _locked(branch_uuid, [product_id for product_id, _, _ in chunk])
+            now = timezone.now()
+            movements = []
+            for offset, (product_id, amount, line) in enumerate(chunk):
+                level = levels[product_id]
+                with _at_line(start + offset, "product", batch=True):
+                    if kind == MovementKind.RECEIPT and not level.product.is_active:
+                        raise InactiveProduct(
+                            _("Product %(sku)s is inactive; it cannot be received.")
+                            % {"sku": level.product.sku}
+                        )
+                with _at_line(start + offset, "quantity", batch=True):
+                    delta = _delta(level, kind, amount, rule)
+                    movements.append(
+                        _move(level, kind=kind, delta=delta, actor=actor, line=line, now=now)
+                    )
+            _save_import_levels(list(levels.values()))
+            StockMovement.objects.bulk_create(movements, batch_size=1000)
+            _announce(movements, levels)
+            recorded += len(movements)
+    return recorded
+
+
+def _lock_import_levels(branch_id: uuid.UUID | str, product_ids: list[uuid.UUID]) -> uuid.UUID:
+    """Create the branch's missing levels of ``product_ids`` and lock them in primary-key
+    order: just theirs up to IMPORT_LOCK_LIMIT products, else every level of the branch (a
+    database statement takes at most 65,535 parameters)."""
+    branch_uuid = _as_uuid(branch_id, UnknownBranch, "branch")
+    branch = Branch.objects.filter(pk=branch_uuid).first()
+    if branch is None:
+        raise UnknownBranch(_("No branch with id %(id)s.") % {"id": branch_uuid})
+    if not branch.is_active:
+        raise InactiveBranch(
+            _("Branch %(code)s is inactive; its stock cannot change.") % {"code": branch.code}
+        )
+    levels = StockLevel.objects.filter(branch_id=branch_uuid)
+    held = set(levels.values_list("product_id", flat=True))
+    missing = [p for p in product_ids if p not in held]
+    known: set[uuid.UUID] = set()
+    for start in range(0, len(missing), IMPORT_LOCK_LIMIT):
+        chunk = missing[start : start + IMPORT_LOCK_LIMIT]
+        known |= set(Product.objects.filter(pk__in=chunk).values_list("pk", flat=True))
+    for index, product_id in enumerate(product_ids):
+        if product_id not in held and product_id not in known:
+            with _at_line(index, "product", batch=True):
+                raise UnknownProduct(_("No product with id %(id)s.") % {"id": product_id})
+    # Sorted, so that concurrent first movements insert in one order (see _lock_levels).
+    StockLevel.objects.bulk_create(
+        [StockLevel(branch_id=branch_uuid, product_id=p) for p in sorted(missing)],
+        ignore_conflicts=True,
+        batch_size=1000,
+    )
+    if len(product_ids) <= IMPORT_LOCK_LIMIT:
+        levels = levels.filter(product_id__in=product_ids)
+    list(levels.select_for_update().order_by("pk").values_list("pk", flat=True))
+    return branch_uuid
+
+
+_IMPORT_SAVE_SQL = f"""
+UPDATE {StockLevel._meta.db_table} AS l
+   SET on_hand = v.on_hand, version = v.version, updated_at = v.updated_at
+  FROM (VALUES {{rows}}) AS v(id, on_hand, version, updated_at)
+ WHERE l.id = v.id
+"""
+
+
+def _save_import_levels(levels: list[StockLevel]) -> None:
+    """Write the levels' on hand and version: on PostgreSQL one UPDATE from a list of
+    values per thousand levels (bulk_update's CASE over every row costs far more to build)."""
+    if connection.vendor != "postgresql":
+        _save_levels(levels, ["on_hand", "version", "updated_at"])
+        return
+    for start in range(0, len(levels), 1000):
+        chunk = levels[start : start + 1000]
+        rows = ", ".join(["(%s::uuid, %s::numeric, %s::bigint, %s::timestamptz)"] * len(chunk))
+        params = [
+            value
+            for level in chunk
+            for value in (level.pk, level.on_hand, level.version, level.updated_at)
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(_IMPORT_SAVE_SQL.format(rows=rows), params)
+
+
+class ImportNotFound(NotFound):
+    code = "unknown_import"
+
+
+def preview_import(
+    *,
+    actor: User,
+    kind: str,
+    file_name: str,
+    data: bytes,
+    branch_id: uuid.UUID | str | None = None,
+    encoding: str = "auto",
+    create_categories: bool = False,
+) -> StockImport:
+    """Read and check a file to import, and keep what was found for ``apply_import``:
+    per-row errors, counts, a sample of the changes and, when no row is in error, the rows.
+
+    FileProblem (an InvalidInput on ``file``) when the file as a whole cannot be read.
+    A file of this kind for this branch that was applied before is kept, not to be applied.
+    """
+    from stock import imports
+
+    branch = _import_branch(actor, kind, branch_id)
+    table = imports.read_table(data, file_name=file_name, kind=kind, encoding=encoding)
+    options = {"encoding": encoding}
+    if kind == ImportKind.PRODUCTS:
+        options["create_categories"] = bool(create_categories)
+    report = imports.check(table, kind=kind, branch=branch, options=options)
+    stock_import = StockImport(
+        kind=kind,
+        branch=branch,
+        actor=actor,
+        file_name=file_name[: StockImport._meta.get_field("file_name").max_length],
+        sha256=hashlib.sha256(data).hexdigest(),
+        options=options,
+        summary=report.summary(),
+        errors=report.errors,
+        error_count=report.error_count,
+        rows=report.kept,
+    )
+    if not report.rows_read:
+        stock_import.errors = [
+            {"row": None, "column": "", "message": _("The file has no rows under its header.")}
+        ]
+        stock_import.error_count = 1
+    twin = imports.applied_twin(stock_import)
+    if twin is not None:
+        stock_import.rows = []
+    stock_import.save()
+    return stock_import
+
+
+def apply_import(*, actor: User, import_id: uuid.UUID | str) -> tuple[StockImport, bool]:
+    """Apply a previewed import, all or nothing; ``(import, applied now)``.
+
+    An import applied already is answered as it is (False), so a second apply changes
+    nothing; one whose file, kind and branch were applied by another import is refused
+    (Conflict), as is one with rows in error. A rule broken by the time of applying (a
+    product deactivated meanwhile...) raises naming the spreadsheet row, nothing written.
+    """
+    from catalog.services import ImportedProduct, import_catalog
+
+    with transaction.atomic():
+        try:
+            found = StockImport.objects.select_related("branch").get(pk=import_id)
+        except (StockImport.DoesNotExist, ValueError, ValidationError):
+            raise ImportNotFound(_("No import with id %(id)s.") % {"id": import_id}) from None
+        _import_branch(actor, found.kind, found.branch_id)
+        # Every import of this file, kind and branch locked in one order: two applying at
+        # once queue, and the second sees the first applied.
+        twins = {
+            twin.pk: twin
+            for twin in StockImport.objects.select_for_update(of=("self",))
+            .select_related("branch", "applied_by")
+            .filter(kind=found.kind, branch_id=found.branch_id, sha256=found.sha256)
+            .order_by("pk")
+        }
+        stock_import = twins[found.pk]
+        if stock_import.status == ImportStatus.APPLIED:
+            return stock_import, False
+        for twin in twins.values():
+            if twin.status == ImportStatus.APPLIED:
+                raise Conflict(_already_applied(twin))
+        if stock_import.error_count or not stock_import.rows:
+            raise InvalidInput(
+                _("This file has rows in error; correct them and upload it again.")
+                if stock_import.error_count
+                else _("This file changes nothing; there is nothing to apply.")
+            )
+        rows = stock_import.rows
+        try:
+            if stock_import.kind == ImportKind.PRODUCTS:
+                lines = [ImportedProduct(row["row"], row["sku"], row["fields"]) for row in rows]
+                categories = stock_import.summary.get("new_categories", [])
+                done = import_catalog(actor=actor, categories=categories, products=lines)
+                result = {
+                    "created_categories": done.created_categories,
+                    "created_products": done.created_products,
+                    "updated_products": done.updated_products,
+                }
+            else:
+                kind = (
+                    MovementKind.RECEIPT
+                    if stock_import.kind == ImportKind.OPENING_STOCK
+                    else MovementKind.COUNT
+                )
+                lines = [
+                    MovementLine(product_id=product_id, quantity=quantity, note=note)
+                    for _row, product_id, quantity, note in rows
+                ]
+                count = record_stock_import(
+                    actor=actor, branch_id=stock_import.branch_id, kind=kind, lines=lines
+                )
+                result = {"movements": count}
+        except DomainError as error:
+            raise _at_row(error, rows) from None
+        stock_import.status = ImportStatus.APPLIED
+        stock_import.applied_at = timezone.now()
+        stock_import.applied_by = actor
+        stock_import.result = result
+        stock_import.save(update_fields=["status", "applied_at", "applied_by", "result"])
+        return stock_import, True
+
+
+def _import_branch(actor: User, kind: str, branch_id: uuid.UUID | str | None) -> Branch | None:
+    """Whom may import what: the catalog, ADMINs; a branch's stock, whoever counts stock
+    there (its MANAGERs; ADMINs anywhere). A branch the actor may not see is unknown."""
+    if kind == ImportKind.PRODUCTS:
+        require_admin(actor, _("Only an administrator can import the catalog."))
+        return None
+    if kind not in ImportKind.values:
+        raise InvalidInput(f"Kind {kind!r} is not an import.", field="kind")
+    if not branch_id:
+        raise InvalidInput(_("Choose the branch the file is for."), field="branch")
+    branch = permissions.require(actor, Action.COUNT_STOCK, branch_id)
+    if not branch.is_active:
+        raise InactiveBranch(
+            _("Branch %(code)s is inactive; its stock cannot change.") % {"code": branch.code},
+            field="branch",
+        )
+    return branch
+
+
+def _already_applied(stock_import: StockImport) -> str:
+    who = stock_import.applied_by
+    return _("This file was already applied on %(date)s by %(who)s.") % {
+        "date": date_format(timezone.localtime(stock_import.applied_at), "DATETIME_FORMAT"),
+        "who": (who.full_name or who.email) if who else "?",
+    }
+
+
+def _at_row(error: DomainError, rows: list) -> DomainError:
+    """An apply-time error named by the spreadsheet row rather than the line."""
+    field = error.field or ""
+    parts = field.split(".")
+    if len(parts) == 3 and parts[0] == "lines" and parts[1].isdigit():
+        index = int(parts[1])
+        if index < len(rows):
+            row = rows[index][0]
+            column = {"product": "sku"}.get(parts[2], "quantity")
+            message = error.message.split(": ", 1)[-1]
+            error.field = f"rows.{row}.{column}"
+            error.message = _("Row %(row)d: %(message)s") % {"row": row, "message": message}
+            error.args = (error.message,)
+    return error
