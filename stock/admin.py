@@ -4,7 +4,7 @@ from django.contrib import admin
 from inventory_project.kernel.admin import ReadOnlyAdmin, ServiceAdmin
 from stock import services
 from stock.errors import InvalidQuantity
-from stock.models import StockLevel, StockMovement
+from stock.models import StockImport, StockLevel, StockMovement
 from stock.quantities import check_unit, format_quantity, parse_quantity
 
 
@@ -111,3 +111,45 @@ class StockMovementAdmin(ReadOnlyAdmin):
     @admin.display(description="on hand after", ordering="on_hand_after")
     def on_hand(self, movement: StockMovement) -> str:
         return format_quantity(movement.on_hand_after)
+
+
+@admin.register(StockImport)
+class StockImportAdmin(ReadOnlyAdmin):
+    """The history of imported files: read-only; files are imported on the Import page."""
+
+    list_display = [
+        "created_at",
+        "kind",
+        "branch",
+        "file_name",
+        "actor",
+        "status",
+        "error_count",
+        "applied_at",
+        "applied_by",
+    ]
+    list_filter = ["kind", "status", "branch"]
+    list_select_related = ["branch", "actor", "applied_by"]
+    search_fields = ["file_name", "sha256", "actor__email"]
+    date_hierarchy = "created_at"
+    # The kept rows can be 100,000 long: the page shows what they came to instead.
+    exclude = ["rows"]
+    readonly_fields = [
+        "kind",
+        "branch",
+        "actor",
+        "file_name",
+        "sha256",
+        "options",
+        "status",
+        "summary",
+        "errors",
+        "error_count",
+        "result",
+        "created_at",
+        "applied_at",
+        "applied_by",
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("rows")
