@@ -1,3 +1,11 @@
 """The spreadsheet imports, mounted under /import/."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from stock.views import imports
+
+urlpatterns = [
+    path("", imports.choose, name="imports"),
+    path("<uuid:import_id>/", imports.preview, name="import"),
+    path("<uuid:import_id>/apply/", imports.apply, name="import-apply"),
+]

@@ -1,0 +1,354 @@
+"""The import pages: /import/ (choose and upload), /import/<id>/ (preview) and its apply."""
+
+import io
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.models import Role
+from accounts.tests.factories import AdminFactory, MembershipFactory
+from branches.tests.factories import BranchFactory
+from catalog.models import Product, Unit
+from catalog.tests.factories import ProductFactory
+from inventory_project.kernel.once import new_key
+from inventory_project.tests.helpers import page_client
+from stock.models import ImportKind, ImportStatus, StockImport, StockLevel, StockMovement
+
+pytestmark = pytest.mark.django_db
+
+COUNT = ImportKind.STOCK_COUNT
+OPENING = ImportKind.OPENING_STOCK
+PRODUCTS = ImportKind.PRODUCTS
+
+
+def upload(client, kind, content: bytes, *, name="file.csv", branch=None, **extra):
+    data = {
+        "kind": kind,
+        "once": extra.pop("once", new_key()),
+        "encoding": extra.pop("encoding", "auto"),
+        "file": SimpleUploadedFile(name, content),
+        **extra,
+    }
+    if branch is not None:
+        data["branch"] = branch.code
+    return client.post(reverse("imports"), data)
+
+
+def import_of(response) -> StockImport:
+    assert response.status_code == 302, response.content.decode()[:2000]
+    match = re.search(r"/import/([0-9a-f-]+)/$", response["Location"])
+    return StockImport.objects.get(pk=match.group(1))
+
+
+def apply(client, stock_import, once=None):
+    return client.post(reverse("import-apply", args=[stock_import.pk]), {"once": once or new_key()})
+
+
+@pytest.fixture
+def manager(branch):
+    return MembershipFactory(branch=branch, role=Role.MANAGER).user
+
+
+@pytest.fixture
+def admin():
+    return AdminFactory()
+
+
+@pytest.fixture
+def cola():
+    return ProductFactory(sku="COLA-1", unit=Unit.PIECE)
+
+
+# Who may import what --------------------------------------------------------------------------
+
+
+def test_staff_are_refused_the_import_page(branch):
+    staff = MembershipFactory(branch=branch, role=Role.STAFF).user
+    response = page_client(staff).get(reverse("imports"))
+    assert response.status_code == 403
+    assert "Only managers and administrators import files." in response.content.decode()
+
+
+def test_signed_out_visitors_are_sent_to_sign_in():
+    response = Client().get(reverse("imports"))
+    assert response.status_code == 302
+    assert "/sign-in/" in response["Location"]
+
+
+def test_a_manager_is_offered_stock_imports_for_their_branch_only(manager, branch):
+    other = BranchFactory()
+    html = page_client(manager).get(reverse("imports")).content.decode()
+    assert 'id="upload-opening_stock"' in html
+    assert 'id="upload-stock_count"' in html
+    assert 'id="upload-products"' not in html
+    assert f'value="{branch.code}"' in html
+    assert f'value="{other.code}"' not in html
+
+
+def test_an_admin_is_offered_every_import(admin):
+    html = page_client(admin).get(reverse("imports")).content.decode()
+    assert 'id="upload-products"' in html
+    assert 'id="upload-stock_count"' in html
+
+
+def test_a_manager_may_not_upload_a_products_file(manager):
+    response = upload(page_client(manager), PRODUCTS, b"sku,name\nA-1,Apple\n")
+    assert response.status_code == 403
+    assert not StockImport.objects.exists()
+
+
+def test_a_manager_posting_another_branch_gets_a_field_error(manager, cola):
+    other = BranchFactory()
+    response = upload(page_client(manager), COUNT, b"sku,quantity\nCOLA-1,3\n", branch=other)
+    assert response.status_code == 400
+    assert "Select a valid choice" in response.content.decode()
+    assert not StockImport.objects.exists()
+
+
+def test_a_hidden_branch_in_the_address_answers_404(manager):
+    response = page_client(manager).get(reverse("imports"), {"branch": BranchFactory().code})
+    assert response.status_code == 404
+
+
+def test_another_branchs_import_answers_404(manager, branch, cola):
+    stock_import = import_of(
+        upload(page_client(manager), COUNT, b"sku,quantity\nCOLA-1,3\n", branch=branch)
+    )
+    other_manager = MembershipFactory(role=Role.MANAGER).user
+    client = page_client(other_manager)
+    assert client.get(reverse("import", args=[stock_import.pk])).status_code == 404
+    assert apply(client, stock_import).status_code == 404
+    assert not StockMovement.objects.exists()
+
+
+def test_a_catalog_import_is_hidden_from_managers(admin, manager):
+    stock_import = import_of(upload(page_client(admin), PRODUCTS, b"sku,name\nA-1,Apple\n"))
+    response = page_client(manager).get(reverse("import", args=[stock_import.pk]))
+    assert response.status_code == 404
+
+
+# Uploading ------------------------------------------------------------------------------------
+
+
+def test_a_file_with_row_errors_previews_them_by_row_and_column(manager, branch, cola):
+    content = b"sku,quantity\nCOLA-1,1.5\nNOPE,2\n"
+    stock_import = import_of(upload(page_client(manager), COUNT, content, branch=branch))
+    html = page_client(manager).get(reverse("import", args=[stock_import.pk])).content.decode()
+    rows = re.findall(r'<tr class="import-error">(.*?)</tr>', html, re.S)
+    assert len(rows) == 2
+    assert ">2<" in rows[0]
+    assert "quantity" in rows[0]
+    assert "whole number" in rows[0]
+    assert ">3<" in rows[1]
+    assert "No product has the SKU NOPE." in rows[1]
+    assert 'id="import-apply-form"' not in html
+
+
+def test_a_file_without_its_columns_is_an_error_beside_the_file(manager, branch):
+    response = upload(page_client(manager), COUNT, b"sku,amount\nA,1\n", branch=branch)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "lacks the column(s) quantity" in html
+    assert 'id="stock_count-file_error"' in html or "errorlist" in html
+    # What was chosen stays chosen.
+    assert f'<option value="{branch.code}" selected>' in html
+
+
+def test_a_file_in_the_wrong_encoding_is_an_error_not_a_crash(manager, branch):
+    content = "sku,quantity,note\nA,1,Crème\n".encode("latin-1")
+    response = upload(page_client(manager), COUNT, content, branch=branch, encoding="utf-8")
+    assert response.status_code == 400
+    assert "not UTF-8" in response.content.decode()
+
+
+def test_a_file_of_another_type_is_refused(manager, branch):
+    response = upload(page_client(manager), COUNT, b"%PDF-1.4", name="a.pdf", branch=branch)
+    assert response.status_code == 400
+    assert "Upload a CSV or XLSX file" in response.content.decode()
+
+
+def test_an_upload_without_a_file_or_branch_is_refused_with_field_errors(manager):
+    response = page_client(manager).post(
+        reverse("imports"), {"kind": COUNT, "once": new_key(), "encoding": "auto"}
+    )
+    assert response.status_code == 400
+    assert response.content.decode().count("This field is required.") == 2
+
+
+def test_an_unknown_kind_answers_404(manager):
+    response = page_client(manager).post(reverse("imports"), {"kind": "NOPE"})
+    assert response.status_code == 404
+
+
+def test_an_upload_posted_twice_keeps_one_import(manager, branch, cola):
+    client = page_client(manager)
+    key = new_key()
+    first = upload(client, COUNT, b"sku,quantity\nCOLA-1,3\n", branch=branch, once=key)
+    second = upload(client, COUNT, b"sku,quantity\nCOLA-1,3\n", branch=branch, once=key)
+    assert first["Location"] == second["Location"]
+    assert StockImport.objects.count() == 1
+
+
+# Applying -------------------------------------------------------------------------------------
+
+
+def test_applying_a_count_sets_on_hand_and_says_so(manager, branch, cola):
+    client = page_client(manager)
+    stock_import = import_of(upload(client, COUNT, b"sku,quantity\nCOLA-1,7\n", branch=branch))
+    response = apply(client, stock_import)
+    assert response.status_code == 302
+    assert StockLevel.objects.get(branch=branch, product=cola).on_hand == 7
+    html = client.get(response["Location"]).content.decode()
+    assert 'id="import-applied"' in html
+    assert "1 movement recorded." in html
+
+
+def test_pressing_apply_twice_records_once(manager, branch, cola):
+    client = page_client(manager)
+    stock_import = import_of(upload(client, OPENING, b"sku,quantity\nCOLA-1,7\n", branch=branch))
+    key = new_key()
+    apply(client, stock_import, once=key)
+    apply(client, stock_import, once=key)
+    apply(client, stock_import)
+    assert StockLevel.objects.get(branch=branch, product=cola).on_hand == 7
+    assert StockMovement.objects.count() == 1
+
+
+def test_the_same_file_again_says_it_was_applied_and_offers_no_apply(manager, branch, cola):
+    client = page_client(manager)
+    content = b"sku,quantity\nCOLA-1,7\n"
+    apply(client, import_of(upload(client, OPENING, content, branch=branch)))
+    again = import_of(upload(client, OPENING, content, branch=branch, name="again.csv"))
+    html = client.get(reverse("import", args=[again.pk])).content.decode()
+    assert "This file was already applied on" in html
+    assert 'id="import-apply-form"' not in html
+    response = apply(client, again)
+    assert response.status_code == 409
+    assert StockLevel.objects.get(branch=branch, product=cola).on_hand == 7
+
+
+def test_an_apply_refused_at_the_last_moment_shows_why_and_writes_nothing(manager, branch, cola):
+    client = page_client(manager)
+    stock_import = import_of(upload(client, OPENING, b"sku,quantity\nCOLA-1,7\n", branch=branch))
+    Product.objects.filter(pk=cola.pk).update(is_active=False)
+    response = apply(client, stock_import)
+    assert response.status_code == 409
+    assert "Row 2: Product COLA-1 is inactive" in response.content.decode()
+    assert not StockMovement.objects.exists()
+
+
+def test_an_apply_without_its_key_is_refused(manager, branch, cola):
+    client = page_client(manager)
+    stock_import = import_of(upload(client, OPENING, b"sku,quantity\nCOLA-1,7\n", branch=branch))
+    response = client.post(reverse("import-apply", args=[stock_import.pk]), {})
+    assert response.status_code == 400
+    assert not StockMovement.objects.exists()
+
+
+def test_an_admin_imports_products_creating_the_categories_asked_for(admin):
+    client = page_client(admin)
+    content = b"sku,name,category,unit,sale_price\nBAK-1,Loaf,Bakery,pcs,3.49\n"
+    refused = import_of(upload(client, PRODUCTS, content))
+    assert refused.error_count == 1
+    stock_import = import_of(upload(client, PRODUCTS, content, create_categories="on"))
+    html = client.get(reverse("import", args=[stock_import.pk])).content.decode()
+    assert "Categories to be added:" in html
+    assert "Bakery" in html
+    apply(client, stock_import)
+    product = Product.objects.get(sku="BAK-1")
+    assert product.category.name == "Bakery"
+    assert product.sale_price == Decimal("3.49")
+
+
+def test_the_example_files_import_cleanly_into_the_demo_catalog(admin, branch):
+    from django.core.management import call_command
+
+    call_command("seed_demo", stdout=io.StringIO())
+    examples = Path(settings.BASE_DIR) / "static" / "examples"
+    client = page_client(admin)
+    products = import_of(
+        upload(
+            client,
+            PRODUCTS,
+            (examples / "products.csv").read_bytes(),
+            create_categories="on",
+        )
+    )
+    assert products.error_count == 0
+    assert products.summary["new"] == 3
+    for kind, name in ((OPENING, "opening-stock.csv"), (COUNT, "stock-count.csv")):
+        stock_import = import_of(
+            upload(client, kind, (examples / name).read_bytes(), branch=branch, name=name)
+        )
+        assert stock_import.error_count == 0, stock_import.errors
+        assert apply(client, stock_import).status_code == 302
+    assert StockImport.objects.filter(status=ImportStatus.APPLIED).count() == 2
+
+
+# Query counts ---------------------------------------------------------------------------------
+
+
+def _queries(client, method, *args, **kwargs) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = getattr(client, method)(*args, **kwargs)
+    assert response.status_code in (200, 302), response.content.decode()[:500]
+    return len(captured)
+
+
+def test_the_import_page_reads_the_same_queries_whatever_the_history(manager, branch, cola):
+    client = page_client(manager)
+    upload(client, COUNT, b"sku,quantity\nCOLA-1,3\n", branch=branch)
+    few = _queries(client, "get", reverse("imports"))
+    for n in range(8):
+        upload(client, COUNT, f"sku,quantity\nCOLA-1,{n}\n".encode(), branch=branch)
+    assert _queries(client, "get", reverse("imports")) == few
+
+
+@pytest.mark.parametrize("kind", [COUNT, OPENING])
+def test_upload_preview_and_apply_read_the_same_queries_whatever_the_rows(manager, branch, kind):
+    client = page_client(manager)
+
+    def counts(size: int) -> tuple[int, int, int]:
+        products = ProductFactory.create_batch(size)
+        content = "sku,quantity\n" + "".join(f"{p.sku},{n + 1}\n" for n, p in enumerate(products))
+        with CaptureQueriesContext(connection) as captured:
+            response = upload(client, kind, content.encode(), branch=branch)
+        uploaded = len(captured)
+        stock_import = import_of(response)
+        shown = _queries(client, "get", reverse("import", args=[stock_import.pk]))
+        applied = _queries(
+            client, "post", reverse("import-apply", args=[stock_import.pk]), {"once": new_key()}
+        )
+        return uploaded, shown, applied
+
+    small, large = counts(3), counts(40)
+    assert small[:2] == large[:2]
+    # Applying announces each movement (alerts follow each level): its bulk writes are the
+    # same few statements however many rows.
+    assert large[2] - small[2] <= (40 - 3) * 2
+
+
+def test_the_preview_of_a_products_file_reads_the_same_queries_whatever_the_rows(admin):
+    client = page_client(admin)
+
+    def counts(size: int) -> tuple[int, int]:
+        ProductFactory.create_batch(size)
+        start = Product.objects.count()
+        content = "sku,name,sale_price\n" + "".join(
+            f"NEW-{start + n},Thing {n},1.50\n" for n in range(size)
+        )
+        with CaptureQueriesContext(connection) as captured:
+            response = upload(client, PRODUCTS, content.encode())
+        stock_import = import_of(response)
+        shown = _queries(client, "get", reverse("import", args=[stock_import.pk]))
+        return len(captured), shown
+
+    assert counts(3) == counts(40)
