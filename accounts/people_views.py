@@ -28,7 +28,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import permissions, selectors, services
 from accounts.forms import (
-    PEOPLE_SORTS,
     AddMembershipForm,
     AdminRightsForm,
     ConfirmForm,
@@ -130,13 +129,11 @@ def people(request: HttpRequest) -> HttpResponse:
         "branches": branches,
         "branch": branch,
         "rows": rows[:PER_PAGE],
-        "sorts": PEOPLE_SORTS,
         "page_number": number,
         "here": here + _query(**state, page=number),
         "previous_query": here + _query(**state, page=number - 1) if number > 1 else "",
         "next_query": here + _query(**state, page=number + 1) if has_next else "",
         "narrowed": any(state.values()),
-        "may_invite": True,
     }
     return render_page(
         request, "accounts/people/list.html", context, partial="accounts/people/_results.html"

@@ -181,8 +181,3 @@ def person_roles(actor: AnyUser, user: User) -> tuple[list[PersonRole], int]:
         rows.append(PersonRole(membership, may_manage=may_manage, may_change_role=admin))
     elsewhere = Membership.objects.filter(user=user).count() - len(visible)
     return rows, elsewhere
-
-
-def may_invite(user: AnyUser) -> bool:
-    """Whether ``user`` may invite anyone: ADMINs, and whoever manages a branch."""
-    return Action.MANAGE_STAFF in permissions.actions_anywhere(user)
