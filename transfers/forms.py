@@ -67,6 +67,7 @@ class TransferForm(OnceForm):
         self.branches = {branch.code: branch for branch in branches}
         self.may_request = may_request
         self.may_send = may_send
+        self.refused = False  # the reader's end is a branch where they may not start it
 
     def branch(self, name: str) -> Branch | None:
         """The branch chosen for ``from`` or ``to`` (as cleaned, else as typed), if any."""
@@ -86,10 +87,12 @@ class TransferForm(OnceForm):
             and destination
             and self.branches[destination].pk not in self.may_request
         ):
+            self.refused = True
             self.add_error(
                 "to", _("You may not request transfers into %(code)s.") % {"code": destination}
             )
         if kind == SEND and source and self.branches[source].pk not in self.may_send:
+            self.refused = True
             self.add_error(
                 "from", _("You may not send transfers out of %(code)s.") % {"code": source}
             )

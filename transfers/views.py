@@ -521,14 +521,18 @@ def transfer_new(request: HttpRequest) -> HttpResponse:
         return _new_page(request, starting, *_prefilled(request, starting))
     form = starting.form(request.POST)
     formset = line_formset(request.POST)
-    if request.POST.get("action") == "add":
-        return _new_page(request, starting, *_with_a_line_more(starting, form, formset))
+    action = request.POST.get("action")
+    if action in ("add", "switch"):
+        redrawn = _redrawn(starting, form, formset, add=action == "add")
+        return _new_page(request, starting, *redrawn)
     form.is_valid()
     formset.is_valid()
     lines = _read(user, form, formset)
     filled = check_lines(formset, lines)
     if not form.is_valid() or not formset.is_valid() or formset.non_form_errors():
-        return _new_page(request, starting, form, formset, lines=lines, status=400)
+        # A branch where the reader may not start this transfer is refused, in words beside it.
+        status = 403 if form.refused else 400
+        return _new_page(request, starting, form, formset, lines=lines, status=status)
     over = [line for line in filled if line.over]
     kind = form.cleaned_data["kind"]
     if kind == SEND and over and not request.POST.get("confirm"):
@@ -626,15 +630,34 @@ def _chosen(request: HttpRequest) -> Branch | None:
         return None
 
 
-def _with_a_line_more(starting: Starting, form: TransferForm, formset: Any) -> tuple:
-    """The form as posted, not judged yet, with one more blank row (and its key)."""
+def _redrawn(starting: Starting, form: TransferForm, formset: Any, *, add: bool) -> tuple:
+    """The form as posted, not judged yet (and with the same key): with one more blank row
+    (``add``), or with its ends swapped when the kind just chosen puts the reader's branch
+    at the other end (a request into it becomes a send out of it)."""
     initial = {name: form[name].value() for name in ("kind", "from", "to", "note")}
     once = str(form["once"].value() or "")
     initial["once"] = once if once.isalnum() and len(once) <= 64 else new_key()
     rows = [{"product": f.typed("product"), "quantity": f.typed("quantity")} for f in formset]
-    rows = [*rows[: MAX_LINES - 1], {}]
-    more = starting.form(initial=initial)
-    return more, line_formset(initial=rows), len(rows) - 1
+    if add:
+        rows = [*rows[: MAX_LINES - 1], {}]
+    else:
+        _swap_ends(starting, initial)
+    added = len(rows) - 1 if add else None
+    return starting.form(initial=initial), line_formset(initial=rows), added
+
+
+def _swap_ends(starting: Starting, initial: dict) -> None:
+    codes = {branch.code: branch.pk for branch in starting.branches}
+    source = codes.get(str(initial["from"] or "").strip().upper())
+    destination = codes.get(str(initial["to"] or "").strip().upper())
+    if initial["kind"] == SEND:
+        own, allowed = source, starting.may_send
+        other = destination
+    else:
+        own, allowed = destination, starting.may_request
+        other = source
+    if own not in allowed and other in allowed:
+        initial["from"], initial["to"] = initial["to"], initial["from"]
 
 
 def _new_page(

@@ -182,8 +182,12 @@ def test_a_send_over_what_the_warehouse_holds_is_warned_about_live_and_confirmed
     open_page, shop_and_warehouse
 ):
     world = shop_and_warehouse
-    page = open_page(world["warehouse_manager"], reverse("transfer-new") + "?kind=send")
+    page = open_page(world["warehouse_manager"], reverse("transfer-new"))
+    expect(page.locator("#transfer-to")).to_have_value("WH-01")
+    page.locator("#transfer-kind-send").check()
+    # Sending, the warehouse is at the sending end.
     expect(page.locator("#transfer-from")).to_have_value("WH-01")
+    expect(page.locator("#transfer-kind-send")).to_be_checked()
     page.locator("#transfer-to").select_option("BER-01")
     page.locator("#lines-0-product").fill("OAT-1")
     page.locator("#lines-0-quantity").fill("55")

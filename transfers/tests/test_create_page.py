@@ -133,9 +133,9 @@ def test_a_request_into_a_branch_the_user_does_not_manage_is_refused_beside_the_
         lines=[("OAT-1", "5")],
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 403
     assertContains(
-        response, f"You may not request transfers into {elsewhere.code}.", status_code=400
+        response, f"You may not request transfers into {elsewhere.code}.", status_code=403
     )
     assert not Transfer.objects.exists()
 
@@ -151,7 +151,7 @@ def test_a_send_out_of_a_branch_the_user_does_not_manage_is_refused(
         lines=[("OAT-1", "5")],
     )
 
-    assertContains(response, f"You may not send transfers out of {source.code}.", status_code=400)
+    assertContains(response, f"You may not send transfers out of {source.code}.", status_code=403)
     assert not Transfer.objects.exists()
 
 
@@ -634,3 +634,19 @@ def test_an_admin_may_start_a_transfer_between_any_two_branches(source, destinat
 
     assert response.status_code == 302
     assert Transfer.objects.get().requested_by.is_superuser
+
+
+def test_choosing_send_puts_the_users_branch_at_the_sending_end(
+    destination_manager, source, destination
+):
+    client = page_client(destination_manager)
+    data = posted(client, source=source, destination=destination, lines=[("OAT-1", "2")])
+    data.update(kind="send", action="switch")
+
+    response = client.post(NEW, data, headers={"HX-Request": "true"})
+
+    html = response.content.decode()
+    chosen_from = html[html.index('id="transfer-from"') : html.index('id="transfer-to"')]
+    assert f'<option value="{destination.code}" selected>' in chosen_from
+    assertContains(response, 'name="lines-0-product" value="OAT-1"')
+    assert not Transfer.objects.exists()
