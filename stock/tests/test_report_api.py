@@ -130,6 +130,7 @@ def test_a_day_that_has_not_ended_is_a_400_naming_it(admin):
         ("api-report-movers", {"to": "0001-01-01"}, "to"),
         ("api-report-reorder", {"page": "0"}, "page"),
         ("api-report-reorder", {"page": "x"}, "page"),
+        ("api-report-reorder", {"page": "99999999999999999999"}, "page"),
     ],
 )
 def test_bad_input_is_a_400_naming_its_field(admin, name, params, field):

@@ -42,6 +42,7 @@ from stock.views.audit import FIRST_DAY, LAST_DAY, _safe
 from stock.views.refusals import chosen_branch, refused
 
 PER_PAGE = 50
+MAX_PAGE = 100_000  # beyond it, OFFSET alone would be a long scan
 TOP_CATEGORIES = 8
 CHART_ROWS = 16  # bars in a chart of products, at most
 MOVER_LIMITS = (10, 20, 50, 100)
@@ -203,7 +204,9 @@ class MoversForm(ReportForm):
 
 
 class ReorderForm(ReportForm):
-    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    page = forms.IntegerField(
+        required=False, min_value=1, max_value=MAX_PAGE, widget=forms.HiddenInput
+    )
 
 
 # What every report view shares ------------------------------------------------------------
@@ -546,7 +549,7 @@ def movements(request: HttpRequest) -> HttpResponse:
 
 def _page_number(request: HttpRequest) -> int:
     text = request.GET.get("page", "")
-    return int(text) if text.isdigit() and 0 < int(text) < 100_000 else 1
+    return int(text) if text.isdigit() and 0 < int(text) <= MAX_PAGE else 1
 
 
 def _period_row(row: reports.PeriodRow, granularity: str) -> dict:
@@ -798,6 +801,9 @@ def _reorder_line(line: reports.ReorderLine, may_request: bool, new_url: str) ->
 def reorder(request: HttpRequest) -> HttpResponse:
     scope = _scope(request)
     form = read_form(request.GET, ReorderForm, scope)
+    # A page number that is not one (typed into the address) means the first page, as a
+    # cursor that does not parse does on the audit page.
+    form.errors.pop("page", None)
     context = {}
     if not form.errors:
         page = form.get("page", 1)
