@@ -377,7 +377,7 @@ def _moved_on(transfer: Transfer, entry: workflow.Step) -> str:
     ) % {
         "reference": transfer.reference,
         "status": transfer.get_status_display(),
-        "done": entry.done,
+        "done": entry.step.label,
     }
 
 
