@@ -191,12 +191,18 @@
     });
   });
   document.addEventListener("htmx:beforeRequest", function (event) {
+    // A lookup (a GET) from inside a write form, such as a search as you type, leaves its
+    // buttons alone: only the write itself is in flight.
+    var verb = (event.detail.requestConfig && event.detail.requestConfig.verb) || "";
+    if (verb.toLowerCase() === "get") return;
     var form = event.detail.elt.closest ? event.detail.elt.closest("form") : null;
     if (form && form.getAttribute("method") !== "get") {
       form.querySelectorAll("button").forEach(function (button) { button.disabled = true; button.setAttribute("aria-busy", "true"); });
     }
   });
   document.addEventListener("htmx:afterRequest", function (event) {
+    var verb = (event.detail.requestConfig && event.detail.requestConfig.verb) || "";
+    if (verb.toLowerCase() === "get") return;
     var form = event.detail.elt.closest ? event.detail.elt.closest("form") : null;
     if (form) form.querySelectorAll("button").forEach(function (button) { button.disabled = false; button.removeAttribute("aria-busy"); });
   });
