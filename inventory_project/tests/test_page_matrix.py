@@ -14,7 +14,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from accounts.models import Role
+from accounts.models import Membership, Role, User
 from accounts.tests.factories import AdminFactory, MembershipFactory
 from alerts.models import AlertStatus
 from alerts.tests.factories import LowStockAlertFactory
@@ -23,6 +23,8 @@ from catalog.models import Product
 from catalog.tests.factories import ProductFactory
 from stock import services as stock
 from stock.models import MovementKind, StockLevel, StockMovement
+from transfers import services as transfer_services
+from transfers.models import Transfer, TransferEvent
 
 SEEN = "seen"  # the page answers 200
 DONE = "done"  # the form's change was made (the page redirects or answers 200)
@@ -72,6 +74,21 @@ def outcome(response, *, posted: bool = False) -> str:
     return {200: SEEN, 403: REFUSED, 404: HIDDEN}.get(
         response.status_code, f"unexpected {response.status_code}"
     )
+
+
+def a_transfer(world: World, *, shipped: bool = False):
+    """Goods from MUC-01 to the branch; the other manager (HAM-01) cannot see them."""
+    admin, source = world.users["admin"], BranchFactory(code="MUC-01")
+    stock.receive_stock(actor=admin, branch_id=source.pk, product_id=world.product.pk, quantity=5)
+    transfer = transfer_services.send_transfer(
+        actor=admin,
+        from_branch_id=source.pk,
+        to_branch_id=world.branch.pk,
+        items=[transfer_services.TransferItem(product_id=world.product.pk, quantity=2)],
+    )
+    if shipped:
+        transfer_services.ship_transfer(actor=admin, transfer_id=transfer.pk)
+    return transfer.pk
 
 
 # Pages: (world) -> address ------------------------------------------------------------------
@@ -129,6 +146,62 @@ PAGES = {
     "transfers of the branch": (
         page("transfers", branch=True),
         [SEEN, SEEN, SEEN, HIDDEN, SIGN_IN],
+    ),
+    "new transfer": (page("transfer-new"), [SEEN, SEEN, REFUSED, SEEN, SIGN_IN]),
+    "new transfer as the reorder report links it": (
+        page(
+            "transfer-new",
+            kind="request",
+            to="BER-01",
+            product="X",
+            quantity="3",
+            **{"from": "HAM-01"},
+        ),
+        [SEEN, SEEN, REFUSED, SEEN, SIGN_IN],
+    ),
+    "product search of the new transfer form": (
+        page("transfer-products", q="SKU"),
+        [SEEN, SEEN, SEEN, SEEN, SIGN_IN],
+    ),
+    "transfer page": (page("transfer", arg=a_transfer), [SEEN, SEEN, SEEN, HIDDEN, SIGN_IN]),
+    "transfer note": (page("transfer-note", arg=a_transfer), [SEEN, SEEN, SEEN, HIDDEN, SIGN_IN]),
+    "people": (page("people"), [SEEN, SEEN, REFUSED, SEEN, SIGN_IN]),
+    "people of the branch": (page("people", branch=True), [SEEN, SEEN, REFUSED, HIDDEN, SIGN_IN]),
+    "person page": (
+        page("person", arg=lambda world: world.users["staff"].pk),
+        [SEEN, SEEN, REFUSED, HIDDEN, SIGN_IN],
+    ),
+    "invite form": (page("person-invite"), [SEEN, SEEN, REFUSED, SEEN, SIGN_IN]),
+    "deactivation page": (
+        page("person-deactivate", arg=lambda world: world.users["staff"].pk),
+        [SEEN, SEEN, REFUSED, HIDDEN, SIGN_IN],
+    ),
+    # A link that is no longer good is explained to anyone, signed in or not.
+    "invitation link gone stale": (
+        lambda world: reverse("welcome", args=["bm9ib2R5", "x-y"]),
+        [SEEN, SEEN, SEEN, SEEN, SEEN],
+    ),
+    "reports": (page("reports"), [SEEN, SEEN, REFUSED, SEEN, SIGN_IN]),
+    "reports of the branch": (page("reports", branch=True), [SEEN, SEEN, REFUSED, HIDDEN, SIGN_IN]),
+    "stock value report of the branch": (
+        page("report-stock-value", branch=True),
+        [SEEN, SEEN, REFUSED, HIDDEN, SIGN_IN],
+    ),
+    "movements report of the branch": (
+        page("report-movements", branch=True),
+        [SEEN, SEEN, REFUSED, HIDDEN, SIGN_IN],
+    ),
+    "movers report of the branch": (
+        page("report-movers", branch=True),
+        [SEEN, SEEN, REFUSED, HIDDEN, SIGN_IN],
+    ),
+    "reorder report of the branch": (
+        page("report-reorder", branch=True),
+        [SEEN, SEEN, REFUSED, HIDDEN, SIGN_IN],
+    ),
+    "reorder CSV of the branch": (
+        page("report-reorder-csv", branch=True),
+        [SEEN, SEEN, REFUSED, HIDDEN, SIGN_IN],
     ),
 }
 
@@ -198,6 +271,74 @@ def acknowledge_selected(world: World, client: Client):
     return response, alert.status == AlertStatus.ACKNOWLEDGED
 
 
+def start_a_transfer(world: World, client: Client):
+    response = client.post(
+        reverse("transfer-new"),
+        {
+            "once": "new-transfer-key",
+            "kind": "request",
+            "from": "HAM-01",
+            "to": world.branch.code,
+            "note": "",
+            "action": "create",
+            "lines-TOTAL_FORMS": "1",
+            "lines-INITIAL_FORMS": "0",
+            "lines-0-product": world.product.sku,
+            "lines-0-quantity": "2",
+        },
+    )
+    return response, Transfer.objects.exists()
+
+
+def receive_part(world: World, client: Client):
+    pk = a_transfer(world, shipped=True)
+    response = client.post(
+        reverse("transfer-step", args=[pk, "receive"]),
+        {"receive-once": "receive-key", f"receive-{world.product.pk}": "1", "receive-note": ""},
+    )
+    return response, TransferEvent.objects.filter(step="RECEIVE").exists()
+
+
+def close_short(world: World, client: Client):
+    pk = a_transfer(world, shipped=True)
+    response = client.post(
+        reverse("transfer-step", args=[pk, "close"]),
+        {"close-once": "close-key", "close-reason": "LOST", "close-note": ""},
+    )
+    return response, TransferEvent.objects.filter(step="CLOSE").exists()
+
+
+def invite_someone(world: World, client: Client):
+    response = client.post(
+        reverse("person-invite"),
+        {
+            "email": "invited@example.com",
+            "branch": str(world.branch.pk),
+            "role": "STAFF",
+            "once": "invite-key",
+        },
+    )
+    return response, User.objects.filter(email="invited@example.com").exists()
+
+
+def deactivate_staff(world: World, client: Client):
+    staff = world.users["staff"]
+    response = client.post(
+        reverse("person-deactivate", args=[staff.pk]), {"deactivate-once": "deactivate-key"}
+    )
+    staff.refresh_from_db()
+    return response, not staff.is_active
+
+
+def remove_staff_role(world: World, client: Client):
+    membership = Membership.objects.get(user=world.users["staff"], branch=world.branch)
+    response = client.post(
+        reverse("person-role-remove", args=[membership.user_id, membership.pk]),
+        {f"remove-{membership.pk}-once": "remove-key"},
+    )
+    return response, not Membership.objects.filter(pk=membership.pk).exists()
+
+
 FORMS = {
     "receive": (move("receive", "quantity", "2", MovementKind.RECEIPT), [DONE, DONE, DONE, HIDDEN]),
     "issue": (move("issue", "quantity", "2", MovementKind.ISSUE), [DONE, DONE, REFUSED, HIDDEN]),
@@ -210,6 +351,12 @@ FORMS = {
     "scan an issue": (scan("issue", MovementKind.ISSUE), [DONE, DONE, REFUSED, HIDDEN]),
     "add a product": (new_product, [DONE, REFUSED, REFUSED, REFUSED]),
     "acknowledge selected alerts": (acknowledge_selected, [DONE, DONE, REFUSED, HIDDEN]),
+    "start a transfer": (start_a_transfer, [DONE, DONE, REFUSED, REFUSED]),
+    "receive part of a transfer": (receive_part, [DONE, DONE, DONE, HIDDEN]),
+    "close a transfer short": (close_short, [DONE, DONE, DONE, HIDDEN]),
+    "invite someone": (invite_someone, [DONE, DONE, REFUSED, HIDDEN]),
+    "deactivate staff": (deactivate_staff, [DONE, DONE, REFUSED, HIDDEN]),
+    "remove a staff role": (remove_staff_role, [DONE, DONE, REFUSED, HIDDEN]),
 }
 POSTERS = ACTORS[:-1]
 
