@@ -20,6 +20,7 @@ from catalog.models import Product, Unit
 from catalog.tests.factories import ProductFactory
 from inventory_project.kernel.once import new_key
 from inventory_project.tests.helpers import page_client
+from stock import services
 from stock.models import ImportKind, ImportStatus, StockImport, StockLevel, StockMovement
 
 pytestmark = pytest.mark.django_db
@@ -105,11 +106,19 @@ def test_a_manager_may_not_upload_a_products_file(manager):
     assert not StockImport.objects.exists()
 
 
-def test_a_manager_posting_another_branch_gets_a_field_error(manager, cola):
+def test_a_manager_posting_another_branch_finds_no_such_branch(manager, cola):
     other = BranchFactory()
     response = upload(page_client(manager), COUNT, b"sku,quantity\nCOLA-1,3\n", branch=other)
-    assert response.status_code == 400
-    assert "Select a valid choice" in response.content.decode()
+    assert response.status_code == 404
+    assert not StockImport.objects.exists()
+
+
+def test_a_branch_seen_but_not_managed_is_refused_in_words(manager, cola):
+    other = BranchFactory()
+    MembershipFactory(branch=other, role=Role.STAFF, user=manager)
+    response = upload(page_client(manager), COUNT, b"sku,quantity\nCOLA-1,3\n", branch=other)
+    assert response.status_code == 403
+    assert f"You may not import stock at {other.code}." in response.content.decode()
     assert not StockImport.objects.exists()
 
 
@@ -352,3 +361,65 @@ def test_the_preview_of_a_products_file_reads_the_same_queries_whatever_the_rows
         return len(captured), shown
 
     assert counts(3) == counts(40)
+
+
+# The permission table, as the page matrix states it (admin, manager, staff, other manager) --
+
+
+@pytest.fixture
+def world(branch, cola):
+    return {
+        "branch": branch,
+        "product": cola,
+        "admin": AdminFactory(),
+        "manager": MembershipFactory(branch=branch, role=Role.MANAGER).user,
+        "staff": MembershipFactory(branch=branch, role=Role.STAFF).user,
+        "other_manager": MembershipFactory(role=Role.MANAGER).user,
+    }
+
+
+WHO = ["admin", "manager", "staff", "other_manager"]
+
+
+@pytest.mark.parametrize(
+    ("who", "status"), list(zip(WHO, [200, 200, 403, 404], strict=True)), ids=WHO
+)
+def test_who_gets_the_import_page_of_the_branch(world, who, status):
+    response = page_client(world[who]).get(reverse("imports"), {"branch": world["branch"].code})
+    assert response.status_code == status
+
+
+@pytest.mark.parametrize(
+    ("who", "status"), list(zip(WHO, [302, 302, 403, 404], strict=True)), ids=WHO
+)
+def test_who_may_upload_a_stock_count_of_the_branch(world, who, status):
+    content = f"sku,quantity\n{world['product'].sku},5\n".encode()
+    response = upload(page_client(world[who]), COUNT, content, branch=world["branch"])
+    assert response.status_code == status
+    assert StockImport.objects.exists() == (status == 302)
+
+
+@pytest.mark.parametrize(
+    ("who", "status"), list(zip(WHO, [302, 302, 403, 404], strict=True)), ids=WHO
+)
+def test_who_may_apply_a_stock_count_of_the_branch(world, who, status):
+    content = f"sku,quantity\n{world['product'].sku},5\n".encode()
+    stock_import = services.preview_import(
+        actor=world["admin"],
+        kind=COUNT,
+        file_name="count.csv",
+        data=content,
+        branch_id=world["branch"].pk,
+    )
+    response = apply(page_client(world[who]), stock_import)
+    assert response.status_code == status
+    assert StockMovement.objects.exists() == (status == 302)
+
+
+@pytest.mark.parametrize(
+    ("who", "status"), list(zip(WHO, [302, 403, 403, 403], strict=True)), ids=WHO
+)
+def test_who_may_upload_a_products_file(world, who, status):
+    response = upload(page_client(world[who]), PRODUCTS, b"sku,name\nNEW-1,New\n")
+    assert response.status_code == status
+    assert StockImport.objects.exists() == (status == 302)

@@ -210,6 +210,15 @@ def choose(request: HttpRequest) -> HttpResponse:
                     NotPermitted(gettext("Only an administrator can import the catalog.")),
                 )
             raise Http404("No such import.")
+        code = request.POST.get("branch", "").strip()
+        if kind != ImportKind.PRODUCTS and code and code not in {b.code for b in branches}:
+            # A branch the reader sees but may not count at is refused; any other is unknown.
+            if code not in {b.code for b in visible}:
+                raise Http404("No such branch.")
+            return refused(
+                request,
+                NotPermitted(gettext("You may not import stock at %(branch)s.") % {"branch": code}),
+            )
         form = UploadForm(request.POST, request.FILES, kind=kind, branches=branches)
         forms_by_kind[kind] = form
         if form.is_valid():
