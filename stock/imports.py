@@ -10,6 +10,7 @@ row checked with the catalog and the branch's levels read once.
 The writes (keeping an import, applying it) are in ``stock.services``.
 """
 
+import codecs
 import csv
 import io
 import zipfile
@@ -33,6 +34,9 @@ from stock.models import ImportKind, StockImport, StockLevel
 from stock.quantities import check_unit, format_quantity, parse_quantity
 
 MAX_ROWS = 100_000
+# Records read at most, blank ones included, and cells read of each.
+MAX_RECORDS = 2 * MAX_ROWS
+MAX_COLUMNS = 100
 MAX_BYTES = 20 * 1024 * 1024
 NOTE_MAX_LENGTH = 500
 
@@ -109,9 +113,10 @@ def decode(data: bytes, encoding: str) -> str:
                 ) from None
         encoding = "cp1252"
     if encoding in ("cp1252", "latin-1"):
-        if encoding == "cp1252" and not data.isascii() and _is_utf8(data):
+        if data.startswith(codecs.BOM_UTF8) or (not data.isascii() and _is_utf8(data)):
             raise FileProblem(
-                _("The file is UTF-8, not Windows-1252: choose UTF-8 and upload it again.")
+                _("The file is UTF-8, not %(encoding)s: choose UTF-8 and upload it again.")
+                % {"encoding": "Windows-1252" if encoding == "cp1252" else "Latin-1"}
             )
         try:
             return data.decode(encoding)
@@ -158,7 +163,7 @@ def _xlsx_records(data: bytes) -> Iterator[list[str]]:
     except (zipfile.BadZipFile, InvalidFileException, KeyError, IndexError, OSError, ValueError):
         raise FileProblem(_("The file cannot be read as an XLSX workbook.")) from None
     try:
-        for values in sheet.iter_rows(values_only=True):
+        for values in sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS):
             yield [_cell(value) for value in values]
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError):
         raise FileProblem(_("The file cannot be read as an XLSX workbook.")) from None
@@ -189,6 +194,12 @@ def _table(records: Iterator[list[str]], kind: str) -> Table:
     positions: list[tuple[int, str]] = []
     ignored: list[str] = []
     for number, record in enumerate(records, start=1):
+        if number > MAX_RECORDS:
+            raise FileProblem(
+                _("The file has more than %(max)s rows; split it into several files.")
+                % {"max": f"{MAX_ROWS:,}"}
+            )
+        record = record[:MAX_COLUMNS]
         if header is None:
             if not any(cell.strip() for cell in record):
                 continue

@@ -94,6 +94,18 @@ def test_a_utf8_file_read_as_windows_1252_is_a_clear_error():
         imports.read_table(data, file_name="a.csv", kind=COUNT, encoding="cp1252")
 
 
+def test_a_utf8_file_with_a_byte_order_mark_read_as_latin1_is_a_clear_error():
+    data = "\ufeffsku,quantity\nA-1,3\n".encode()
+    with pytest.raises(FileProblem, match="is UTF-8, not Latin-1"):
+        imports.read_table(data, file_name="a.csv", kind=COUNT, encoding="latin-1")
+
+
+def test_a_file_of_blank_rows_without_end_is_refused(monkeypatch):
+    monkeypatch.setattr(imports, "MAX_RECORDS", 5)
+    with pytest.raises(FileProblem, match="more than"):
+        imports.read_table(b"sku,quantity\n" + b",\n" * 10, file_name="a.csv", kind=COUNT)
+
+
 def test_a_utf16_file_is_asked_to_be_saved_as_utf8():
     data = "sku,quantity\nA-1,3\n".encode("utf-16")
     with pytest.raises(FileProblem, match="UTF-16"):
