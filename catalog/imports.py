@@ -99,6 +99,7 @@ class Report:
             "changed": self.counts["changed"],
             "unchanged": self.counts["unchanged"],
             "error_rows": len(self.error_rows),
+            "to_apply": 0 if self.error_count else len(self.kept),
             "sample": self.sample,
             **self.extra,
         }

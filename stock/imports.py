@@ -366,7 +366,8 @@ def _decimal_text(text: str) -> str:
 def visible_imports(user) -> QuerySet[StockImport]:
     """The imports ``user`` may look at: an ADMIN every one; a MANAGER those of the
     branches where they count stock (catalog imports are administrators' alone)."""
-    imports = StockImport.objects.select_related("branch", "actor", "applied_by")
+    # The kept rows can run to megabytes: read by apply_import alone.
+    imports = StockImport.objects.select_related("branch", "actor", "applied_by").defer("rows")
     if permissions.is_admin(user):
         return imports
     return imports.filter(branch__in=permissions.branches_where(user, Action.COUNT_STOCK))

@@ -826,6 +826,7 @@ def preview_import(
     twin = imports.applied_twin(stock_import)
     if twin is not None:
         stock_import.rows = []
+        stock_import.summary["to_apply"] = 0
     stock_import.save()
     return stock_import
 

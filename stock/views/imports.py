@@ -316,7 +316,7 @@ def _preview_page(
     can_apply = (
         stock_import.status == ImportStatus.PREVIEWED
         and not stock_import.error_count
-        and bool(stock_import.rows)
+        and summary.get("to_apply", 0) > 0
         and twin is None
     )
     context = {
