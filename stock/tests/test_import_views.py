@@ -423,3 +423,28 @@ def test_who_may_upload_a_products_file(world, who, status):
     response = upload(page_client(world[who]), PRODUCTS, b"sku,name\nNEW-1,New\n")
     assert response.status_code == status
     assert StockImport.objects.exists() == (status == 302)
+
+
+def test_an_xlsx_workbook_is_previewed_like_a_csv_file(manager, branch, cola):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.active.append(["SKU", "Quantity"])
+    workbook.active.append(["COLA-1", 4])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    client = page_client(manager)
+    stock_import = import_of(
+        upload(client, COUNT, buffer.getvalue(), name="count.xlsx", branch=branch)
+    )
+    assert stock_import.error_count == 0
+    assert stock_import.summary["new"] == 1
+
+
+def test_an_htmx_request_for_the_preview_gets_its_part_alone(manager, branch, cola):
+    client = page_client(manager)
+    stock_import = import_of(upload(client, COUNT, b"sku,quantity\nCOLA-1,3\n", branch=branch))
+    response = client.get(reverse("import", args=[stock_import.pk]), HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert html.startswith('<div id="import-preview">')
+    assert "<html" not in html
