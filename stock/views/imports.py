@@ -19,6 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -57,7 +58,12 @@ FORMATS = {
                 _("An existing category, or a new one when asked to create them."),
                 "Beverages",
             ),
-            ("unit", False, "pcs, box, pack, kg, g, l, ml, m " + str(_("(default pcs)")), "pcs"),
+            (
+                "unit",
+                False,
+                format_lazy("pcs, box, pack, kg, g, l, ml, m {}", _("(default pcs)")),
+                "pcs",
+            ),
             ("cost_price", False, _("At least 0, two decimals."), "0.45"),
             ("sale_price", False, _("At least 0, two decimals."), "0.79"),
             ("barcode", False, _("Unused by other products; no spaces."), "2000000000015"),
