@@ -301,7 +301,11 @@ def check_products(rows: list[tuple[int, dict[str, str]]], *, create_categories:
                 "row": row,
                 "sku": sku,
                 "changes": [
-                    {"field": name, "before": _shown(before), "after": _shown(after)}
+                    {
+                        "field": name,
+                        "before": _shown(before, name),
+                        "after": _shown(after, name),
+                    }
                     for name, (before, after) in changes.items()
                 ],
             },
@@ -335,11 +339,12 @@ def _changes(current: dict[str, Any] | None, values: dict[str, Any]) -> dict[str
     }
 
 
-def _shown(value: Any) -> str:
+def _shown(value: Any, name: str) -> str:
     if value is None:
         return ""
     if isinstance(value, Decimal):
-        return f"{value.normalize():f}"
+        # Prices as money is written (0.90); quantities without trailing zeros (2.5).
+        return f"{value:.2f}" if name.endswith("_price") else f"{value.normalize():f}"
     return str(value)
 
 

@@ -77,7 +77,7 @@ def test_a_changed_price_is_a_change_listed_before_and_after(cola):
     report = check_products(rows({**same_as(cola), "sale_price": "0.99"}), create_categories=False)
     assert report.summary()["changed"] == 1
     assert report.sample[0]["changes"] == [
-        {"field": "sale_price", "before": "0.9", "after": "0.99"}
+        {"field": "sale_price", "before": "0.90", "after": "0.99"}
     ]
 
 

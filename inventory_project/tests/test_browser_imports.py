@@ -4,13 +4,15 @@ the stock list shows the counted figures; every import page fits a wide window a
 (screenshots saved where the other browser tests save theirs)."""
 
 import re
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from playwright.sync_api import expect
 
 from accounts.tests.factories import AdminFactory, ManagerFactory
-from catalog.models import Unit
+from catalog.models import Product, Unit
 from catalog.tests.factories import ProductFactory
 from inventory_project.tests.browser import NARROW, WIDE, horizontal_overflow
 from stock.models import StockImport
@@ -77,6 +79,9 @@ def test_a_count_with_errors_shows_them_and_once_corrected_applies(open_page, br
     expect(page.locator("#import-errors")).to_have_count(0)
     expect(page.locator("#count-new")).to_have_text("2")
     shoot(page, screenshots, "import-preview-ready")
+    narrow = open_page(manager, page.url, viewport=NARROW)
+    expect(narrow.locator("#import-apply-form")).to_be_visible()
+    shoot(narrow, screenshots, "import-preview-ready")
 
     page.locator("#import-apply-submit").click()
     expect(page.locator("#import-applied")).to_contain_text("2 movements recorded.")
@@ -101,3 +106,20 @@ def test_the_import_page_of_an_administrator_fits_a_wide_window_and_a_phone(open
         page.locator("#import-products details summary").click()
         expect(page.locator("#import-products table")).to_be_visible()
         shoot(page, screenshots, "import-choose-admin")
+
+
+def test_an_administrator_imports_the_example_products_file_with_its_categories(
+    open_page, screenshots
+):
+    admin = AdminFactory()
+    example = Path(settings.BASE_DIR) / "static" / "examples" / "products.csv"
+    page = open_page(admin, reverse("imports"))
+    page.locator("#products-create_categories").check()
+    choose_file(page, "products", "products.csv", example.read_bytes())
+    page.locator("#upload-products-submit").click()
+    expect(page.locator("#count-new")).to_have_text("7")
+    expect(page.locator("#import-summary")).to_contain_text("Bakery")
+    shoot(page, screenshots, "import-preview-products")
+    page.locator("#import-apply-submit").click()
+    expect(page.locator("#import-applied")).to_contain_text("7 products added")
+    assert Product.objects.filter(sku__startswith="BAK-", category__name="Bakery").count() == 3
