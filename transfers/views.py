@@ -25,7 +25,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -772,8 +772,8 @@ def transfer_note(request: HttpRequest, transfer_id: uuid.UUID) -> HttpResponse:
         ],
         "shipped": shipped,
         "ends": [
-            {"title": _("From"), "branch": transfer.from_branch},
-            {"title": _("To"), "branch": transfer.to_branch},
+            {"title": pgettext_lazy("transfer note", "From"), "branch": transfer.from_branch},
+            {"title": pgettext_lazy("transfer note", "To"), "branch": transfer.to_branch},
         ],
         "signatures": [_("Dispatched by"), _("Carried by"), _("Received by")],
         "qr": mark_safe(

@@ -98,7 +98,7 @@ def test_a_day_not_ended_is_said_beside_its_field(open_page, branch):
 
     page.locator("#report-as_of").fill("2999-01-01")
 
-    expect(page.locator("#error-as_of")).to_contain_text("has not ended yet")
+    expect(page.locator("#error-as_of")).to_contain_text("is still to come")
     expect(page.locator("#report-as_of")).to_have_value("2999-01-01")
 
 

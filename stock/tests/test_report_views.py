@@ -153,7 +153,7 @@ def test_a_day_that_has_not_ended_is_an_error_beside_its_field(admin, branch):
     response = page(admin, "report-stock-value", as_of=tomorrow)
 
     assert response.status_code == 200
-    assert "has not ended yet" in error_of(response, "as_of")
+    assert "is still to come" in error_of(response, "as_of")
     assert f'value="{tomorrow}"' in response.content.decode()
     assert 'id="report-results"' in response.content.decode()
     assert "report-export" not in response.content.decode()
@@ -199,7 +199,7 @@ def test_a_download_with_a_bad_filter_is_refused_with_the_error(admin):
     response = download(admin, "report-stock-value", as_of="2999-01-01")
 
     assert response.status_code == 400
-    assert "has not ended yet" in error_of(response, "as_of")
+    assert "is still to come" in error_of(response, "as_of")
 
 
 def test_a_filter_changed_gets_the_results_and_the_tidy_address(admin, branch):

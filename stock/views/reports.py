@@ -144,7 +144,7 @@ class StockValueForm(ReportForm):
         day = cleaned.get("as_of")
         if day is not None and day > self.today:
             self.add_error(
-                "as_of", _("This day has not ended yet: choose today or a day before it.")
+                "as_of", _("This day is still to come: choose today or a day before it.")
             )
         return cleaned
 
