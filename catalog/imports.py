@@ -128,10 +128,11 @@ def _amount(text: str, *, places: int, maximum: Decimal) -> tuple[Decimal | None
         return None, _("%(value)s is not a number.") % {"value": text}
     if value < 0:
         return None, _("Cannot be negative.")
-    if value != value.quantize(Decimal(1).scaleb(-places)):
-        return None, _("Has more than %(places)d decimal places.") % {"places": places}
+    # Before rounding: a number as large as 1e999 cannot be rounded to cents at all.
     if value > maximum:
         return None, _("Larger than %(max)s.") % {"max": maximum}
+    if value != value.quantize(Decimal(1).scaleb(-places)):
+        return None, _("Has more than %(places)d decimal places.") % {"places": places}
     return value.quantize(Decimal(1).scaleb(-places)), ""
 
 

@@ -122,6 +122,17 @@ def test_every_bad_cell_is_an_error_by_row_and_column(cola, drinks):
     assert report.kept == []
 
 
+def test_numbers_too_large_to_hold_are_errors_not_crashes(db):
+    report = check_products(
+        rows({"sku": "A", "name": "A", "cost_price": "1e999", "low_stock_threshold": "9e99"}),
+        create_categories=False,
+    )
+    assert [(column, message[:11]) for _row, column, message in errors(report)] == [
+        ("cost_price", "Larger than"),
+        ("low_stock_threshold", "Larger than"),
+    ]
+
+
 def test_a_barcode_twice_in_the_file_is_an_error_on_the_second_row(db):
     report = check_products(
         rows(

@@ -221,6 +221,12 @@ def test_fractions_of_countable_units_and_bad_numbers_are_row_errors(actor, bran
     assert "must be a number" in found[1][2]
 
 
+def test_numbers_too_large_or_not_finite_are_row_errors(actor, branch, cola, apples):
+    data = csv_bytes("sku,quantity", "COLA-1,1e999", "APL-1,NaN")
+    found = errors_of(preview(actor, branch, data))
+    assert [(row, column) for row, column, _message in found] == [(2, "quantity"), (3, "quantity")]
+
+
 def test_a_file_with_errors_keeps_no_rows_to_apply(actor, branch, cola):
     stock_import = preview(actor, branch, csv_bytes("sku,quantity", "COLA-1,3", "NOPE,1"))
     assert stock_import.rows == []
