@@ -462,3 +462,32 @@ def test_applying_a_products_file_reads_the_same_queries_whatever_the_rows(admin
         )
 
     assert applied(3) == applied(40)
+
+
+def _zip_without_a_workbook() -> bytes:
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("hello.txt", "not a workbook")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("random.csv", bytes(range(256)) * 4),
+        ("broken.xlsx", b"PK\x03\x04" + b"\x00" * 100),
+        ("archive.xlsx", _zip_without_a_workbook()),
+        ("late-nul.csv", b"sku,quantity\n" + b"A,1\n" * 3000 + b"B,\x00\n"),
+        ("unclosed.csv", b'sku,quantity\n"A,1\nB,2\n'),
+        ("long-cell.csv", b"sku,quantity\n" + b'"' + b"x" * 200_000 + b'",1\n'),
+        ("header-only.csv", b"sku,quantity\n"),
+        ("empty.csv", b""),
+    ],
+)
+def test_no_file_makes_the_upload_fail_with_a_server_error(manager, branch, name, content):
+    response = upload(page_client(manager), COUNT, content, name=name, branch=branch)
+    assert response.status_code in (302, 400)
+    if response.status_code == 302:
+        assert import_of(response).error_count > 0
