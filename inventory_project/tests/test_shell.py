@@ -126,8 +126,11 @@ def test_a_plain_boosted_or_history_request_gets_the_whole_page(headers):
     assert "<html" in response.text
 
 
+@pytest.mark.parametrize("page_name", ["audit", "reports", "people", "imports"])
 @pytest.mark.parametrize(("role", "shown"), [("admin", True), ("manager", True), ("staff", False)])
-def test_the_audit_is_in_the_navigation_of_managers_and_admins(branch, role, shown):
+def test_the_manage_menu_is_in_the_navigation_of_managers_and_admins(
+    branch, role, shown, page_name
+):
     user = {
         "admin": lambda: AdminFactory(),
         "manager": lambda: ManagerFactory(branch=branch).user,
@@ -136,7 +139,7 @@ def test_the_audit_is_in_the_navigation_of_managers_and_admins(branch, role, sho
 
     page = page_client(user).get(reverse("home"))
 
-    assert (f'href="{reverse("audit")}' in page.content.decode()) is shown
+    assert (f'href="{reverse(page_name)}' in page.content.decode()) is shown
 
 
 def test_everyone_signed_in_finds_the_branch_directory_in_the_navigation(branch):
@@ -153,3 +156,12 @@ def test_everyone_signed_in_finds_the_transfers_in_the_navigation(branch):
     page = page_client(staff).get(reverse("home"))
 
     assert f'href="{reverse("transfers")}' in page.content.decode()
+
+
+def test_a_page_of_the_manage_menu_marks_the_menu_and_itself_current(branch):
+    manager = ManagerFactory(branch=branch).user
+
+    page = page_client(manager).get(reverse("report-movements")).content.decode()
+
+    assert "<details class=\"navmore\" data-current>" in page
+    assert f'<a href="{reverse("reports")}?branch={branch.code}" aria-current="page">' in page

@@ -180,6 +180,20 @@
   });
   window.addEventListener("online", function () { if (!socket) { attempts = 0; connect(); } });
 
+  // The navigation's menu closes on a click elsewhere or on Escape, as menus do.
+  document.addEventListener("click", function (event) {
+    document.querySelectorAll("details.navmore[open]").forEach(function (menu) {
+      if (!menu.contains(event.target)) menu.removeAttribute("open");
+    });
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    document.querySelectorAll("details.navmore[open]").forEach(function (menu) {
+      menu.removeAttribute("open");
+      menu.querySelector("summary").focus();
+    });
+  });
+
   // Forms: a button stays disabled while its request is in flight (HTMX or not).
   document.addEventListener("submit", function (event) {
     var form = event.target;
