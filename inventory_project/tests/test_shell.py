@@ -163,5 +163,5 @@ def test_a_page_of_the_manage_menu_marks_the_menu_and_itself_current(branch):
 
     page = page_client(manager).get(reverse("report-movements")).content.decode()
 
-    assert "<details class=\"navmore\" data-current>" in page
+    assert '<details class="navmore" data-current>' in page
     assert f'<a href="{reverse("reports")}?branch={branch.code}" aria-current="page">' in page
