@@ -173,6 +173,10 @@ class StockMovement(models.Model):
             ),
             models.Index(fields=["product", "-created_at"], name="movement_product_time_idx"),
             models.Index(fields=["actor", "-created_at"], name="movement_actor_time_idx"),
+            # A level's last movement before a moment: the stock value report as of a day.
+            models.Index(
+                fields=["stock_level", "-created_at", "-version"], name="movement_level_time_idx"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
