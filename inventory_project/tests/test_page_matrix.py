@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
@@ -22,7 +23,7 @@ from branches.tests.factories import BranchFactory
 from catalog.models import Product
 from catalog.tests.factories import ProductFactory
 from stock import services as stock
-from stock.models import MovementKind, StockLevel, StockMovement
+from stock.models import MovementKind, StockImport, StockLevel, StockMovement
 from transfers import services as transfer_services
 from transfers.models import Transfer, TransferEvent
 
@@ -199,6 +200,11 @@ PAGES = {
         page("report-reorder", branch=True),
         [SEEN, SEEN, REFUSED, HIDDEN, SIGN_IN],
     ),
+    "import page": (page("imports"), [SEEN, SEEN, REFUSED, SEEN, SIGN_IN]),
+    "import page of the branch": (
+        page("imports", branch=True),
+        [SEEN, SEEN, REFUSED, HIDDEN, SIGN_IN],
+    ),
     "reorder CSV of the branch": (
         page("report-reorder-csv", branch=True),
         [SEEN, SEEN, REFUSED, HIDDEN, SIGN_IN],
@@ -339,6 +345,21 @@ def remove_staff_role(world: World, client: Client):
     return response, not Membership.objects.filter(pk=membership.pk).exists()
 
 
+def upload_count(world: World, client: Client):
+    data = f"sku,quantity\n{world.product.sku},5\n".encode()
+    response = client.post(
+        reverse("imports"),
+        {
+            "kind": "STOCK_COUNT",
+            "branch": world.branch.code,
+            "encoding": "auto",
+            "once": "upload-key",
+            "file": SimpleUploadedFile("count.csv", data),
+        },
+    )
+    return response, StockImport.objects.exists()
+
+
 FORMS = {
     "receive": (move("receive", "quantity", "2", MovementKind.RECEIPT), [DONE, DONE, DONE, HIDDEN]),
     "issue": (move("issue", "quantity", "2", MovementKind.ISSUE), [DONE, DONE, REFUSED, HIDDEN]),
@@ -357,6 +378,7 @@ FORMS = {
     "invite someone": (invite_someone, [DONE, DONE, REFUSED, HIDDEN]),
     "deactivate staff": (deactivate_staff, [DONE, DONE, REFUSED, HIDDEN]),
     "remove a staff role": (remove_staff_role, [DONE, DONE, REFUSED, HIDDEN]),
+    "upload a stock count": (upload_count, [DONE, DONE, REFUSED, HIDDEN]),
 }
 POSTERS = ACTORS[:-1]
 
