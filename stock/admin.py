@@ -147,6 +147,9 @@ class StockImportAdmin(ReadOnlyAdmin):
         "error_count",
         "result",
         "created_at",
+        "apply_requested_at",
+        "apply_requested_by",
+        "apply_error",
         "applied_at",
         "applied_by",
     ]

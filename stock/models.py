@@ -207,6 +207,8 @@ class ImportKind(models.TextChoices):
 
 class ImportStatus(models.TextChoices):
     PREVIEWED = "PREVIEWED", _("previewed")
+    # Handed to a worker, which applies it (stock.tasks.apply_import).
+    APPLYING = "APPLYING", _("applying")
     APPLIED = "APPLIED", _("applied")
 
 
@@ -247,6 +249,19 @@ class StockImport(models.Model):
         null=True,
         blank=True,
     )
+    # Who last asked for it to be applied, and when: a worker applies it meanwhile
+    # (APPLYING), for at most the lease of stock.services.IMPORT_APPLY_LEASE.
+    apply_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="requested_stock_imports",
+        null=True,
+        blank=True,
+    )
+    apply_requested_at = models.DateTimeField(null=True, blank=True)
+    # Why the last attempt to apply it wrote nothing (a rule broken since the preview, the
+    # queue unreachable...), in the words of the one who asked; blank once applied.
+    apply_error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at"]

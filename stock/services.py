@@ -11,12 +11,13 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, connection, models, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
@@ -831,44 +832,141 @@ def preview_import(
     return stock_import
 
 
+# How long a worker may be applying an import before its page offers Apply again: longer
+# than stock.tasks.apply_import may run (its time limit), so that only an import whose worker
+# died while applying it runs out of it. Applying it then is safe: apply_import acts once.
+IMPORT_APPLY_LEASE = timedelta(minutes=15)
+
+
+def _locked_import(actor: User, import_id: uuid.UUID | str) -> tuple[StockImport, list]:
+    """The import, after the permission check, with every import of the same file, kind
+    and branch (its twins) locked in one order: two applying at once queue, and the second
+    sees the first applied. ``(import, twins but itself)``."""
+    try:
+        found = StockImport.objects.select_related("branch").get(pk=import_id)
+    except (StockImport.DoesNotExist, ValueError, ValidationError):
+        raise ImportNotFound(_("No import with id %(id)s.") % {"id": import_id}) from None
+    _import_branch(actor, found.kind, found.branch_id)
+    twins = list(
+        StockImport.objects.select_for_update(of=("self",))
+        .select_related("branch", "applied_by")
+        .defer("rows")
+        .filter(kind=found.kind, branch_id=found.branch_id, sha256=found.sha256)
+        .order_by("pk")
+    )
+    stock_import = next(twin for twin in twins if twin.pk == found.pk)
+    return stock_import, [twin for twin in twins if twin.pk != found.pk]
+
+
+def _check_applicable(stock_import: StockImport, twins: list[StockImport]) -> None:
+    for twin in twins:
+        if twin.status == ImportStatus.APPLIED:
+            raise Conflict(_already_applied(twin))
+    if stock_import.error_count or not stock_import.summary.get("to_apply", 0):
+        raise InvalidInput(
+            _("This file has rows in error; correct them and upload it again.")
+            if stock_import.error_count
+            else _("This file changes nothing; there is nothing to apply.")
+        )
+
+
+def import_lease_ends(stock_import: StockImport) -> datetime | None:
+    """When the worker applying ``stock_import`` is given up for dead (None: not applying)."""
+    if stock_import.status != ImportStatus.APPLYING or stock_import.apply_requested_at is None:
+        return None
+    return stock_import.apply_requested_at + IMPORT_APPLY_LEASE
+
+
+def import_being_applied(stock_import: StockImport, *, now: datetime | None = None) -> bool:
+    """Whether a worker is applying ``stock_import`` now (asked, and within its lease)."""
+    ends = import_lease_ends(stock_import)
+    return ends is not None and (now or timezone.now()) < ends
+
+
+def queue_import(*, actor: User, import_id: uuid.UUID | str) -> StockImport:
+    """Ask a worker to apply a previewed import (stock.tasks.apply_import): the checks of
+    apply_import now, the import APPLYING, and the task queued once this commits.
+
+    An import applied already, or being applied (within IMPORT_APPLY_LEASE), is answered
+    as it is and nothing more is queued; one whose worker died while applying it is queued
+    again once its lease ran out. Refused (Conflict) while a twin upload of the same file
+    is being applied, or once one was. Should the queue be unreachable, the import goes
+    back to PREVIEWED with ``apply_error`` saying so (note_import_not_queued).
+    """
+    from stock import tasks
+
+    with transaction.atomic():
+        stock_import, twins = _locked_import(actor, import_id)
+        now = timezone.now()
+        if stock_import.status == ImportStatus.APPLIED or import_being_applied(
+            stock_import, now=now
+        ):
+            return stock_import
+        _check_applicable(stock_import, twins)
+        for twin in twins:
+            if import_being_applied(twin, now=now):
+                raise Conflict(
+                    _("This file is being applied from another upload of it; see that import.")
+                )
+        stock_import.status = ImportStatus.APPLYING
+        stock_import.apply_requested_by = actor
+        stock_import.apply_requested_at = now
+        stock_import.apply_error = ""
+        stock_import.save(
+            update_fields=["status", "apply_requested_by", "apply_requested_at", "apply_error"]
+        )
+        language = translation.get_language()
+        transaction.on_commit(
+            partial(tasks.queue_apply_import, stock_import.pk, actor.pk, now, language)
+        )
+    return stock_import
+
+
+def note_import_not_queued(
+    *, import_id: uuid.UUID | str, requested_at: datetime, problem: str
+) -> bool:
+    """The worker was never asked to apply the import (the queue unreachable): back to
+    PREVIEWED, saying ``problem``, so that Apply is offered again. Only the request made at
+    ``requested_at``: a later one is left alone. Whether the import was changed."""
+    changed = StockImport.objects.filter(
+        pk=import_id, status=ImportStatus.APPLYING, apply_requested_at=requested_at
+    ).update(status=ImportStatus.PREVIEWED, apply_error=problem)
+    return bool(changed)
+
+
+def note_import_failed(*, import_id: uuid.UUID | str, problem: str) -> bool:
+    """Applying the import wrote nothing (a rule broken since the preview, a time limit...):
+    back to PREVIEWED, saying ``problem`` on its page. An import applied meanwhile (by a
+    second delivery of the task) is left alone. Whether the import was changed."""
+    changed = (
+        StockImport.objects.filter(pk=import_id)
+        .exclude(status=ImportStatus.APPLIED)
+        .update(status=ImportStatus.PREVIEWED, apply_error=problem)
+    )
+    return bool(changed)
+
+
 def apply_import(*, actor: User, import_id: uuid.UUID | str) -> tuple[StockImport, bool]:
-    """Apply a previewed import, all or nothing; ``(import, applied now)``.
+    """Apply a previewed import, all or nothing; ``(import, applied now)``. Run by the
+    worker (stock.tasks.apply_import) once queue_import asked for it, or called directly.
 
     An import applied already is answered as it is (False), so a second apply changes
-    nothing; one whose file, kind and branch were applied by another import is refused
-    (Conflict), as is one with rows in error. A rule broken by the time of applying (a
-    product deactivated meanwhile...) raises naming the spreadsheet row, nothing written.
+    nothing (a task delivered twice, a request sent again); one whose file, kind and branch
+    were applied by another import is refused (Conflict), as is one with rows in error. A
+    rule broken by the time of applying (a product deactivated meanwhile...) raises naming
+    the spreadsheet row, nothing written.
     """
     from catalog.services import ImportedProduct, import_catalog
 
     with transaction.atomic():
-        try:
-            found = StockImport.objects.select_related("branch").get(pk=import_id)
-        except (StockImport.DoesNotExist, ValueError, ValidationError):
-            raise ImportNotFound(_("No import with id %(id)s.") % {"id": import_id}) from None
-        _import_branch(actor, found.kind, found.branch_id)
-        # Every import of this file, kind and branch locked in one order: two applying at
-        # once queue, and the second sees the first applied.
-        twins = {
-            twin.pk: twin
-            for twin in StockImport.objects.select_for_update(of=("self",))
-            .select_related("branch", "applied_by")
-            .filter(kind=found.kind, branch_id=found.branch_id, sha256=found.sha256)
-            .order_by("pk")
-        }
-        stock_import = twins[found.pk]
+        stock_import, twins = _locked_import(actor, import_id)
         if stock_import.status == ImportStatus.APPLIED:
             return stock_import, False
-        for twin in twins.values():
-            if twin.status == ImportStatus.APPLIED:
-                raise Conflict(_already_applied(twin))
-        if stock_import.error_count or not stock_import.rows:
-            raise InvalidInput(
-                _("This file has rows in error; correct them and upload it again.")
-                if stock_import.error_count
-                else _("This file changes nothing; there is nothing to apply.")
-            )
-        rows = stock_import.rows
+        _check_applicable(stock_import, twins)
+        # The kept rows (megabytes for a long file) are read here alone.
+        rows = StockImport.objects.values_list("rows", flat=True).get(pk=stock_import.pk)
+        if not rows:
+            raise InvalidInput(_("This file changes nothing; there is nothing to apply."))
         try:
             if stock_import.kind == ImportKind.PRODUCTS:
                 lines = [ImportedProduct(row["row"], row["sku"], row["fields"]) for row in rows]
@@ -899,7 +997,10 @@ def apply_import(*, actor: User, import_id: uuid.UUID | str) -> tuple[StockImpor
         stock_import.applied_at = timezone.now()
         stock_import.applied_by = actor
         stock_import.result = result
-        stock_import.save(update_fields=["status", "applied_at", "applied_by", "result"])
+        stock_import.apply_error = ""
+        stock_import.save(
+            update_fields=["status", "applied_at", "applied_by", "result", "apply_error"]
+        )
         return stock_import, True
 
 

@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.test import Client
+from django.test import Client, TestCase
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -20,7 +20,7 @@ from catalog.models import Product, Unit
 from catalog.tests.factories import ProductFactory
 from inventory_project.kernel.once import new_key
 from inventory_project.tests.helpers import page_client
-from stock import services
+from stock import services, tasks
 from stock.models import ImportKind, ImportStatus, StockImport, StockLevel, StockMovement
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +50,20 @@ def import_of(response) -> StockImport:
 
 
 def apply(client, stock_import, once=None):
-    return client.post(reverse("import-apply", args=[stock_import.pk]), {"once": once or new_key()})
+    """Press Apply; the worker's part runs as the request commits (see eager_worker)."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post(
+            reverse("import-apply", args=[stock_import.pk]), {"once": once or new_key()}
+        )
+
+
+@pytest.fixture(autouse=True)
+def eager_worker():
+    """The worker's part runs in the test process, as under ``make run`` without Redis."""
+    conf = tasks.apply_import.app.conf
+    was_eager, conf.task_always_eager = conf.task_always_eager, True
+    yield
+    conf.task_always_eager = was_eager
 
 
 @pytest.fixture
@@ -244,13 +257,18 @@ def test_the_same_file_again_says_it_was_applied_and_offers_no_apply(manager, br
     assert StockLevel.objects.get(branch=branch, product=cola).on_hand == 7
 
 
-def test_an_apply_refused_at_the_last_moment_shows_why_and_writes_nothing(manager, branch, cola):
+def test_an_apply_refused_by_the_worker_shows_why_writes_nothing_and_offers_apply_again(
+    manager, branch, cola
+):
     client = page_client(manager)
     stock_import = import_of(upload(client, OPENING, b"sku,quantity\nCOLA-1,7\n", branch=branch))
     Product.objects.filter(pk=cola.pk).update(is_active=False)
     response = apply(client, stock_import)
-    assert response.status_code == 409
-    assert "Row 2: Product COLA-1 is inactive" in response.content.decode()
+    assert response.status_code == 302
+    html = client.get(response["Location"]).content.decode()
+    assert 'id="import-apply-error"' in html
+    assert "Row 2: Product COLA-1 is inactive" in html
+    assert 'id="import-apply-form"' in html
     assert not StockMovement.objects.exists()
 
 

@@ -6,11 +6,16 @@ counts stock there (its MANAGERs; ADMINs anywhere). STAFF are refused the page (
 the audit page; an import of a branch the reader may not manage answers 404.
 
 The rows checked at upload are kept server-side (``StockImport``): applying reads them from
-there, never from the browser. Uploading and applying act once each (``OnceForm``).
+there, never from the browser. Uploading and applying act once each (``OnceForm``). Applying
+is a worker's (stock.tasks): a long file takes longer than a request may; the preview shows
+it being applied, asking every POLL_SECONDS (or, without JavaScript, reloading itself),
+then how it went.
 """
 
 import uuid
+import zoneinfo
 from pathlib import PurePath
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -37,6 +42,8 @@ from stock.models import ImportKind, ImportStatus, StockImport
 from stock.views.refusals import chosen_branch, refused, status_of
 
 HISTORY = 10
+# How often the page of an import being applied asks how it is going.
+POLL_SECONDS = 2
 SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
 
 # What each kind of file holds, for the page: column, required, what it says, example.
@@ -288,7 +295,12 @@ def _history(user) -> list[StockImport]:
 
 
 def _visible_import(user, import_id: uuid.UUID) -> StockImport:
-    stock_import = imports.visible_imports(user).filter(pk=import_id).first()
+    stock_import = (
+        imports.visible_imports(user)
+        .select_related("apply_requested_by")
+        .filter(pk=import_id)
+        .first()
+    )
     if stock_import is None:
         raise Http404("No such import.")
     return stock_import
@@ -319,8 +331,11 @@ def _preview_page(
         imports.applied_twin(stock_import) if stock_import.status != ImportStatus.APPLIED else None
     )
     summary = stock_import.summary or {}
+    applying = services.import_being_applied(stock_import)
+    # A worker that died while applying it wrote nothing: its lease over, Apply is offered.
+    stalled = stock_import.status == ImportStatus.APPLYING and not applying
     can_apply = (
-        stock_import.status == ImportStatus.PREVIEWED
+        (stock_import.status == ImportStatus.PREVIEWED or stalled)
         and not stock_import.error_count
         and summary.get("to_apply", 0) > 0
         and twin is None
@@ -330,6 +345,8 @@ def _preview_page(
         "format": FORMATS[stock_import.kind],
         "summary": summary,
         "twin": twin,
+        "applying": applying,
+        "stalled": stalled,
         "can_apply": can_apply,
         "form": form or ApplyForm(),
         "refusal": refusal,
@@ -338,6 +355,8 @@ def _preview_page(
         "is_products": stock_import.kind == ImportKind.PRODUCTS,
         "is_opening": stock_import.kind == ImportKind.OPENING_STOCK,
         "done_url": _done_url(stock_import),
+        "audit_url": _audit_url(stock_import),
+        "poll_seconds": POLL_SECONDS,
     }
     return render_page(
         request,
@@ -354,10 +373,31 @@ def _done_url(stock_import: StockImport) -> str:
     return reverse("stock-list") + f"?branch={stock_import.branch.code}"
 
 
+def _audit_url(stock_import: StockImport) -> str:
+    """The ledger of the movements an applied stock file recorded: its branch, its kind,
+    who applied it, on the day it was applied (the branch's day)."""
+    if stock_import.kind == ImportKind.PRODUCTS or stock_import.applied_at is None:
+        return ""
+    kind = "RECEIPT" if stock_import.kind == ImportKind.OPENING_STOCK else "COUNT"
+    zone = zoneinfo.ZoneInfo(stock_import.branch.timezone)
+    day = stock_import.applied_at.astimezone(zone).date().isoformat()
+    query = urlencode(
+        {
+            "branch": stock_import.branch.code,
+            "kind": kind,
+            "actor": str(stock_import.applied_by_id),
+            "from": day,
+            "to": day,
+        }
+    )
+    return f"{reverse('audit')}?{query}"
+
+
 @login_required
 @require_POST
 def apply(request: HttpRequest, import_id: uuid.UUID) -> HttpResponse:
-    """Apply the previewed file, once however often the button is pressed."""
+    """Ask a worker to apply the previewed file, once however often the button is pressed;
+    the import's page then shows it being applied, and how it went."""
     user = request.user
     if not _may_import(user):
         return refused(
@@ -375,8 +415,8 @@ def apply(request: HttpRequest, import_id: uuid.UUID) -> HttpResponse:
         )
 
     def run() -> dict:
-        _applied, now = services.apply_import(actor=user, import_id=stock_import.pk)
-        return {"applied": now}
+        queued = services.queue_import(actor=user, import_id=stock_import.pk)
+        return {"status": queued.status}
 
     try:
         result, replayed = apply_once(user, form.cleaned_data["once"], f"import:{import_id}", run)
@@ -389,8 +429,18 @@ def apply(request: HttpRequest, import_id: uuid.UUID) -> HttpResponse:
         return _preview_page(
             request, stock_import, form=form, refusal=error.message, status=status_of(error)
         )
-    if result["applied"] and not replayed:
-        messages.success(request, gettext("The file was applied."))
-    else:
-        messages.info(request, gettext("The file was applied already; nothing more was done."))
+    # Applied by now when the worker runs in this process (eager, as under make run), or
+    # back to PREVIEWED when the queue did not answer (the page says why).
+    stock_import.refresh_from_db(fields=["status", "apply_error"])
+    asked_now = result["status"] == ImportStatus.APPLYING and not replayed
+    if stock_import.status == ImportStatus.APPLIED:
+        if asked_now:
+            messages.success(request, gettext("The file was applied."))
+        else:
+            messages.info(request, gettext("The file was applied already; nothing more was done."))
+    elif stock_import.status == ImportStatus.APPLYING:
+        if asked_now:
+            messages.info(request, gettext("The file is being applied; this page shows when."))
+        else:
+            messages.info(request, gettext("The file is being applied already."))
     return redirect("import", stock_import.pk)
