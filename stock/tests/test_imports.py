@@ -459,3 +459,238 @@ def test_an_admin_may_import_stock_anywhere(branch, cola):
     admin = AdminFactory()
     stock_import = preview(admin, branch, csv_bytes("sku,quantity", "COLA-1,4"), kind=OPENING)
     assert services.apply_import(actor=admin, import_id=stock_import.pk)[1]
+
+
+# Applying in a worker -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """The messages handed to the broker for stock.tasks.apply_import, in order."""
+    from stock import tasks
+
+    sent: list[tuple] = []
+    monkeypatch.setattr(tasks.apply_import, "delay", lambda *args: sent.append(args))
+    return sent
+
+
+def run_queued(queued: list[tuple]) -> list[str]:
+    """What a worker does with each message queued so far."""
+    from stock import tasks
+
+    return [tasks.apply_import(*message) for message in queued]
+
+
+def test_queueing_marks_the_import_applying_and_hands_it_over_once_committed(
+    manager, branch, cola, queued, django_capture_on_commit_callbacks
+):
+    stock_import = preview(manager, branch, csv_bytes("sku,quantity", "COLA-1,7"))
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        asked = services.queue_import(actor=manager, import_id=stock_import.pk)
+        assert queued == []  # nothing leaves before the commit
+    assert len(callbacks) == 1
+    assert asked.status == ImportStatus.APPLYING
+    assert (asked.apply_requested_by, asked.apply_error) == (manager, "")
+    assert queued == [(str(stock_import.pk), str(manager.pk), "en")]
+    assert not StockMovement.objects.exists()
+
+
+def test_the_worker_applies_a_queued_import(
+    manager, branch, cola, queued, django_capture_on_commit_callbacks
+):
+    stock_import = preview(manager, branch, csv_bytes("sku,quantity", "COLA-1,7"))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.queue_import(actor=manager, import_id=stock_import.pk)
+    assert run_queued(queued) == ["applied"]
+    stock_import.refresh_from_db()
+    assert stock_import.status == ImportStatus.APPLIED
+    assert stock_import.applied_by == manager
+    assert on_hand(branch, cola) == 7
+
+
+def test_a_task_delivered_twice_applies_once(
+    manager, branch, cola, queued, django_capture_on_commit_callbacks
+):
+    stock_import = preview(manager, branch, csv_bytes("sku,quantity", "COLA-1,7"), kind=OPENING)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.queue_import(actor=manager, import_id=stock_import.pk)
+    assert run_queued(queued * 2) == ["applied", "already applied"]
+    assert on_hand(branch, cola) == 7
+    assert StockMovement.objects.count() == 1
+
+
+def test_asking_again_while_it_is_being_applied_queues_nothing_more(
+    manager, branch, cola, queued, django_capture_on_commit_callbacks
+):
+    stock_import = preview(manager, branch, csv_bytes("sku,quantity", "COLA-1,7"))
+    with django_capture_on_commit_callbacks(execute=True):
+        first = services.queue_import(actor=manager, import_id=stock_import.pk)
+        second = services.queue_import(actor=manager, import_id=stock_import.pk)
+    assert second.status == ImportStatus.APPLYING
+    assert second.apply_requested_at == first.apply_requested_at
+    assert len(queued) == 1
+
+
+def test_asking_once_it_was_applied_answers_it_as_applied(
+    manager, branch, cola, queued, django_capture_on_commit_callbacks
+):
+    stock_import = preview(manager, branch, csv_bytes("sku,quantity", "COLA-1,7"))
+    services.apply_import(actor=manager, import_id=stock_import.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        answered = services.queue_import(actor=manager, import_id=stock_import.pk)
+    assert answered.status == ImportStatus.APPLIED
+    assert queued == []
+
+
+def test_an_import_whose_worker_died_is_queued_again_once_its_lease_ran_out(
+    manager, branch, cola, queued, django_capture_on_commit_callbacks
+):
+    stock_import = preview(manager, branch, csv_bytes("sku,quantity", "COLA-1,7"))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.queue_import(actor=manager, import_id=stock_import.pk)
+    stock_import.refresh_from_db()
+    assert services.import_being_applied(stock_import)
+    # The worker was killed: its message is in limbo, the import left APPLYING.
+    lease_over = stock_import.apply_requested_at + services.IMPORT_APPLY_LEASE
+    assert not services.import_being_applied(stock_import, now=lease_over)
+    StockImport.objects.filter(pk=stock_import.pk).update(
+        apply_requested_at=stock_import.apply_requested_at - services.IMPORT_APPLY_LEASE
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        again = services.queue_import(actor=manager, import_id=stock_import.pk)
+    assert services.import_being_applied(again)
+    assert len(queued) == 2
+    # The new message and the dead worker's, redelivered at last: applied once.
+    assert sorted(run_queued(queued)) == ["already applied", "applied"]
+    assert on_hand(branch, cola) == 7
+    assert StockMovement.objects.count() == 1
+
+
+def test_the_lease_outlasts_the_time_a_worker_may_spend_applying():
+    from stock import tasks
+
+    assert services.IMPORT_APPLY_LEASE.total_seconds() > tasks.APPLY_TIME_LIMIT
+    assert tasks.APPLY_SOFT_TIME_LIMIT < tasks.APPLY_TIME_LIMIT
+
+
+def test_an_unreachable_queue_puts_the_import_back_saying_so(
+    manager, branch, cola, monkeypatch, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError
+
+    from stock import tasks
+
+    def unreachable(*args):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:1. Connection refused.")
+
+    monkeypatch.setattr(tasks.apply_import, "delay", unreachable)
+    stock_import = preview(manager, branch, csv_bytes("sku,quantity", "COLA-1,7"))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.queue_import(actor=manager, import_id=stock_import.pk)
+    stock_import.refresh_from_db()
+    assert stock_import.status == ImportStatus.PREVIEWED
+    assert "could not be handed to the worker" in stock_import.apply_error
+    assert not StockMovement.objects.exists()
+
+
+def test_a_rule_broken_by_the_time_the_worker_applies_is_kept_on_the_import(
+    manager, branch, cola, queued, django_capture_on_commit_callbacks
+):
+    stock_import = preview(manager, branch, csv_bytes("sku,quantity", "COLA-1,7"), kind=OPENING)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.queue_import(actor=manager, import_id=stock_import.pk)
+    Product.objects.filter(pk=cola.pk).update(is_active=False)
+    assert run_queued(queued) == ["refused"]
+    stock_import.refresh_from_db()
+    assert stock_import.status == ImportStatus.PREVIEWED
+    assert stock_import.apply_error == "Row 2: Product COLA-1 is inactive; it cannot be received."
+    assert not StockMovement.objects.exists()
+    # Put right, it is applied when asked again, and the reason is gone.
+    Product.objects.filter(pk=cola.pk).update(is_active=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.queue_import(actor=manager, import_id=stock_import.pk)
+    assert run_queued(queued[1:]) == ["applied"]
+    stock_import.refresh_from_db()
+    assert (stock_import.status, stock_import.apply_error) == (ImportStatus.APPLIED, "")
+
+
+def test_a_refusal_is_kept_in_the_language_of_whoever_asked(
+    manager, branch, cola, queued, django_capture_on_commit_callbacks
+):
+    from django.utils import translation
+
+    stock_import = preview(manager, branch, csv_bytes("sku,quantity", "COLA-1,7"), kind=OPENING)
+    with translation.override("de"), django_capture_on_commit_callbacks(execute=True):
+        services.queue_import(actor=manager, import_id=stock_import.pk)
+    Product.objects.filter(pk=cola.pk).update(is_active=False)
+    run_queued(queued)
+    stock_import.refresh_from_db()
+    assert stock_import.apply_error.startswith("Zeile 2: ")
+
+
+def test_a_worker_stopped_at_its_time_limit_writes_nothing_and_says_so(
+    manager, branch, cola, queued, monkeypatch, django_capture_on_commit_callbacks
+):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    stock_import = preview(manager, branch, csv_bytes("sku,quantity", "COLA-1,7"), kind=OPENING)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.queue_import(actor=manager, import_id=stock_import.pk)
+
+    def too_long(**kwargs):
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(services, "record_stock_import", too_long)
+    assert run_queued(queued) == ["refused"]
+    stock_import.refresh_from_db()
+    assert stock_import.status == ImportStatus.PREVIEWED
+    assert "took longer than 9 minutes" in stock_import.apply_error
+    assert not StockMovement.objects.exists()
+
+
+def test_queueing_is_refused_as_applying_is(manager, branch, cola, queued):
+    bad = preview(manager, branch, csv_bytes("sku,quantity", "COLA-1,-1"))
+    with pytest.raises(InvalidInput, match="rows in error"):
+        services.queue_import(actor=manager, import_id=bad.pk)
+    with pytest.raises(NotFound):
+        services.queue_import(actor=manager, import_id="not-a-uuid")
+    elsewhere = preview(AdminFactory(), BranchFactory(), csv_bytes("sku,quantity", "COLA-1,1"))
+    with pytest.raises(NotFound):
+        services.queue_import(actor=manager, import_id=elsewhere.pk)
+    assert queued == []
+    assert not StockImport.objects.filter(status=ImportStatus.APPLYING).exists()
+
+
+def test_a_second_upload_of_a_file_being_applied_is_refused(
+    manager, branch, cola, queued, django_capture_on_commit_callbacks
+):
+    data = csv_bytes("sku,quantity", "COLA-1,7")
+    first = preview(manager, branch, data, kind=OPENING)
+    second = preview(manager, branch, data, kind=OPENING, name="again.csv")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.queue_import(actor=manager, import_id=first.pk)
+    with pytest.raises(Conflict, match="being applied from another upload"):
+        services.queue_import(actor=manager, import_id=second.pk)
+    assert len(queued) == 1
+
+
+def test_asking_and_the_worker_read_the_same_queries_whatever_the_rows(
+    manager, branch, queued, django_capture_on_commit_callbacks
+):
+    def counts(size: int) -> tuple[int, int]:
+        queued.clear()
+        # No threshold: no level crosses one, so no alert is raised or resolved.
+        products = ProductFactory.create_batch(size, low_stock_threshold=0)
+        data = "sku,quantity\n" + "".join(f"{p.sku},{n + 1}\n" for n, p in enumerate(products))
+        stock_import = preview(manager, branch, data.encode())
+        with (
+            CaptureQueriesContext(connection) as asking,
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            services.queue_import(actor=manager, import_id=stock_import.pk)
+        with CaptureQueriesContext(connection) as applying:
+            assert run_queued(queued) == ["applied"]
+        assert on_hand(branch, products[-1]) == size
+        return len(asking), len(applying)
+
+    assert counts(3) == counts(40)
