@@ -487,7 +487,8 @@ def _zip_without_a_workbook() -> bytes:
 
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("hello.txt", "not a workbook")
+        # A fixed date: every test worker collects the same bytes (the same test id).
+        archive.writestr(zipfile.ZipInfo("hello.txt", (2020, 1, 1, 0, 0, 0)), "not a workbook")
     return buffer.getvalue()
 
 
@@ -509,3 +510,131 @@ def test_no_file_makes_the_upload_fail_with_a_server_error(manager, branch, name
     assert response.status_code in (302, 400)
     if response.status_code == 302:
         assert import_of(response).error_count > 0
+
+
+# Applied by a worker ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def worker_elsewhere(monkeypatch):
+    """The worker is another process: Apply queues a message (recorded here) and returns."""
+    sent: list[tuple] = []
+    monkeypatch.setattr(tasks.apply_import, "delay", lambda *args: sent.append(args))
+    return sent
+
+
+def test_pressing_apply_hands_the_file_to_the_worker_and_shows_it_being_applied(
+    manager, branch, cola, worker_elsewhere
+):
+    client = page_client(manager)
+    stock_import = import_of(upload(client, COUNT, b"sku,quantity\nCOLA-1,7\n", branch=branch))
+    response = apply(client, stock_import)
+    assert response.status_code == 302
+    assert len(worker_elsewhere) == 1
+    assert not StockMovement.objects.exists()
+    html = client.get(response["Location"]).content.decode()
+    assert "The file is being applied; this page shows when." in html
+    assert "Applying 1 row…" in html
+    assert 'hx-trigger="every 2s"' in html
+    assert 'id="import-refresh"' in html
+    assert '<noscript><meta http-equiv="refresh" content="5"></noscript>' in html
+    assert 'id="import-apply-form"' not in html
+
+
+def test_the_page_being_applied_shows_the_outcome_once_the_worker_is_done(
+    manager, branch, cola, worker_elsewhere
+):
+    client = page_client(manager)
+    stock_import = import_of(upload(client, COUNT, b"sku,quantity\nCOLA-1,7\n", branch=branch))
+    apply(client, stock_import)
+    [message] = worker_elsewhere
+    tasks.apply_import(*message)
+    url = reverse("import", args=[stock_import.pk])
+    html = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert html.startswith('<div id="import-preview">')
+    assert 'id="import-applied"' in html
+    assert "1 movement recorded." in html
+    assert "every 2s" not in html
+    audit = re.search(r'href="([^"]+)" id="import-audit-link"', html).group(1)
+    assert f"branch={branch.code}" in audit
+    assert "kind=COUNT" in audit
+    assert f"actor={manager.pk}" in audit
+    ledger = client.get(audit.replace("&amp;", "&")).content.decode()
+    assert "COLA-1" in ledger
+
+
+def test_pressing_apply_again_while_it_is_applied_queues_nothing_more(
+    manager, branch, cola, worker_elsewhere
+):
+    client = page_client(manager)
+    stock_import = import_of(upload(client, COUNT, b"sku,quantity\nCOLA-1,7\n", branch=branch))
+    key = new_key()
+    apply(client, stock_import, once=key)
+    apply(client, stock_import, once=key)
+    response = apply(client, stock_import)
+    assert response.status_code == 302
+    assert len(worker_elsewhere) == 1
+    html = client.get(response["Location"]).content.decode()
+    assert "The file is being applied already." in html
+
+
+def test_a_file_whose_worker_died_offers_apply_again_after_its_lease(
+    manager, branch, cola, worker_elsewhere
+):
+    client = page_client(manager)
+    stock_import = import_of(upload(client, COUNT, b"sku,quantity\nCOLA-1,7\n", branch=branch))
+    apply(client, stock_import)
+    stock_import.refresh_from_db()
+    StockImport.objects.filter(pk=stock_import.pk).update(
+        apply_requested_at=stock_import.apply_requested_at - services.IMPORT_APPLY_LEASE
+    )
+    html = client.get(reverse("import", args=[stock_import.pk])).content.decode()
+    assert 'id="import-stalled"' in html
+    assert 'id="import-apply-form"' in html
+    assert "every 2s" not in html
+    apply(client, stock_import)
+    assert len(worker_elsewhere) == 2
+
+
+def test_a_queue_that_does_not_answer_leaves_the_file_to_apply_again_saying_why(
+    manager, branch, cola, monkeypatch
+):
+    from kombu.exceptions import OperationalError
+
+    def unreachable(*args):
+        raise OperationalError("Error 111 connecting. Connection refused.")
+
+    monkeypatch.setattr(tasks.apply_import, "delay", unreachable)
+    client = page_client(manager)
+    stock_import = import_of(upload(client, COUNT, b"sku,quantity\nCOLA-1,7\n", branch=branch))
+    response = apply(client, stock_import)
+    assert response.status_code == 302
+    html = client.get(response["Location"]).content.decode()
+    assert 'id="import-apply-error"' in html
+    assert "could not be handed to the worker" in html
+    assert 'id="import-apply-form"' in html
+    assert not StockMovement.objects.exists()
+
+
+def test_the_history_says_which_file_is_being_applied(manager, branch, cola, worker_elsewhere):
+    client = page_client(manager)
+    stock_import = import_of(upload(client, COUNT, b"sku,quantity\nCOLA-1,7\n", branch=branch))
+    apply(client, stock_import)
+    html = client.get(reverse("imports")).content.decode()
+    assert "being applied" in html
+
+
+def test_the_page_being_applied_reads_the_same_queries_whatever_the_rows(
+    manager, branch, worker_elsewhere
+):
+    client = page_client(manager)
+
+    def counts(size: int) -> tuple[int, int]:
+        products = ProductFactory.create_batch(size, low_stock_threshold=0)
+        content = "sku,quantity\n" + "".join(f"{p.sku},{n + 1}\n" for n, p in enumerate(products))
+        stock_import = import_of(upload(client, COUNT, content.encode(), branch=branch))
+        apply(client, stock_import)
+        url = reverse("import", args=[stock_import.pk])
+        return _queries(client, "get", url), _queries(client, "get", url, HTTP_HX_REQUEST="true")
+
+    assert counts(3) == counts(40)
