@@ -1,11 +1,13 @@
 """Forms of the account pages: they parse what was posted; the services keep the rules."""
 
+import logging
 import uuid
 from functools import partial
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth import forms as auth_forms
+from django.core.cache import cache
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -15,6 +17,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts import services, tasks
 from accounts.models import AlertMail, Role, User
 from inventory_project.kernel.once import OnceForm
+
+logger = logging.getLogger(__name__)
 
 
 class AlertMailForm(forms.Form):
@@ -56,6 +60,12 @@ class PasswordResetMailForm(auth_forms.PasswordResetForm):
         html_email_template_name: str | None = None,
     ) -> None:
         user = context["user"]
+        cooldown = settings.PASSWORD_RESET_MAIL_COOLDOWN_SECONDS
+        # Shared by every process through the cache (Redis); the page that follows says the
+        # same either way, so holding a mail back reveals nothing.
+        if cooldown and not cache.add(f"password-reset-mail:{user.pk}", 1, timeout=cooldown):
+            logger.info("Password-reset e-mail to user %s held back: one went out lately", user.pk)
+            return
         # The link points at SITE_URL rather than whatever host the request named, so a
         # forged Host header cannot send someone a link to another site.
         context = {

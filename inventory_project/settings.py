@@ -401,6 +401,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 # Where links in e-mails point: the address people open the app at.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# One password-reset e-mail per account within this many seconds: asking again and again
+# (or someone else asking for that address) does not fill the person's inbox.
+PASSWORD_RESET_MAIL_COOLDOWN_SECONDS = env.int("PASSWORD_RESET_MAIL_COOLDOWN_SECONDS", default=60)
 
 # Low-stock alert e-mail: the first retry after ALERT_MAIL_RETRY_SECONDS, doubling up to
 # ALERT_MAIL_RETRY_MAX_SECONDS, ALERT_MAIL_RETRIES times; an alert still unsent

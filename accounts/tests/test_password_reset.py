@@ -4,6 +4,7 @@ password through the link."""
 import re
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
@@ -123,16 +124,38 @@ def test_an_inactive_account_gets_no_mail(client, mailoutbox, django_capture_on_
     assert mailoutbox == []
 
 
-def test_asking_again_and_again_sends_a_mail_each_time(
+def test_asking_again_and_again_sends_one_mail_within_the_cooldown(
     client, mailoutbox, django_capture_on_commit_callbacks
 ):
     user = UserFactory()
 
     for _ in range(4):
         response = ask_for_link(client, user.email, django_capture_on_commit_callbacks)
+        # The same page each time: holding a mail back tells nothing either.
         assertRedirects(response, reverse("password_reset_done"))
 
-    assert len(mailoutbox) == 4
+    assert len(mailoutbox) == 1
+
+
+def test_asking_again_after_the_cooldown_sends_another_mail(
+    client, mailoutbox, django_capture_on_commit_callbacks
+):
+    user = UserFactory()
+    ask_for_link(client, user.email, django_capture_on_commit_callbacks)
+
+    cache.delete(f"password-reset-mail:{user.pk}")  # as when the cooldown has run out
+    ask_for_link(client, user.email, django_capture_on_commit_callbacks)
+
+    assert len(mailoutbox) == 2
+
+
+def test_the_cooldown_is_per_account(client, mailoutbox, django_capture_on_commit_callbacks):
+    first, second = UserFactory(), UserFactory()
+
+    ask_for_link(client, first.email, django_capture_on_commit_callbacks)
+    ask_for_link(client, second.email, django_capture_on_commit_callbacks)
+
+    assert sorted(message.to[0] for message in mailoutbox) == sorted([first.email, second.email])
 
 
 def test_the_mail_is_written_in_the_recipient_s_language(
