@@ -1,27 +1,113 @@
 """The import pages in a real browser (fixtures in conftest.py): a manager uploads a stock
 count with errors, reads them by row and column, uploads the corrected file, applies it, and
 the stock list shows the counted figures; every import page fits a wide window and a phone's
-(screenshots saved where the other browser tests save theirs)."""
+(screenshots saved where the other browser tests save theirs).
 
+Applying is a Celery worker's: this module's server has a worker of its own, on a broker
+(a private Redis) of its own, so that no other test's worker takes its messages and its
+broker can be stopped. The page of a file being applied asks every 2 s how it went.
+"""
+
+import os
 import re
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.tests.factories import AdminFactory, ManagerFactory
 from catalog.models import Product, Unit
 from catalog.tests.factories import ProductFactory
-from inventory_project.tests.browser import NARROW, WIDE, horizontal_overflow
-from stock.models import StockImport
+from inventory_project.tests.browser import NARROW, WIDE, LiveServer, horizontal_overflow
+from inventory_project.tests.helpers import database_url
+from inventory_project.tests.redis_server import PrivateRedis
+from stock import services, tasks
+from stock.models import ImportStatus, StockImport, StockMovement
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.xdist_group("browser"),
     pytest.mark.django_db(transaction=True),
 ]
+
+
+class Worker:
+    """``celery worker`` on the module's broker, in a process group of its own."""
+
+    def __init__(self, broker_url: str, log: Path) -> None:
+        env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+        env.update(
+            DJANGO_SETTINGS_MODULE="inventory_project.settings",
+            DATABASE_URL=database_url(),
+            REDIS_URL=settings.REDIS_URL,
+            CELERY_BROKER_URL=broker_url,
+            PYTHONUNBUFFERED="1",
+        )
+        self.log = log
+        self.process = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "celery", "--app", "inventory_project", "worker"),
+                *("--concurrency=1", "--without-gossip", "--without-mingle"),
+                *("--without-heartbeat", f"--hostname=imports-{os.getpid()}@%h"),
+                "--loglevel=INFO",
+            ],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while " ready." not in log.read_text():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"The worker did not start:\n{log.read_text()}")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, 15)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, 9)
+                self.process.wait()
+
+
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory):
+    redis = PrivateRedis(tmp_path_factory.mktemp("import-broker"))
+    yield redis
+    redis.stop()
+
+
+@pytest.fixture(scope="module")
+def browser_server(django_db_setup, broker, tmp_path_factory, worker_id):
+    """This module's server (the pages' ``open_page`` opens) and its worker, on ``broker``."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: run through `make test` or set DATABASE_URL")
+    logs = tmp_path_factory.mktemp("import-server")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CELERY_BROKER_URL", broker.url)
+        server = LiveServer(
+            logs / "server.log", channel_prefix=f"imports-{worker_id}-{os.getpid()}"
+        )
+    worker = None
+    try:
+        worker = Worker(broker.url, logs / "worker.log")
+        yield server
+    finally:
+        if worker is not None:
+            worker.stop()
+        server.stop()
+
 
 WITH_ERRORS = b"sku;quantity;note\nCOLA-1;12;back shelf\nAPL-1;-3;\nNOPE-9;4;\nCOLA-1;2,5;\n"
 CORRECTED = b"sku;quantity;note\nCOLA-1;12;back shelf\nAPL-1;3,25;\n"
@@ -123,3 +209,65 @@ def test_an_administrator_imports_the_example_products_file_with_its_categories(
     page.locator("#import-apply-submit").click()
     expect(page.locator("#import-applied")).to_contain_text("7 products added")
     assert Product.objects.filter(sku__startswith="BAK-", category__name="Bakery").count() == 3
+
+
+def test_the_page_of_a_file_being_applied_shows_the_outcome_when_the_worker_is_done(
+    open_page, branch, screenshots
+):
+    manager = ManagerFactory(branch=branch).user
+    ProductFactory(sku="COLA-1", name="Cola", unit=Unit.PIECE)
+    stock_import = services.preview_import(
+        actor=manager,
+        kind="STOCK_COUNT",
+        file_name="count.csv",
+        data=b"sku,quantity\nCOLA-1,9\n",
+        branch_id=branch.pk,
+    )
+    # Asked for, and not taken by a worker yet (a long queue, a long file before it).
+    StockImport.objects.filter(pk=stock_import.pk).update(
+        status=ImportStatus.APPLYING, apply_requested_by=manager, apply_requested_at=timezone.now()
+    )
+    page = open_page(manager, reverse("import", args=[stock_import.pk]))
+    expect(page.locator("#import-applying")).to_contain_text("Applying 1 row…")
+    expect(page.locator("#import-apply-form")).to_have_count(0)
+    shoot(page, screenshots, "import-applying")
+    narrow = open_page(manager, page.url, viewport=NARROW)
+    expect(narrow.locator("#import-refresh")).to_be_visible()
+    shoot(narrow, screenshots, "import-applying")
+
+    assert tasks.apply_import(str(stock_import.pk), str(manager.pk)) == "applied"
+    # The page asks again by itself, and no longer once it shows the outcome.
+    expect(page.locator("#import-applied")).to_contain_text("1 movement recorded.")
+    expect(page.locator("#import-applying")).to_have_count(0)
+    page.locator("#import-audit-link").click()
+    expect(page).to_have_url(re.compile(r"/audit/\?branch=.*kind=COUNT"))
+    expect(page.locator("main")).to_contain_text("COLA-1")
+
+
+def test_apply_while_the_queue_is_down_says_so_and_applies_once_it_is_back(
+    open_page, branch, broker, screenshots
+):
+    manager = ManagerFactory(branch=branch).user
+    cola = ProductFactory(sku="COLA-1", name="Cola", unit=Unit.PIECE)
+    stock_import = services.preview_import(
+        actor=manager,
+        kind="OPENING_STOCK",
+        file_name="opening.csv",
+        data=b"sku,quantity\nCOLA-1,5\n",
+        branch_id=branch.pk,
+    )
+    page = open_page(manager, reverse("import", args=[stock_import.pk]))
+    broker.stop()
+    try:
+        page.locator("#import-apply-submit").click()
+        expect(page.locator("#import-apply-error")).to_contain_text(
+            "could not be handed to the worker", timeout=20_000
+        )
+    finally:
+        broker.start()
+    shoot(page, screenshots, "import-queue-down")
+    assert not StockMovement.objects.filter(product=cola).exists()
+
+    page.locator("#import-apply-submit").click()
+    expect(page.locator("#import-applied")).to_contain_text("1 movement recorded.", timeout=30_000)
+    assert StockMovement.objects.filter(product=cola).count() == 1
