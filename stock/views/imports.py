@@ -416,7 +416,8 @@ def apply(request: HttpRequest, import_id: uuid.UUID) -> HttpResponse:
 
     def run() -> dict:
         queued = services.queue_import(actor=user, import_id=stock_import.pk)
-        return {"status": queued.status}
+        # Asked now, or answered as it was (applied, or being applied already).
+        return {"asked": queued.apply_requested_at != stock_import.apply_requested_at}
 
     try:
         result, replayed = apply_once(user, form.cleaned_data["once"], f"import:{import_id}", run)
@@ -432,7 +433,7 @@ def apply(request: HttpRequest, import_id: uuid.UUID) -> HttpResponse:
     # Applied by now when the worker runs in this process (eager, as under make run), or
     # back to PREVIEWED when the queue did not answer (the page says why).
     stock_import.refresh_from_db(fields=["status", "apply_error"])
-    asked_now = result["status"] == ImportStatus.APPLYING and not replayed
+    asked_now = result["asked"] and not replayed
     if stock_import.status == ImportStatus.APPLIED:
         if asked_now:
             messages.success(request, gettext("The file was applied."))
