@@ -25,6 +25,7 @@ from branches.models import Branch
 from inventory_project import dashboard
 from inventory_project.kernel.pages import render_page, wants_partial
 from inventory_project.shell import Shell, chosen_branch
+from stock import charts
 from stock.models import MovementKind
 from transfers.models import TransferStep
 
@@ -39,16 +40,6 @@ LIVE_ON = {
     "product.changed",
     "charts": "stock.changed product.changed",
     "feed": "stock.changed transfer.updated",
-}
-
-# Each kind's name in the chart's legend and its colour (distinct for common colour blindness).
-KINDS = {
-    MovementKind.RECEIPT: (gettext_lazy("Receipts"), "#2e7d32"),
-    MovementKind.ISSUE: (gettext_lazy("Issues"), "#1f5fcc"),
-    MovementKind.ADJUSTMENT: (gettext_lazy("Adjustments"), "#c05f00"),
-    MovementKind.COUNT: (gettext_lazy("Counts"), "#7b3fb5"),
-    MovementKind.TRANSFER_OUT: (gettext_lazy("Transfers out"), "#00838f"),
-    MovementKind.TRANSFER_IN: (gettext_lazy("Transfers in"), "#ad1457"),
 }
 
 STEPS = {
@@ -149,7 +140,7 @@ def _charts(branches: list[Branch], branch: Branch | None) -> dict:
     return {
         "value_chart": _value_chart(categories),
         "movement_chart": _movement_chart(days),
-        "kinds": [{"label": label, "colour": colour} for label, colour in KINDS.values()],
+        "kinds": [{"label": label, "colour": colour} for label, colour in charts.KINDS.values()],
     }
 
 
@@ -170,7 +161,7 @@ def _value_chart(categories: list[dict]) -> dict:
         CategoryBar(
             name=name if len(name) <= 34 else name[:33] + "…",
             value=value,
-            value_text=_money(value),
+            value_text=charts.money(value),
             y=n * ROW,
             width=round(float(value / largest) * WIDTH, 1) if largest else 0,
         )
@@ -180,7 +171,7 @@ def _value_chart(categories: list[dict]) -> dict:
     return {
         "bars": bars,
         "height": max(len(bars), 1) * ROW,
-        "total_text": _money(total),
+        "total_text": charts.money(total),
     }
 
 
@@ -193,14 +184,14 @@ TICK_EVERY = 7  # days between labels on the time axis, counted back from today
 def _movement_chart(days: list[dict]) -> dict:
     plot_width = WIDTH - LEFT - RIGHT
     plot_height = HEIGHT - TOP - BOTTOM
-    scale_max = _nice_ceiling(max((day["total"] for day in days), default=0))
+    scale_max = charts.nice_ceiling(max((day["total"] for day in days), default=0))
     slot = plot_width / len(days)
     bar_width = round(slot * 0.72, 2)
     bars = []
     for n, day in enumerate(days):
         bottom = float(TOP + plot_height)
         segments = []
-        for kind, (label, colour) in KINDS.items():
+        for kind, (label, colour) in charts.KINDS.items():
             count = day["counts"][kind]
             if not count:
                 continue
@@ -218,7 +209,7 @@ def _movement_chart(days: list[dict]) -> dict:
                 center=round(LEFT + n * slot + slot / 2, 2) if n < len(days) - 1 else WIDTH - RIGHT,
                 anchor="middle" if n < len(days) - 1 else "end",
                 segments=segments,
-                all_counts=[day["counts"][kind] for kind in KINDS],
+                all_counts=[day["counts"][kind] for kind in charts.KINDS],
                 summary=f"{day_text}: {parts}",
                 tick=(len(days) - 1 - n) % TICK_EVERY == 0,
             )
@@ -230,7 +221,7 @@ def _movement_chart(days: list[dict]) -> dict:
     return {
         "bars": bars,
         "bar_width": bar_width,
-        "grid": [{**line, "label": _count(line["label"])} for line in grid],
+        "grid": [{**line, "label": charts.count(line["label"])} for line in grid],
         "left": LEFT,
         "right": WIDTH - RIGHT,
         "axis_y": TOP + plot_height,
@@ -239,23 +230,6 @@ def _movement_chart(days: list[dict]) -> dict:
         "total": sum(day["total"] for day in days),
         "active_days": [bar for bar in bars if bar.total],
     }
-
-
-def _nice_ceiling(value: int) -> int:
-    """The smallest of 2, 4, 10, 20, 40, 100, ... at or above ``value``: even, so that half of
-    it is a whole number too."""
-    step = 2
-    while step < value:
-        step = step * 5 // 2 if str(step).startswith("4") else step * 2
-    return step
-
-
-def _count(value: float) -> str:
-    return formats.number_format(int(value), use_l10n=True, force_grouping=True)
-
-
-def _money(value: Decimal) -> str:
-    return formats.number_format(value, 2, use_l10n=True, force_grouping=True)
 
 
 # The activity feed -------------------------------------------------------------------------
