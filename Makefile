@@ -20,7 +20,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/inventory
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 PYTEST_ARGS ?=
 
-.PHONY: help install install-dev run test lint checks services browser messages requirements clean bench
+.PHONY: help install install-dev run test lint checks services browser ops-tools messages requirements clean bench
 
 help:
 	@echo "make run    set up and serve the app with demo data on http://$(HOST):$(PORT)"
@@ -88,7 +88,24 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 			apt-get install -y -qq --no-install-recommends $(CHROMIUM_PACKAGES); }
 
-test: lint checks services browser
+# The deployment files' checks (inventory_project/tests/test_deploy_files.py) run Debian's
+# nginx (`nginx -t` on deploy/nginx.conf) and promtool from Debian's prometheus package (the
+# scrape config and alert rules): installed here when missing, which takes root. Only the
+# binaries are used; no nginx or Prometheus service is started.
+OPS_PACKAGES := nginx prometheus
+ops-tools:
+	@test -x /usr/sbin/nginx && test -x /usr/bin/promtool || { \
+		if [ "$$(id -u)" != 0 ]; then \
+			echo "The deployment checks need Debian's nginx and promtool. As root, run:" >&2; \
+			echo "  apt-get update && apt-get install -y --no-install-recommends $(OPS_PACKAGES)" >&2; \
+			echo "(or sudo make ops-tools), then make test again." >&2; \
+			exit 1; \
+		fi; \
+		echo "Installing $(OPS_PACKAGES)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends $(OPS_PACKAGES); }
+
+test: lint checks services browser ops-tools
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 		$(VENV)/bin/pytest -n auto --dist loadgroup --create-db $(PYTEST_ARGS)
 
