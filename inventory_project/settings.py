@@ -6,6 +6,7 @@ channel layer, Celery tasks run eagerly and e-mail goes to the console. ``DATABA
 production checks: a real ``SECRET_KEY`` is required and cookies are secure.
 """
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -58,6 +59,7 @@ INSTALLED_APPS = [
     "knox",
     "guardian",
     "axes",
+    "django_prometheus",
     "inventory_project.kernel",
     "branches",
     "catalog",
@@ -68,6 +70,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First and last but axes: request counts and latency include every other middleware's,
+    # and each request's latency is recorded by route (its URL name).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -80,13 +85,17 @@ MIDDLEWARE = [
     "inventory_project.kernel.middleware.ApiBodyLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into a 429 answer.
     "axes.middleware.AxesMiddleware",
 ]
 
 if PRODUCTION:
     # gunicorn serves the collected static files itself; in development runserver does.
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    )
 
 ROOT_URLCONF = "inventory_project.urls"
 WSGI_APPLICATION = "inventory_project.wsgi.application"
@@ -358,6 +367,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The system's fonts: ReDoc's own (Roboto, Montserrat) would come from Google's servers,
+    # and its page (templates/api/redoc.html) links to no other host.
+    "REDOC_UI_SETTINGS": {
+        "theme": {
+            "typography": {
+                "fontFamily": "system-ui, -apple-system, 'Segoe UI', sans-serif",
+                "headings": {"fontFamily": "system-ui, -apple-system, 'Segoe UI', sans-serif"},
+                "code": {"fontFamily": "ui-monospace, 'SFMono-Regular', Menlo, monospace"},
+            }
+        }
+    },
     # One named enum per set of choices, whatever the fields using it are called.
     "ENUM_NAME_OVERRIDES": {
         "TransferStatusEnum": "transfers.models.TransferStatus",
@@ -367,6 +387,27 @@ SPECTACULAR_SETTINGS = {
         "AdjustmentReasonEnum": "stock.models.AdjustmentReason",
     },
 }
+
+# Monitoring ---------------------------------------------------------------------------------
+
+# Who may read GET /metrics (anyone else gets a 404): a scraper sending
+# "Authorization: Bearer <METRICS_TOKEN>", or a client in METRICS_ALLOWED_NETWORKS (CIDRs,
+# e.g. "10.0.0.0/8,172.16.0.0/12"; behind our proxy its X-Real-IP address, see
+# BEHIND_PROXY). Outside production the loopback may too.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[])
+for _network in METRICS_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as _error:
+        raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {_error}") from None
+# The inventory's gauges (low stock, open alerts, transfers in transit) are counted at most
+# once per this many seconds per process.
+METRICS_STATE_SECONDS = env.float("METRICS_STATE_SECONDS", default=10.0)
+# Request latency buckets (seconds), per route.
+PROMETHEUS_LATENCY_BUCKETS = (
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 10.0, float("inf"),
+)  # fmt: skip
 
 KNOX_TOKEN_MODEL = "accounts.ApiToken"
 # knox's own migrations create its default token table even when the model is swapped out;
@@ -456,7 +497,7 @@ if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     # Health checks come from inside the network, over plain HTTP.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^health/ready$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^health/ready$", r"^health/live$", r"^metrics$"]
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

@@ -6,7 +6,7 @@ from accounts.urls import api_urlpatterns as accounts_api
 from alerts.urls import api_urlpatterns as alerts_api
 from branches.urls import api_urlpatterns as branches_api
 from catalog.urls import api_urlpatterns as catalog_api
-from inventory_project import dashboard_page, views
+from inventory_project import dashboard_page, metrics, views
 from inventory_project.dashboard import DashboardApi
 from inventory_project.kernel.schema import websocket_schema
 from stock.page_urls import audit_urlpatterns as audit_pages
@@ -48,11 +48,16 @@ urlpatterns = [
         name="api-docs",
     ),
     path(
-        "api/schema/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"
+        "api/schema/redoc/",
+        SpectacularRedocView.as_view(url_name="api-schema", template_name="api/redoc.html"),
+        name="api-redoc",
     ),
     path("api/auth/", include("rest_framework.urls")),
+    # Probes: /healthz is kept for the clients that used it, and is the readiness check.
     path("healthz", views.health, name="health"),
     path("health/ready", views.ready, name="health-ready"),
+    path("health/live", views.live, name="health-live"),
+    path("metrics", metrics.metrics_view, name="metrics"),
 ]
 
 handler400 = views.bad_request
