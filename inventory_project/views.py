@@ -1,8 +1,10 @@
 import functools
+import json
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection
+from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views import defaults
@@ -18,27 +20,37 @@ from inventory_project.kernel.api import is_api_request, json_error
 from inventory_project.shell import shell_of
 
 
+def live(request: HttpRequest) -> JsonResponse:
+    """Liveness: the process answers. Nothing else is asked, so that an outage of the
+    database or Redis never has the orchestrator restart every process."""
+    return JsonResponse({"status": "ok"})
+
+
 def health(request: HttpRequest) -> JsonResponse:
-    """For container health checks and liveness probes: ``{"status": "ok"}`` while the
-    database answers, else 503. Redis is left out: without it the app still serves (see
-    ``inventory_project.kernel.outage``), so its outage must not restart or drop processes."""
-    if _database_up():
-        return JsonResponse({"status": "ok"})
-    checks = {"database": "down"}
-    return _unlogged(JsonResponse({"status": "unavailable", "checks": checks}, status=503))
+    """``/healthz``, kept for the clients that used it: the readiness check, answering only
+    ``{"status": ...}`` while ready as it always did, and naming the failed check when not."""
+    response = ready(request)
+    if response.status_code == 200:
+        return JsonResponse({"status": json.loads(response.content)["status"]})
+    return response
 
 
 def ready(request: HttpRequest) -> JsonResponse:
-    """Readiness, naming each check: 503 without the database; "degraded" (still 200, the
-    app serves) while Redis, with ``REDIS_URL``, does not answer."""
+    """Readiness, naming each check: 503 without the database or with migrations not yet
+    applied (this code must not serve an older schema); "degraded" (still 200, the app
+    serves: see ``inventory_project.kernel.outage``) while Redis, with ``REDIS_URL``, does
+    not answer, so that a Redis outage does not take every process out of the balancer.
+    At most two queries, one once the migrations were found applied."""
     checks = {"database": "ok" if _database_up() else "down"}
+    if checks["database"] == "ok":
+        checks["migrations"] = "ok" if _migrations_applied() else "pending"
     if settings.REDIS_URL:
         try:
             _redis(settings.REDIS_URL).ping()
             checks["redis"] = "ok"
         except RedisError:
             checks["redis"] = "down"
-    if checks["database"] == "down":
+    if checks["database"] == "down" or checks.get("migrations") != "ok":
         return _unlogged(JsonResponse({"status": "unavailable", "checks": checks}, status=503))
     degraded = any(state == "down" for state in checks.values())
     return JsonResponse({"status": "degraded" if degraded else "ok", "checks": checks})
@@ -52,6 +64,23 @@ def _database_up() -> bool:
     except DatabaseError:
         return False
     return True
+
+
+# Once applied, migrations stay applied for this process's life: asked until then only.
+_migrated = False
+
+
+def _migrations_applied() -> bool:
+    global _migrated
+    if _migrated:
+        return True
+    try:
+        executor = MigrationExecutor(connection)
+        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except DatabaseError:
+        return False
+    _migrated = not pending
+    return _migrated
 
 
 def _unlogged(response: JsonResponse) -> JsonResponse:
