@@ -1,11 +1,41 @@
-"""The Celery application; configured from Django settings (the ``CELERY_`` names)."""
+"""The Celery application; configured from Django settings (the ``CELERY_`` names).
+
+With ``CELERY_METRICS_PORT`` set, a worker serves its metrics (task outcomes and durations,
+alert e-mails, database queries) at ``http://<CELERY_METRICS_ADDRESS>:<port>/metrics`` from
+its main process; with the prefork pool, set ``PROMETHEUS_MULTIPROC_DIR`` too (a directory
+of the worker's own, emptied before it starts), so that what the pool's processes count is
+added up there.
+"""
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "inventory_project.settings")
 
 app = Celery("inventory_project")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.worker_init.connect(weak=False, dispatch_uid="metrics.worker_exporter")
+def serve_worker_metrics(**kwargs) -> None:
+    port = os.environ.get("CELERY_METRICS_PORT")
+    if not port:
+        return
+    from prometheus_client import start_http_server
+
+    from inventory_project.kernel import metrics
+
+    start_http_server(
+        int(port),
+        addr=os.environ.get("CELERY_METRICS_ADDRESS", "0.0.0.0"),
+        registry=metrics.process_registry(),
+    )
+
+
+@signals.worker_process_shutdown.connect(weak=False, dispatch_uid="metrics.pool_process_exited")
+def forget_pool_process(pid=None, **kwargs) -> None:
+    from inventory_project.kernel import metrics
+
+    metrics.process_exited(pid or os.getpid())
