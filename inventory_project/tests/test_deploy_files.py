@@ -122,6 +122,17 @@ def option(argv: list[str], name: str) -> str | None:
     return argv[argv.index(name) + 1] if name in argv else None
 
 
+def metrics_defined_by_app() -> set[str]:
+    """The inventory_* metric names our code defines (counters keep their _total)."""
+    names = set()
+    for path in (
+        p for d in ROOT.iterdir() if (d / "__init__.py").exists() for p in d.rglob("*.py")
+    ):
+        if "tests" not in path.parts:
+            names |= set(re.findall(r"[\"'](inventory_[a-z_]+)[\"']", path.read_text()))
+    return names
+
+
 # The checks ---------------------------------------------------------------------------------
 
 
@@ -439,6 +450,25 @@ def nginx_text_problems(text: str) -> list[str]:
     if not re.search(r"location\s+=\s*/metrics\s*{[^}]*(deny all|return 40\d)", text):
         problems.append("/metrics is open to the public")
     return problems
+
+
+def metric_name_problems(queries: list[str], defined: set[str]) -> list[str]:
+    """Every inventory_* series a rule or panel asks for is one the app exports."""
+    suffixes = ("_bucket", "_count", "_sum")
+    problems = []
+    for name in sorted({n for q in queries for n in re.findall(r"\binventory_[a-z_]+", q)}):
+        base = next((name[: -len(s)] for s in suffixes if name.endswith(s)), name)
+        if name not in defined and base not in defined:
+            problems.append(f"{name} is no metric of the app")
+    return problems
+
+
+def rule_queries(text: str) -> list[str]:
+    return [r["expr"] for g in yaml.safe_load(text)["groups"] for r in g["rules"]]
+
+
+def dashboard_queries(boards: dict[str, dict]) -> list[str]:
+    return [t["expr"] for b in boards.values() for p in b["panels"] for t in p["targets"]]
 
 
 def grafana_problems(dashboards: dict[str, dict], datasource_uids: set[str]) -> list[str]:
@@ -924,8 +954,9 @@ def test_a_dashboard_without_panels_or_with_an_unknown_datasource_is_reported():
 
 @needs_promtool
 def test_every_dashboard_query_parses(tmp_path):
-    exprs = [t["expr"] for b in dashboards().values() for p in b["panels"] for t in p["targets"]]
-    done = promtool("check", "rules", str(queries_as_rules(tmp_path, exprs)))
+    done = promtool(
+        "check", "rules", str(queries_as_rules(tmp_path, dashboard_queries(dashboards())))
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -933,3 +964,16 @@ def test_every_dashboard_query_parses(tmp_path):
 def test_a_dashboard_query_that_does_not_parse_is_refused(tmp_path):
     done = promtool("check", "rules", str(queries_as_rules(tmp_path, ["sum(rate(up[5m])"])))
     assert done.returncode != 0
+
+
+def test_every_inventory_metric_the_rules_and_dashboards_ask_for_is_exported():
+    queries = rule_queries(ALERTS.read_text()) + dashboard_queries(dashboards())
+    assert metric_name_problems(queries, metrics_defined_by_app()) == []
+
+
+def test_a_misnamed_metric_in_a_rule_is_reported():
+    queries = rule_queries(
+        ALERTS.read_text().replace("inventory_alert_mail_total", "inventory_alert_emails_total")
+    )
+    problems = metric_name_problems(queries, metrics_defined_by_app())
+    assert problems == ["inventory_alert_emails_total is no metric of the app"]
