@@ -367,6 +367,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Swagger UI would send the schema to validator.swagger.io for its badge.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     # The system's fonts: ReDoc's own (Roboto, Montserrat) would come from Google's servers,
     # and its page (templates/api/redoc.html) links to no other host.
     "REDOC_UI_SETTINGS": {

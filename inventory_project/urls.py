@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
 from accounts.urls import api_urlpatterns as accounts_api
 from alerts.urls import api_urlpatterns as alerts_api
@@ -44,12 +44,12 @@ urlpatterns = [
     path("api/schema/websocket/", websocket_schema, name="api-schema-websocket"),
     path(
         "api/schema/swagger-ui/",
-        SpectacularSwaggerView.as_view(url_name="api-schema"),
+        views.ApiDocs.as_view(url_name="api-schema"),
         name="api-docs",
     ),
     path(
         "api/schema/redoc/",
-        SpectacularRedocView.as_view(url_name="api-schema", template_name="api/redoc.html"),
+        views.ApiReference.as_view(url_name="api-schema"),
         name="api-redoc",
     ),
     path("api/auth/", include("rest_framework.urls")),

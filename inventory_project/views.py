@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.views import defaults
 from django.views.decorators.http import require_GET
 from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 from redis import Redis, RedisError
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -41,9 +42,17 @@ def ready(request: HttpRequest) -> JsonResponse:
     serves: see ``inventory_project.kernel.outage``) while Redis, with ``REDIS_URL``, does
     not answer, so that a Redis outage does not take every process out of the balancer.
     At most two queries, one once the migrations were found applied."""
-    checks = {"database": "ok" if _database_up() else "down"}
-    if checks["database"] == "ok":
-        checks["migrations"] = "ok" if _migrations_applied() else "pending"
+    checks = {}
+    if _migrated:
+        checks["database"] = "ok" if _database_up() else "down"
+        if checks["database"] == "ok":
+            checks["migrations"] = "ok"
+    else:
+        # Reading the applied migrations is the database's check too.
+        pending = _pending_migrations()
+        checks["database"] = "down" if pending is None else "ok"
+        if pending is not None:
+            checks["migrations"] = "pending" if pending else "ok"
     if settings.REDIS_URL:
         try:
             _redis(settings.REDIS_URL).ping()
@@ -70,17 +79,16 @@ def _database_up() -> bool:
 _migrated = False
 
 
-def _migrations_applied() -> bool:
+def _pending_migrations() -> int | None:
+    """How many migrations are not applied (two queries); None without the database."""
     global _migrated
-    if _migrated:
-        return True
     try:
         executor = MigrationExecutor(connection)
-        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        pending = len(executor.migration_plan(executor.loader.graph.leaf_nodes()))
     except DatabaseError:
-        return False
+        return None
     _migrated = not pending
-    return _migrated
+    return pending
 
 
 def _unlogged(response: JsonResponse) -> JsonResponse:
@@ -136,6 +144,30 @@ class ApiRoot(APIView):
                 "redoc": link("api-redoc"),
             }
         )
+
+
+# The API's documentation pages: every asset from this server (drf-spectacular-sidecar's
+# static files). What the bundles would still fetch from elsewhere on their own (ReDoc's
+# Redocly logo, Swagger UI's validator badge) the browser is told not to.
+OWN_ASSETS_ONLY = "img-src 'self' data:; font-src 'self' data:; connect-src 'self'"
+
+
+class ApiDocs(SpectacularSwaggerView):
+    @extend_schema(exclude=True)
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        response = super().get(request, *args, **kwargs)
+        response["Content-Security-Policy"] = OWN_ASSETS_ONLY
+        return response
+
+
+class ApiReference(SpectacularRedocView):
+    template_name = "api/redoc.html"
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        response = super().get(request, *args, **kwargs)
+        response["Content-Security-Policy"] = OWN_ASSETS_ONLY
+        return response
 
 
 # Django's own error pages, answered in the API's error shape under /api/.
