@@ -55,7 +55,15 @@ PROCESSES = {
     "beat": "inventory-beat",
 }
 # What the app cannot run without in production (the rest have defaults).
-REQUIRED_ENV = {"DJANGO_ENV", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL"}
+REQUIRED_ENV = {
+    "DJANGO_ENV",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "DATABASE_URL",
+    "REDIS_URL",
+    # Prometheus scrapes with it; without it /metrics answers no one in production.
+    "METRICS_TOKEN",
+}
 # Read by libraries rather than by our code (prometheus_client reads its directory itself).
 LIBRARY_ENV = {"PROMETHEUS_MULTIPROC_DIR"}
 
@@ -382,6 +390,41 @@ def url_problems(
         except Resolver404:
             problems.append(f"{path} is no URL of the app")
     return problems if paths else ["no health or metrics URL found"]
+
+
+def host_problems(compose: dict, objects: list[dict], prometheus: dict) -> list[str]:
+    """The Host the health checks, probes and scrapes send is one ALLOWED_HOSTS lets in
+    (else Django answers 400 and the process looks dead)."""
+    problems = []
+    given = compose["services"]["web"]["environment"]["ALLOWED_HOSTS"]
+    allowed = {h for h in re.sub(r"\$\{[^}]*\}", "", given).split(",") if h}
+    asked = {"127.0.0.1"}  # the health checks' http://127.0.0.1:<port>/...
+    asked |= {
+        t.split(":")[0]
+        for j in prometheus["scrape_configs"]
+        if j["job_name"] != "prometheus" and "metrics_path" in j
+        for g in j["static_configs"]
+        for t in g["targets"]
+    }
+    problems += [f"compose: ALLOWED_HOSTS lacks {h}" for h in sorted(asked - allowed)]
+    config = next(
+        o
+        for o in objects
+        if o["kind"] == "ConfigMap" and o["metadata"]["name"] == "inventory-config"
+    )
+    allowed = set(config["data"]["ALLOWED_HOSTS"].split(","))
+    for obj in objects:
+        for container in (pod_spec(obj) or {}).get("containers", []):
+            for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+                http = container.get(probe, {}).get("httpGet")
+                if not http:
+                    continue
+                hosts = {h["value"] for h in http.get("httpHeaders", []) if h["name"] == "Host"}
+                if not hosts & allowed:
+                    problems.append(
+                        f"k8s {obj['metadata']['name']} {probe}: its Host is not allowed"
+                    )
+    return problems
 
 
 def grace_problems(compose: dict, objects: list[dict]) -> list[str]:
@@ -977,3 +1020,22 @@ def test_a_misnamed_metric_in_a_rule_is_reported():
     )
     problems = metric_name_problems(queries, metrics_defined_by_app())
     assert problems == ["inventory_alert_emails_total is no metric of the app"]
+
+
+def test_health_checks_probes_and_scrapes_send_a_host_the_app_allows():
+    problems = host_problems(load_compose(), load_k8s(), yaml.safe_load(PROMETHEUS.read_text()))
+    assert problems == []
+
+
+def test_a_probe_or_scrape_with_a_host_the_app_refuses_is_reported():
+    compose = load_compose()
+    environment = compose["services"]["web"]["environment"]
+    environment["ALLOWED_HOSTS"] = environment["ALLOWED_HOSTS"].replace(",web", "")
+    objects = copy.deepcopy(load_k8s())
+    probe = k8s_container(objects, "inventory-ws")["readinessProbe"]["httpGet"]
+    probe["httpHeaders"] = [h for h in probe["httpHeaders"] if h["name"] != "Host"]
+    problems = host_problems(compose, objects, yaml.safe_load(PROMETHEUS.read_text()))
+    assert problems == [
+        "compose: ALLOWED_HOSTS lacks web",
+        "k8s inventory-ws readinessProbe: its Host is not allowed",
+    ]
