@@ -80,7 +80,7 @@ def load_compose(text: str | None = None) -> dict:
 
 
 def load_k8s(texts: list[str] | None = None) -> list[dict]:
-    texts = texts if texts is not None else [p.read_text() for p in sorted(K8S.glob("*.yml"))]
+    texts = texts if texts is not None else [p.read_text() for p in sorted(K8S.rglob("*.yml"))]
     return [doc for text in texts for doc in yaml.safe_load_all(text) if doc]
 
 
