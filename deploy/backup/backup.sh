@@ -75,12 +75,14 @@ if [ "$BACKUP_KEEP" -gt 0 ]; then
         cd "$BACKUP_DIR"
         LC_ALL=C
         export LC_ALL
+        d='[0-9]' # BACKUP_PREFIX holds no pattern characters (checked above)
+        stamped=$BACKUP_PREFIX-$d$d$d$d$d$d$d${d}T$d$d$d$d$d${d}Z.dump
         count=0
-        for archive in "$BACKUP_PREFIX"-[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]T[0-9][0-9][0-9][0-9][0-9][0-9]Z.dump; do
+        for archive in $stamped; do
             if [ -f "$archive" ]; then count=$((count + 1)); fi
         done
         surplus=$((count - BACKUP_KEEP))
-        for archive in "$BACKUP_PREFIX"-[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]T[0-9][0-9][0-9][0-9][0-9][0-9]Z.dump; do
+        for archive in $stamped; do
             [ "$surplus" -gt 0 ] || break
             [ -f "$archive" ] || continue
             say "removing $BACKUP_DIR/$archive (keeping the newest $BACKUP_KEEP)"

@@ -5,10 +5,11 @@
 #
 # TARGET (or RESTORE_DATABASE_URL) is a postgres:// URL, or a database name on the server
 # DATABASE_URL (else libpq's PG* variables) points at. A missing database is created; one
-# that holds any table, view, sequence or function is refused, unless --force
-# (RESTORE_FORCE=1), which drops and re-creates it first. The archive is restored in one
-# transaction (pg_restore --single-transaction --exit-on-error --no-owner): all of it or
-# nothing. Then, against the restored database, with this checkout's code:
+# that holds any table, view, sequence or function (an extension's aside) is refused, unless
+# --force (RESTORE_FORCE=1), which drops and re-creates it first (and fails while anything is
+# connected to it). The archive is restored in one transaction (pg_restore --no-owner
+# --exit-on-error --single-transaction): all of it or nothing. Then, against the restored
+# database, with this checkout's code:
 #
 #   manage.py migrate --check   every migration of the code is applied (--migrate applies
 #                               the missing ones first, for an archive older than the code)
@@ -107,24 +108,30 @@ sql() { # sql URL STATEMENT: one value, from psql reading the statement on its i
 say "checking the archive $archive"
 pg_restore --list "$archive" >/dev/null || usage "$archive is not a pg_dump archive pg_restore reads."
 
-exists=$(sql "$maintenance" "SELECT count(*) FROM pg_database WHERE datname = :'name';")
+exists=$(sql "$maintenance" "SELECT count(*) FROM pg_database WHERE datname = :'name';") ||
+    fail "cannot reach the server's ${RESTORE_MAINTENANCE_DB:-postgres} database to look for $dbname (RESTORE_MAINTENANCE_DB names another)."
 if [ "$exists" = 1 ]; then
     objects=$(sql "$url" "SELECT (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
           AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-          AND n.nspname NOT LIKE 'pg\_toast%' AND n.nspname NOT LIKE 'pg\_temp%')
+          AND n.nspname NOT LIKE 'pg\_toast%' AND n.nspname NOT LIKE 'pg\_temp%'
+          AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e'))
       + (SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-        WHERE n.nspname NOT IN ('pg_catalog', 'information_schema'));")
+        WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+          AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e'));") ||
+        fail "cannot connect to $dbname to see whether it is empty."
     if [ "$objects" != 0 ]; then
         [ "$force" = 1 ] || refuse "database $dbname is not empty ($objects objects); restore into a fresh one, or pass --force to drop and re-create it."
         say "--force: dropping database $dbname"
-        sql "$maintenance" 'DROP DATABASE :"name";' >/dev/null
+        sql "$maintenance" 'DROP DATABASE :"name";' >/dev/null ||
+            fail "could not drop $dbname (is something still connected to it?)."
         exists=0
     fi
 fi
 if [ "$exists" != 1 ]; then
     say "creating database $dbname"
-    sql "$maintenance" 'CREATE DATABASE :"name";' >/dev/null
+    sql "$maintenance" 'CREATE DATABASE :"name";' >/dev/null ||
+        fail "could not create $dbname; create it empty yourself (CREATEDB privilege missing?) and run again."
 fi
 
 say "restoring into $dbname"
