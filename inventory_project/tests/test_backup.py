@@ -342,7 +342,23 @@ def test_a_failed_dump_leaves_no_archive_and_fails(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_backup_refuses_a_count_to_keep_that_is_not_a_number(tmp_path):
+    done = run(str(BACKUP), env={"BACKUP_DIR": str(tmp_path), "BACKUP_KEEP": "seven"})
+
+    assert done.returncode == 1
+    assert "BACKUP_KEEP must be a whole number" in done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 # The restore refuses, and its checks fail when what they guard is broken ------------------
+
+
+def test_a_restore_without_an_archive_says_how_it_is_called(tmp_path, scratch):
+    done = restore(tmp_path / "missing.dump", server_url(scratch()))
+
+    assert done.returncode == 2
+    assert "no archive at" in done.stderr
+    assert "usage:" in done.stderr
 
 
 def test_a_restore_into_a_database_that_is_not_empty_is_refused(tmp_path, scratch):
