@@ -487,3 +487,73 @@ def test_the_worker_exporter_starts_only_with_a_port(monkeypatch):
     celery_module.serve_worker_metrics()
 
     assert started == [(9808, "0.0.0.0")]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.xdist_group("celery-worker")
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_serves_the_task_outcomes_of_its_pool_on_its_own_port(tmp_path, settings):
+    import signal
+    import time
+    import urllib.request
+
+    if connection.vendor != "postgresql" or not settings.REDIS_URL:
+        pytest.skip("a real worker needs PostgreSQL and Redis")
+    database = connection.settings_dict
+    queue = f"metrics-test-{os.getpid()}"
+    port = free_port()
+    env = {
+        **os.environ,
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
+        "CELERY_METRICS_PORT": str(port),
+        "CELERY_METRICS_ADDRESS": "127.0.0.1",
+        "DATABASE_URL": (
+            f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/"
+            f"{database['NAME']}"
+        ),
+    }
+    log = tmp_path / "worker.log"
+    worker = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "celery", "--app", "inventory_project", "worker"),
+            *("--pool=prefork", "--concurrency=1", f"--queues={queue}"),
+            *("--without-gossip", "--without-mingle", "--without-heartbeat"),
+            *(f"--hostname=metrics-{os.getpid()}@%h", "--loglevel=INFO"),
+        ],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    task = "inventory_project.kernel.tasks.purge_expired_idempotent_requests"
+    labels = {"task": task, "outcome": "success"}
+    try:
+        deadline = time.monotonic() + 60
+        while " ready." not in log.read_text():
+            assert worker.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        celery_app.send_task(task, queue=queue)
+        celery_app.send_task(task, queue=queue)
+        found: dict = {}
+        while value(found, "inventory_celery_tasks_total", **labels) < 2:
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
+                found = samples(answer.read().decode())
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=30)
+
+    assert value(found, "inventory_celery_tasks_total", **labels) == 2
+    assert value(found, "inventory_celery_task_duration_seconds_count", task=task) == 2
+    # The worker's exporter shows the processes' metrics, not the inventory's state.
+    assert not any(name == "inventory_stock_levels_below_threshold" for name, _ in found)
