@@ -182,8 +182,14 @@ def test_readiness_says_redis_is_down_then_up(on_private_redis, client):
 
     # The app still serves without Redis: degraded, not taken out of rotation or restarted.
     assert (up.status_code, down.status_code, again.status_code) == (200, 200, 200)
-    assert up.json() == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}}
-    assert down.json() == {"status": "degraded", "checks": {"database": "ok", "redis": "down"}}
+    assert up.json() == {
+        "status": "ok",
+        "checks": {"database": "ok", "migrations": "ok", "redis": "ok"},
+    }
+    assert down.json() == {
+        "status": "degraded",
+        "checks": {"database": "ok", "migrations": "ok", "redis": "down"},
+    }
     assert (liveness.status_code, liveness.json()) == (200, {"status": "ok"})
     assert again.json() == up.json()
 
@@ -326,8 +332,14 @@ def test_a_server_keeps_answering_while_redis_is_down_and_recovers(daphne, redis
     assert listed[0] == 200
     assert listed[1]["results"][0]["on_hand"] == "5.000"
     assert (ticket[0], ticket[1]["code"]) == (503, "unavailable")
-    assert down == (200, {"status": "degraded", "checks": {"database": "ok", "redis": "down"}})
-    assert up == (200, {"status": "ok", "checks": {"database": "ok", "redis": "ok"}})
+    assert down == (
+        200,
+        {"status": "degraded", "checks": {"database": "ok", "migrations": "ok", "redis": "down"}},
+    )
+    assert up == (
+        200,
+        {"status": "ok", "checks": {"database": "ok", "migrations": "ok", "redis": "ok"}},
+    )
     assert frames[0]["type"] == "welcome"
     assert closed is None
     assert " 500 " not in daphne.log.read_text()
