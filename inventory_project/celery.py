@@ -3,8 +3,8 @@
 With ``CELERY_METRICS_PORT`` set, a worker serves its metrics (task outcomes and durations,
 alert e-mails, database queries) at ``http://<CELERY_METRICS_ADDRESS>:<port>/metrics`` from
 its main process; with the prefork pool, set ``PROMETHEUS_MULTIPROC_DIR`` too (a directory
-of the worker's own, emptied before it starts), so that what the pool's processes count is
-added up there.
+of the worker's own, empty when it starts: a tmpfs), so that what the pool's processes count
+is added up there.
 """
 
 import os
