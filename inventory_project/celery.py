@@ -39,3 +39,38 @@ def forget_pool_process(pid=None, **kwargs) -> None:
     from inventory_project.kernel import metrics
 
     metrics.process_exited(pid or os.getpid())
+
+
+# Logs: a task's lines carry the id of the request that queued it ------------------------
+
+
+@signals.before_task_publish.connect(weak=False, dispatch_uid="logging.request_id_out")
+def send_request_id(headers=None, **kwargs) -> None:
+    from inventory_project.kernel import logging as request_logging
+
+    request_logging.add_request_id_header(headers=headers)
+
+
+@signals.task_prerun.connect(weak=False, dispatch_uid="logging.request_id_in")
+def take_request_id(task_id=None, task=None, **kwargs) -> None:
+    from inventory_project.kernel import logging as request_logging
+
+    request_logging.restore_request_id(task_id=task_id, task=task)
+
+
+@signals.task_postrun.connect(weak=False, dispatch_uid="logging.request_id_done")
+def drop_request_id(task_id=None, **kwargs) -> None:
+    from inventory_project.kernel import logging as request_logging
+
+    request_logging.forget_request_id(task_id=task_id)
+
+
+@signals.setup_logging.connect(weak=False, dispatch_uid="logging.django_config")
+def keep_django_logging(loglevel=None, **kwargs) -> None:
+    """The worker and beat log as the web processes do (settings.LOGGING: JSON lines with
+    LOG_FORMAT=json, the task's request id), not in Celery's own format; ``--loglevel``
+    still sets the level."""
+    import logging
+
+    if loglevel:
+        logging.getLogger().setLevel(loglevel)

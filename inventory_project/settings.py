@@ -119,24 +119,30 @@ TEMPLATES = [
 
 # Database ------------------------------------------------------------------------------
 
-if "DATABASE_URL" in env:
-    DATABASES = {"default": env.db_url("DATABASE_URL")}
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+
+def _database(variable: str) -> dict:
+    database = env.db_url(variable)
+    if database["ENGINE"] == "django.db.backends.postgresql":
         # Django's, with a health check that pings only a connection left idle.
-        DATABASES["default"]["ENGINE"] = "inventory_project.kernel.postgresql"
+        database["ENGINE"] = "inventory_project.kernel.postgresql"
         if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
             # Parameters bound by the server, and a statement sent a second time on a
             # connection prepared, so PostgreSQL plans it once: planning a list page's joins
             # costs more than running them. Off behind a pooler that cannot keep prepared
             # statements (PgBouncer in transaction mode before 1.21).
-            DATABASES["default"]["OPTIONS"] = {
-                **DATABASES["default"].get("OPTIONS", {}),
+            database["OPTIONS"] = {
+                **database.get("OPTIONS", {}),
                 "server_side_binding": True,
                 "prepare_threshold": 1,
             }
     # Persistent connections, checked before reuse: opening one per request costs 4x.
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    database["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+    database["CONN_HEALTH_CHECKS"] = True
+    return database
+
+
+if "DATABASE_URL" in env:
+    DATABASES = {"default": _database("DATABASE_URL")}
 else:
     DATABASES = {
         "default": {
@@ -153,6 +159,19 @@ else:
             },
         }
     }
+# A read replica of the primary (PostgreSQL streaming replication), optional: the reports
+# and lists read from it (inventory_project.kernel.db_router), except for someone who wrote
+# within DATABASE_REPLICA_LAG_SECONDS, who reads their own writes from the primary. Writes
+# and migrations always go to the primary.
+if "DATABASE_REPLICA_URL" in env:
+    if "replica" in DATABASES or "DATABASE_URL" not in env:
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL needs DATABASE_URL (the primary).")
+    DATABASES["replica"] = _database("DATABASE_REPLICA_URL")
+    # In tests, a database of its own standing in for the replica (not a mirror of the
+    # primary's, which would hide where the reads went).
+    DATABASES["replica"]["TEST"] = {"DEPENDENCIES": ["default"]}
+DATABASE_ROUTERS = ["inventory_project.kernel.db_router.ReplicaRouter"]
+DATABASE_REPLICA_LAG_SECONDS = env.int("DATABASE_REPLICA_LAG_SECONDS", default=10)
 # A persistent connection that ran a query this recently is used without a ping first.
 DATABASE_HEALTH_CHECK_IDLE = env.float("DATABASE_HEALTH_CHECK_IDLE", default=1.0)
 
@@ -506,15 +525,32 @@ if PRODUCTION:
 
 # Logging ----------------------------------------------------------------------------------
 
+# LOG_FORMAT=json: one JSON object per line (time, level, logger, message, request_id, and
+# for each request method, path, status, duration_ms and user_id), what a log collector
+# reads; the default in production. "plain": readable text, the default in development.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "plain")
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be 'json' or 'plain'.")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "inventory_project.kernel.logging.JsonFormatter"},
     },
     # A Redis outage is one WARNING a minute from these, not a traceback per failure.
-    "filters": {"redis_outage": {"()": "inventory_project.kernel.outage.OutageLogFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "redis_outage": {"()": "inventory_project.kernel.outage.OutageLogFilter"},
+        "request_id": {"()": "inventory_project.kernel.logging.RequestIdFilter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         # Without handlers of its own: Django's default console handler on "django" would
@@ -525,5 +561,11 @@ LOGGING = {
         "axes": {"level": "WARNING"},
         "inventory_project.kernel.realtime": {"filters": ["redis_outage"]},
         "channels_redis.pubsub": {"filters": ["redis_outage"]},
+        # A line per request and per transaction's live events, for the log collector; in
+        # development the server prints its own request lines.
+        "inventory_project.requests": {"level": "INFO" if LOG_FORMAT == "json" else "WARNING"},
+        "inventory_project.kernel.realtime.published": {
+            "level": "INFO" if LOG_FORMAT == "json" else "WARNING"
+        },
     },
 }

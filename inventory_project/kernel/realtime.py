@@ -49,6 +49,7 @@ from inventory_project.kernel import outage
 from inventory_project.kernel.events import Event, catalogue
 
 logger = logging.getLogger(__name__)
+published_log = logging.getLogger(f"{__name__}.published")
 
 # Events about the catalog concern every branch; every connection listens to them.
 CATALOG_GROUP = "catalog"
@@ -121,9 +122,23 @@ class _Outbox:
         # Runs in the request after its commit: hand the events over and return.
         try:
             _hand_over(("events", self.events))
+            # The envelope has no room for it: the request's id (on the line, from the
+            # context) and each event's own names, to find the request behind an event.
+            if published_log.isEnabledFor(logging.INFO):
+                published_log.info(
+                    "%d live events handed to the publisher",
+                    len(self.events),
+                    extra={"events": [_event_id(stamped) for stamped in self.events]},
+                )
         except Exception:
             # The change is committed; a client that missed the event refetches on the gap.
             logger.exception("Could not publish %d live events", len(self.events))
+
+
+def _event_id(stamped: dict) -> str:
+    """An event's names in the logs: its type, branch and time (its version is known only
+    once Redis numbered it)."""
+    return f"{stamped['type']}:{stamped['branch'] or 'catalog'}:{stamped['at']}"
 
 
 def event_message(stamped: dict) -> dict:

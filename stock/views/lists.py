@@ -39,6 +39,7 @@ from catalog.models import (
     Unit,
 )
 from inventory_project.kernel.api import InvalidCursor, Keyset, KeysetPage
+from inventory_project.kernel.db_router import replica_reads
 from inventory_project.kernel.pages import render_page, wants_partial
 from stock import selectors
 from stock.filters import StockLevelFilter
@@ -170,6 +171,7 @@ class Column:
 
 @login_required
 @require_GET
+@replica_reads
 def stock_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     branches = accounts_selectors.viewable_branches(user)

@@ -33,6 +33,7 @@ from accounts import permissions
 from accounts.permissions import Action
 from branches.models import Branch
 from catalog.models import Category
+from inventory_project.kernel.db_router import replica_reads
 from inventory_project.kernel.errors import NotPermitted
 from inventory_project.kernel.pages import render_page, wants_partial
 from stock import charts, reports
@@ -336,7 +337,7 @@ def _guarded(view: Callable) -> Callable:
     def guarded(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not may_report(request.user):
             return _refusal(request)
-        return view(request, *args, **kwargs)
+        return replica_reads(view)(request, *args, **kwargs)
 
     guarded.__name__ = view.__name__
     guarded.__doc__ = view.__doc__
