@@ -16,6 +16,7 @@ import functools
 import json
 import logging
 import uuid
+import weakref
 from datetime import UTC, datetime
 from urllib.parse import parse_qs
 
@@ -40,6 +41,11 @@ ACCESS_REVOKED = 4403
 # Redis, which carries the events, is unreachable: the client reconnects in a moment.
 # (Not 1011: autobahn, under daphne, lets a server send only 1000 and 3000-4999.)
 UNAVAILABLE = 4503
+# The server stops (a deploy, a scale-in): reconnect at once, to another replica. RFC 6455's
+# "service restart", sent past autobahn's check as daphne sends its own 1011.
+SERVICE_RESTART = 1012
+# How long a stopping server waits for its clients to answer the close frames.
+CLOSE_HANDSHAKE_SECONDS = 3.0
 
 
 class InventoryConsumer(AsyncWebsocketConsumer):
@@ -94,6 +100,7 @@ class InventoryConsumer(AsyncWebsocketConsumer):
         self._listen()
         await self._join(self._groups(self.following))
         await self.accept()
+        _closed_on_shutdown(self, self.base_send, self.scope.get(SERVER_SEND))
         realtime.OPEN_CONNECTIONS.inc()
         self.counted = True
         await self._send(
@@ -104,6 +111,7 @@ class InventoryConsumer(AsyncWebsocketConsumer):
         self.held = None
 
     async def disconnect(self, code: int) -> None:
+        _SOCKETS.pop(self, None)
         self._unlisten()
         if self.counted:
             realtime.OPEN_CONNECTIONS.dec()
@@ -291,6 +299,66 @@ class InventoryConsumer(AsyncWebsocketConsumer):
 @functools.cache
 def _sent(event_type: str):
     return realtime.EVENTS_SENT.labels(event_type)
+
+
+# Graceful shutdown under daphne ---------------------------------------------------------------
+#
+# On SIGTERM twisted fires its "before shutdown" triggers, then drops every connection: the
+# clients would see 1006 (abnormal closure) and back off before reconnecting. Instead the
+# server stops listening (a load balancer sends a new connection to another replica), tells
+# every open socket 1012 and waits, briefly, for the close handshakes.
+
+_SOCKETS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # consumer -> protocol
+_shutdown_trigger_added = False
+
+
+def _closed_on_shutdown(consumer: InventoryConsumer, *sends) -> None:
+    """Note the daphne protocol behind this socket's ``send`` (a partial of daphne's
+    ``handle_reply`` with it); nothing under other servers."""
+    global _shutdown_trigger_added
+    for send in sends:
+        protocol = next(iter(getattr(send, "args", ())), None)
+        if hasattr(protocol, "sendCloseFrame"):
+            break
+    else:
+        return
+    _SOCKETS[consumer] = protocol
+    if not _shutdown_trigger_added:
+        from twisted.internet import reactor  # daphne's asyncio reactor, running already
+
+        reactor.addSystemEventTrigger("before", "shutdown", _close_for_restart, reactor)
+        _shutdown_trigger_added = True
+
+
+def _close_for_restart(reactor):
+    from twisted.internet import defer, tcp
+
+    for reader in reactor.getReaders():
+        if isinstance(reader, tcp.Port):
+            reader.stopListening()
+    closing = []
+    for consumer, protocol in list(_SOCKETS.items()):
+        # No more events for it: the close frame is the last thing it is sent.
+        consumer._unlisten()
+        if protocol.state == protocol.STATE_OPEN:
+            protocol.sendCloseFrame(code=SERVICE_RESTART, reasonUtf8=b"service restart")
+            closing.append(protocol)
+    logger.info("Stopping: %d websockets told to reconnect (1012)", len(closing))
+    if not closing:
+        return None
+    done = defer.Deferred()
+    deadline = reactor.seconds() + CLOSE_HANDSHAKE_SECONDS
+
+    def check():
+        if reactor.seconds() >= deadline or all(
+            protocol.state == protocol.STATE_CLOSED for protocol in closing
+        ):
+            done.callback(None)
+        else:
+            reactor.callLater(0.05, check)
+
+    check()
+    return done
 
 
 def _ticket_user(ticket: str) -> AbstractBaseUser | None:

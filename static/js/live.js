@@ -159,9 +159,12 @@
       socket = null;
       if (close.code === 4401 || close.code === 4403) { setStatus("offline"); return; }
       setStatus(navigator.onLine === false ? "offline" : "reconnecting");
-      attempts += 1;
-      // Backoff with jitter, up to half a minute; what changed meanwhile is fetched again.
-      var delay = Math.min(30000, 500 * Math.pow(2, attempts)) * (0.5 + Math.random() / 2);
+      // 1012 (service restart): that server is stopping and another one is ready, so at
+      // once; else backoff with jitter, up to half a minute. What changed meanwhile is
+      // fetched again either way.
+      var restart = close.code === 1012;
+      attempts = restart ? 0 : attempts + 1;
+      var delay = restart ? 0 : Math.min(30000, 500 * Math.pow(2, attempts)) * (0.5 + Math.random() / 2);
       setTimeout(function () { connect(); versions = {}; refreshAll(); }, delay);
     };
   }
