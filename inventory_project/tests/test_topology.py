@@ -50,8 +50,12 @@ pytestmark = [
     pytest.mark.skipif(not Path(NGINX_BIN).exists(), reason="needs Debian's nginx (ops-tools)"),
 ]
 
-# Set by whatever started the suite, not by the compose file's .env.
-OUTSIDE = ("DATABASE_URL", "REDIS_URL", "EMAIL_URL", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")
+# What the suite's own environment may hold: the processes get only the compose file's.
+OUTSIDE = (
+    *("DATABASE_URL", "REDIS_URL", "EMAIL_URL", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"),
+    *("DJANGO_ENV", "DJANGO_DEBUG", "ALLOWED_HOSTS", "METRICS_TOKEN", "SITE_URL"),
+    *("CELERY_BROKER_URL", "CELERY_METRICS_PORT", "PROMETHEUS_MULTIPROC_DIR", "WEB_CONCURRENCY"),
+)
 APP_SERVICES = ("web", "ws", "worker", "beat")
 
 
