@@ -454,3 +454,30 @@ def rollout(tmp_path):
         balancer.close()
     for server in servers:
         server.close()
+
+
+def test_a_stopping_daphne_closes_its_sockets_with_1012_and_refuses_new_ones(tmp_path, branch):
+    manager = ManagerFactory(branch=branch).user
+    _, token = sign_in_device(user=manager, device="rolling-restart")
+    server = Daphne("ws", tmp_path)
+    server.start()
+    try:
+        server.wait_ready()
+        url = f"http://127.0.0.1:{server.port}"
+
+        async def scenario() -> int | None:
+            _, ticket = await asyncio.to_thread(api, url, "/api/v1/realtime/tickets/", token, {})
+            address = f"ws://127.0.0.1:{server.port}/ws/inventory/?ticket={ticket['ticket']}"
+            async with websockets.connect(address) as ws:
+                assert json.loads(await ws.recv())["type"] == "welcome"
+                server.process.send_signal(signal.SIGTERM)
+                with pytest.raises(websockets.ConnectionClosed):
+                    await asyncio.wait_for(ws.recv(), 10)
+                with pytest.raises(ConnectionRefusedError):
+                    await asyncio.to_thread(socket.create_connection, ("127.0.0.1", server.port), 1)
+                return ws.close_code
+
+        assert asyncio.run(scenario()) == 1012
+        assert server.process.wait(timeout=15) == 0
+    finally:
+        server.close()
