@@ -70,6 +70,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later middleware's log lines, and the response, carry the request id.
+    "inventory_project.kernel.middleware.RequestIdMiddleware",
     # First and last but axes: request counts and latency include every other middleware's,
     # and each request's latency is recorded by route (its URL name).
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
@@ -77,6 +79,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # With a read replica: someone who just wrote reads from the primary for a while.
+    "inventory_project.kernel.middleware.RecentWriteMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # After authentication: the signed-in person's own language wins over the browser's.
@@ -120,8 +124,7 @@ TEMPLATES = [
 # Database ------------------------------------------------------------------------------
 
 
-def _database(variable: str) -> dict:
-    database = env.db_url(variable)
+def _database(database: dict) -> dict:
     if database["ENGINE"] == "django.db.backends.postgresql":
         # Django's, with a health check that pings only a connection left idle.
         database["ENGINE"] = "inventory_project.kernel.postgresql"
@@ -142,7 +145,7 @@ def _database(variable: str) -> dict:
 
 
 if "DATABASE_URL" in env:
-    DATABASES = {"default": _database("DATABASE_URL")}
+    DATABASES = {"default": _database(env.db_url("DATABASE_URL"))}
 else:
     DATABASES = {
         "default": {
@@ -166,7 +169,7 @@ else:
 if "DATABASE_REPLICA_URL" in env:
     if "replica" in DATABASES or "DATABASE_URL" not in env:
         raise ImproperlyConfigured("DATABASE_REPLICA_URL needs DATABASE_URL (the primary).")
-    DATABASES["replica"] = _database("DATABASE_REPLICA_URL")
+    DATABASES["replica"] = _database(env.db_url("DATABASE_REPLICA_URL"))
     # In tests, a database of its own standing in for the replica (not a mirror of the
     # primary's, which would hide where the reads went).
     DATABASES["replica"]["TEST"] = {"DEPENDENCIES": ["default"]}
