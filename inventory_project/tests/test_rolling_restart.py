@@ -353,11 +353,12 @@ def test_a_rolling_restart_under_load_fails_no_request_and_every_client_resumes(
         assert watcher.resyncs_on_connect == watcher.connections
 
 
-def test_killed_instead_of_stopped_requests_fail_and_clients_are_cut_off(rollout):
-    # The first pair killed; the balancers pass everything after to the second.
+def test_killed_instead_of_stopped_clients_are_cut_off_without_being_told(rollout):
+    # The first pair killed; the balancers pass everything after to the second. A request
+    # the killed server was serving fails too, but whether one was in flight at that instant
+    # is chance, so only the websockets' side is asserted: 1006, never the 1012 of a stop.
     outcome = rollout(signal.SIGKILL, steps=1, replace=False)
 
-    assert outcome.load.failures
     closes = {code for watcher in outcome.watchers for code in watcher.closes}
     assert 1006 in closes
     assert 1012 not in closes
