@@ -102,3 +102,39 @@ def session_cookie(user, server: LiveServer) -> dict:
 def horizontal_overflow(page) -> int:
     """How many pixels the page scrolls sideways (0: it fits the window)."""
     return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+
+
+class CeleryWorker:
+    """``celery worker`` with ``env``, one process in a process group of its own, named
+    ``name`` (its node name), its output in ``log``; ready once it says so."""
+
+    def __init__(self, env: dict[str, str], log: Path, name: str) -> None:
+        self.log = log
+        self.process = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "celery", "--app", "inventory_project", "worker"),
+                *("--concurrency=1", "--without-gossip", "--without-mingle"),
+                *("--without-heartbeat", f"--hostname={name}-{os.getpid()}@%h"),
+                "--loglevel=INFO",
+            ],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while " ready." not in log.read_text():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"The worker did not start:\n{log.read_text()}")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, 15)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, 9)
+                self.process.wait()

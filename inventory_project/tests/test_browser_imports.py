@@ -10,9 +10,6 @@ broker can be stopped. The page of a file being applied asks every 2 s how it we
 
 import os
 import re
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -25,7 +22,13 @@ from playwright.sync_api import expect
 from accounts.tests.factories import AdminFactory, ManagerFactory
 from catalog.models import Product, Unit
 from catalog.tests.factories import ProductFactory
-from inventory_project.tests.browser import NARROW, WIDE, LiveServer, horizontal_overflow
+from inventory_project.tests.browser import (
+    NARROW,
+    WIDE,
+    CeleryWorker,
+    LiveServer,
+    horizontal_overflow,
+)
 from inventory_project.tests.helpers import database_url
 from inventory_project.tests.redis_server import PrivateRedis
 from stock import services, tasks
@@ -36,49 +39,6 @@ pytestmark = [
     pytest.mark.xdist_group("browser"),
     pytest.mark.django_db(transaction=True),
 ]
-
-
-class Worker:
-    """``celery worker`` on the module's broker, in a process group of its own."""
-
-    def __init__(self, broker_url: str, log: Path) -> None:
-        env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-        env.update(
-            DJANGO_SETTINGS_MODULE="inventory_project.settings",
-            DATABASE_URL=database_url(),
-            REDIS_URL=settings.REDIS_URL,
-            CELERY_BROKER_URL=broker_url,
-            PYTHONUNBUFFERED="1",
-        )
-        self.log = log
-        self.process = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "celery", "--app", "inventory_project", "worker"),
-                *("--concurrency=1", "--without-gossip", "--without-mingle"),
-                *("--without-heartbeat", f"--hostname=imports-{os.getpid()}@%h"),
-                "--loglevel=INFO",
-            ],
-            cwd=settings.BASE_DIR,
-            env=env,
-            stdout=log.open("ab"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 60
-        while " ready." not in log.read_text():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"The worker did not start:\n{log.read_text()}")
-            time.sleep(0.1)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, 15)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, 9)
-                self.process.wait()
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +61,15 @@ def browser_server(django_db_setup, broker, tmp_path_factory, worker_id):
         )
     worker = None
     try:
-        worker = Worker(broker.url, logs / "worker.log")
+        env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+        env.update(
+            DJANGO_SETTINGS_MODULE="inventory_project.settings",
+            DATABASE_URL=database_url(),
+            REDIS_URL=settings.REDIS_URL,
+            CELERY_BROKER_URL=broker.url,
+            PYTHONUNBUFFERED="1",
+        )
+        worker = CeleryWorker(env, logs / "worker.log", "imports")
         yield server
     finally:
         if worker is not None:

@@ -11,9 +11,6 @@ test's worker takes the invitation.
 
 import os
 import re
-import subprocess
-import sys
-import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -34,6 +31,7 @@ from inventory_project.tests.browser import (
     NARROW,
     NO_CHROMIUM,
     WIDE,
+    CeleryWorker,
     LiveServer,
     horizontal_overflow,
     launch_chromium,
@@ -50,41 +48,6 @@ pytestmark = [
 ]
 
 CHOSEN_PASSWORD = "a fresh passphrase for spring"
-
-
-class Worker:
-    """``celery worker`` on the private broker, in a process group of its own."""
-
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.log = log
-        self.process = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "celery", "--app", "inventory_project", "worker"),
-                *("--concurrency=1", "--without-gossip", "--without-mingle"),
-                *("--without-heartbeat", f"--hostname=people-{os.getpid()}@%h"),
-                "--loglevel=INFO",
-            ],
-            cwd=settings.BASE_DIR,
-            env=env,
-            stdout=log.open("ab"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 60
-        while " ready." not in log.read_text():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                pytest.fail(f"The worker did not start:\n{log.read_text()}")
-            time.sleep(0.1)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, 15)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, 9)
-                self.process.wait()
 
 
 @pytest.fixture
@@ -121,7 +84,7 @@ def mailing_server(django_db_setup, tmp_path, monkeypatch, mail_sink, worker_id)
             "PYTHONUNBUFFERED": "1",
         }
         env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        worker = Worker(env, tmp_path / "worker.log")
+        worker = CeleryWorker(env, tmp_path / "worker.log", "people")
         yield server
     finally:
         if worker is not None:
