@@ -50,6 +50,7 @@ class Action(enum.StrEnum):
     CANCEL_TRANSFER = "cancel_transfer"  # at the requesting or the source branch
     ACKNOWLEDGE_ALERTS = "acknowledge_alerts"
     MANAGE_STAFF = "manage_staff"
+    ORDER_STOCK = "order_stock"  # draft, send and cancel purchase orders; replenish
 
     @property
     def label(self) -> str:
@@ -69,6 +70,7 @@ _LABELS = {
     Action.CANCEL_TRANSFER: gettext_lazy("cancel transfers"),
     Action.ACKNOWLEDGE_ALERTS: gettext_lazy("acknowledge alerts"),
     Action.MANAGE_STAFF: gettext_lazy("manage staff"),
+    Action.ORDER_STOCK: gettext_lazy("order stock from suppliers"),
 }
 
 

@@ -60,6 +60,7 @@ class Branch(models.Model):
             ("cancel_transfer", "Cancel transfers before shipping"),
             ("acknowledge_alerts", "Acknowledge low-stock alerts"),
             ("manage_staff", "Add, deactivate and reactivate staff"),
+            ("order_stock", "Draft, send and cancel purchase orders for the branch"),
         ]
         indexes = [models.Index(fields=["is_active"], name="branch_active_idx")]
         constraints = [

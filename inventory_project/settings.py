@@ -470,6 +470,13 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # (or someone else asking for that address) does not fill the person's inbox.
 PASSWORD_RESET_MAIL_COOLDOWN_SECONDS = env.int("PASSWORD_RESET_MAIL_COOLDOWN_SECONDS", default=60)
 
+# Purchase orders: a line may receive up to this share more than was ordered (0.10 = 10 %)
+# without a reason; beyond it, the receiver says why. A worker sending an order to its
+# supplier holds the send for PURCHASE_ORDER_MAIL_LEASE_SECONDS; a send still not done after
+# that is taken up again (by the beat sweep), so each order is e-mailed once.
+PURCHASE_RECEIPT_TOLERANCE = env.float("PURCHASE_RECEIPT_TOLERANCE", default=0.10)
+PURCHASE_ORDER_MAIL_LEASE_SECONDS = env.int("PURCHASE_ORDER_MAIL_LEASE_SECONDS", default=300)
+
 # Low-stock alert e-mail: the first retry after ALERT_MAIL_RETRY_SECONDS, doubling up to
 # ALERT_MAIL_RETRY_MAX_SECONDS, ALERT_MAIL_RETRIES times; an alert still unsent
 # ALERT_MAIL_REQUEUE_MINUTES after it was queued is queued again by the sweep, and one not

@@ -62,6 +62,11 @@ class Shell:
         return Action.ISSUE_STOCK in self.actions
 
     @property
+    def may_order(self) -> bool:
+        """Managers and ADMINs order stock: suppliers and replenishment are theirs."""
+        return Action.ORDER_STOCK in self.actions
+
+    @property
     def may_audit(self) -> bool:
         """Managers and ADMINs review the ledger (the audit page)."""
         return Action.MANAGE_STAFF in self.actions

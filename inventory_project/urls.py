@@ -14,6 +14,8 @@ from stock.page_urls import catalog_urlpatterns as catalog_pages
 from stock.page_urls import scan_urlpatterns as scan_pages
 from stock.report_urls import api_urlpatterns as reports_api
 from stock.urls import api_urlpatterns as stock_api
+from transfers.purchase_api_urls import api_urlpatterns as purchase_orders_api
+from transfers.replenishment_urls import api_urlpatterns as replenishment_api
 from transfers.urls import api_urlpatterns as transfers_api
 
 urlpatterns = [
@@ -26,6 +28,9 @@ urlpatterns = [
     path("audit/", include(audit_pages)),
     path("branches/", include("branches.page_urls")),
     path("transfers/", include("transfers.page_urls")),
+    path("purchase-orders/", include("transfers.purchase_page_urls")),
+    path("replenishment/", include("transfers.replenishment_urls")),
+    path("suppliers/", include("catalog.page_urls")),
     path("people/", include("accounts.people_urls")),
     path("reports/", include("stock.report_urls")),
     path("import/", include("stock.import_urls")),
@@ -37,6 +42,8 @@ urlpatterns = [
     path("api/v1/", include(catalog_api)),
     path("api/v1/", include(stock_api)),
     path("api/v1/", include(transfers_api)),
+    path("api/v1/", include(purchase_orders_api)),
+    path("api/v1/", include(replenishment_api)),
     path("api/v1/", include(alerts_api)),
     path("api/v1/reports/", include(reports_api)),
     path("api/v1/dashboard/", DashboardApi.as_view(), name="api-dashboard"),

@@ -7,7 +7,14 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from branches.models import Branch
-from catalog.models import QUANTITY_DECIMAL_PLACES, QUANTITY_MAX_DIGITS, Product
+from catalog.models import (
+    PRICE_DECIMAL_PLACES,
+    PRICE_MAX_DIGITS,
+    QUANTITY_DECIMAL_PLACES,
+    QUANTITY_MAX_DIGITS,
+    Product,
+    Supplier,
+)
 
 
 def quantity_field(verbose_name: str | None = None, **kwargs) -> models.DecimalField:
@@ -15,6 +22,18 @@ def quantity_field(verbose_name: str | None = None, **kwargs) -> models.DecimalF
         verbose_name,
         max_digits=QUANTITY_MAX_DIGITS,
         decimal_places=QUANTITY_DECIMAL_PLACES,
+        **kwargs,
+    )
+
+
+def cost_field(verbose_name: str | None = None, **kwargs) -> models.DecimalField:
+    """A cost of one unit, as suppliers price it (four decimals)."""
+    return models.DecimalField(
+        verbose_name,
+        max_digits=PRICE_MAX_DIGITS,
+        decimal_places=PRICE_DECIMAL_PLACES,
+        null=True,
+        blank=True,
         **kwargs,
     )
 
@@ -55,6 +74,9 @@ class StockLevel(models.Model):
     version = models.PositiveBigIntegerField(
         default=0, help_text="Bumped by every movement; lets clients spot missed changes."
     )
+    # Moving average cost of one unit held here, kept by the movement that changes it; empty
+    # until the first receipt with a cost (the product's cost price stands in until then).
+    average_cost = cost_field("average unit cost")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -158,6 +180,11 @@ class StockMovement(models.Model):
     )
     reason = models.CharField(max_length=16, choices=AdjustmentReason.choices, blank=True)
     note = models.CharField(max_length=500, blank=True)
+    # What one unit of this movement cost (a receipt against an order, a transfer's arrival
+    # at the cost it left with), and the level's average cost after it: the value of the
+    # level as of any moment is on_hand_after * average_cost_after of its last movement.
+    unit_cost = cost_field("unit cost")
+    average_cost_after = cost_field("average unit cost after")
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = StockMovementQuerySet.as_manager()
@@ -197,6 +224,46 @@ class StockMovement(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ImmutableLedgerError("Stock movements cannot be deleted.")
+
+
+class ReorderRule(models.Model):
+    """When a level is to be replenished and how far: below ``minimum``, bring it up to
+    ``maximum``, buying from ``supplier`` what no other branch can spare.
+
+    A level without a rule uses its low-stock threshold as minimum, twice that as maximum and
+    the product's preferred supplier.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    level = models.OneToOneField(StockLevel, on_delete=models.CASCADE, related_name="reorder_rule")
+    minimum = quantity_field()
+    maximum = quantity_field("maximum (order up to)")
+    supplier = models.ForeignKey(
+        Supplier,
+        on_delete=models.PROTECT,
+        related_name="reorder_rules",
+        null=True,
+        blank=True,
+        help_text="Empty: the product's preferred supplier.",
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(minimum__gte=0), name="reorder_rule_minimum_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(maximum__gte=models.F("minimum")),
+                name="reorder_rule_maximum_not_below_minimum",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.level_id}: {self.minimum} to {self.maximum}"
 
 
 class ImportKind(models.TextChoices):

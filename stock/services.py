@@ -66,6 +66,8 @@ class MovementLine:
     quantity: Quantity
     reason: str = ""
     note: str = ""
+    # What one unit cost: receipts only (a receipt against a purchase order carries it).
+    unit_cost: Quantity | None = None
 
 
 @dataclass(frozen=True)
