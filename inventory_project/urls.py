@@ -16,6 +16,7 @@ from stock.report_urls import api_urlpatterns as reports_api
 from stock.urls import api_urlpatterns as stock_api
 from transfers.purchase_api_urls import api_urlpatterns as purchase_orders_api
 from transfers.replenishment_urls import api_urlpatterns as replenishment_api
+from transfers.supplier_urls import api_urlpatterns as suppliers_api
 from transfers.urls import api_urlpatterns as transfers_api
 
 urlpatterns = [
@@ -30,7 +31,7 @@ urlpatterns = [
     path("transfers/", include("transfers.page_urls")),
     path("purchase-orders/", include("transfers.purchase_page_urls")),
     path("replenishment/", include("transfers.replenishment_urls")),
-    path("suppliers/", include("catalog.page_urls")),
+    path("suppliers/", include("transfers.supplier_urls")),
     path("people/", include("accounts.people_urls")),
     path("reports/", include("stock.report_urls")),
     path("import/", include("stock.import_urls")),
@@ -44,6 +45,7 @@ urlpatterns = [
     path("api/v1/", include(transfers_api)),
     path("api/v1/", include(purchase_orders_api)),
     path("api/v1/", include(replenishment_api)),
+    path("api/v1/", include(suppliers_api)),
     path("api/v1/", include(alerts_api)),
     path("api/v1/reports/", include(reports_api)),
     path("api/v1/dashboard/", DashboardApi.as_view(), name="api-dashboard"),

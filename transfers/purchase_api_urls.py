@@ -1,4 +1,4 @@
 from django.urls import path  # noqa: F401
 
-urlpatterns: list = []
+# Mounted under /api/v1/.
 api_urlpatterns: list = []

@@ -1,4 +1,4 @@
 from django.urls import path  # noqa: F401
 
+# Pages, mounted under /purchase-orders/.
 urlpatterns: list = []
-api_urlpatterns: list = []
