@@ -1,11 +1,14 @@
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, F, QuerySet, Sum, Value
+from django.db.models import Count, DecimalField, F, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from accounts import permissions
 from accounts.permissions import AnyUser
-from catalog.models import QUANTITY_DECIMAL_PLACES
+from catalog.models import QUANTITY_DECIMAL_PLACES, SupplierProduct
 from stock.models import StockLevel, StockMovement
 
 
@@ -105,3 +108,55 @@ def movements(user: AnyUser) -> QuerySet[StockMovement]:
         "-created_at", "-id"
     )
     return permissions.scope(ledger, user)
+
+
+@dataclass(frozen=True)
+class ReorderTerms:
+    """When a level is replenished and how far: below ``minimum``, up to ``maximum``, bought
+    from ``supplier_id`` (None: nobody sells it). ``from_rule``: set by a ReorderRule rather
+    than the defaults."""
+
+    minimum: Decimal
+    maximum: Decimal
+    supplier_id: uuid.UUID | None
+    from_rule: bool
+
+
+def reorder_terms(level_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, ReorderTerms]:
+    """The reorder terms of each level in ``level_ids``, in one query; unknown ids are left out.
+
+    A level with a ReorderRule uses it (its supplier, else the product's preferred one).
+    Without a rule: minimum = the level's effective low-stock threshold (its own, else the
+    product's), maximum = twice that, supplier = the product's preferred SupplierProduct's
+    supplier (whether or not that supplier is active: the caller decides what to do with an
+    inactive one). No permission check: callers scope the ids.
+    """
+    ids = list(level_ids)
+    if not ids:
+        return {}
+    preferred = SupplierProduct.objects.filter(
+        product_id=OuterRef("product_id"), is_preferred=True
+    ).values("supplier_id")[:1]
+    rows = (
+        StockLevel.objects.filter(pk__in=ids)
+        .annotate(
+            threshold=Coalesce("low_stock_threshold", "product__low_stock_threshold"),
+            preferred_supplier_id=Subquery(preferred),
+        )
+        .values_list(
+            "pk",
+            "threshold",
+            "preferred_supplier_id",
+            "reorder_rule__id",
+            "reorder_rule__minimum",
+            "reorder_rule__maximum",
+            "reorder_rule__supplier_id",
+        )
+    )
+    terms = {}
+    for pk, threshold, preferred_id, rule_id, minimum, maximum, supplier_id in rows:
+        if rule_id is not None:
+            terms[pk] = ReorderTerms(minimum, maximum, supplier_id or preferred_id, True)
+        else:
+            terms[pk] = ReorderTerms(threshold, threshold * 2, preferred_id, False)
+    return terms
