@@ -9,3 +9,17 @@ class IllegalTransition(Conflict):
     """The transfer is not in a state that allows this step."""
 
     code = "illegal_transition"
+
+
+class UnknownPurchaseOrder(NotFound):
+    code = "unknown_purchase_order"
+
+
+class UnknownSupplier(NotFound):
+    code = "unknown_supplier"
+
+
+class IllegalOrderStep(Conflict):
+    """The purchase order is not in a state that allows this step."""
+
+    code = "illegal_transition"

@@ -1,12 +1,22 @@
-"""The live events of transfers, declared in the kernel's catalogue; published by
-``transfers.services`` after commit, to both branches, with
-``inventory_project.kernel.realtime.publish``."""
+"""The live events of transfers and purchase orders, declared in the kernel's catalogue;
+published after commit with ``inventory_project.kernel.realtime.publish`` by
+``transfers.services`` (to both branches) and ``transfers.purchasing`` (to the order's
+branch)."""
 
 import uuid
 from typing import Literal
 
 from inventory_project.kernel.events import Actor, Event, catalogue
-from transfers.models import Transfer, TransferEvent, TransferStatus, TransferStep
+from transfers.models import (
+    PurchaseOrder,
+    PurchaseOrderEvent,
+    PurchaseOrderStatus,
+    PurchaseOrderStep,
+    Transfer,
+    TransferEvent,
+    TransferStatus,
+    TransferStep,
+)
 
 TRANSFER_UPDATED = "transfer.updated"
 
@@ -37,5 +47,38 @@ class TransferUpdated(Event):
             from_status=event.from_status,
             from_branch=transfer.from_branch_id,
             to_branch=transfer.to_branch_id,
+            actor=Actor(id=event.actor_id, name=str(event.actor)),
+        )
+
+
+PURCHASE_ORDER_UPDATED = "purchase_order.updated"
+
+
+@catalogue.event(
+    PURCHASE_ORDER_UPDATED,
+    summary="A purchase order took a step; sent to the order's branch.",
+    audience="branch",
+)
+class PurchaseOrderUpdated(Event):
+    order: uuid.UUID
+    reference: str
+    status: PurchaseOrderStatus
+    step: PurchaseOrderStep
+    # Empty for the step that drafted the order.
+    from_status: PurchaseOrderStatus | Literal[""]
+    branch: uuid.UUID
+    supplier: uuid.UUID
+    actor: Actor
+
+    @classmethod
+    def of(cls, order: PurchaseOrder, event: PurchaseOrderEvent) -> "PurchaseOrderUpdated":
+        return cls(
+            order=order.pk,
+            reference=order.reference,
+            status=order.status,
+            step=event.step,
+            from_status=event.from_status,
+            branch=order.branch_id,
+            supplier=order.supplier_id,
             actor=Actor(id=event.actor_id, name=str(event.actor)),
         )

@@ -23,6 +23,7 @@ DOMAIN_EVENTS = {
     "alert.acknowledged",
     "alert.resolved",
     "transfer.updated",
+    "purchase_order.updated",
     "product.changed",
 }
 
