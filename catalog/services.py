@@ -8,7 +8,7 @@ asks ``inventory_project.kernel.access``.
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -22,11 +22,21 @@ from django.utils.translation import ngettext
 
 from catalog.errors import UnknownCategory, UnknownProduct
 from catalog.events import PRODUCT_CHANGED, ProductChanged
-from catalog.models import Category, Product, Unit
+from catalog.models import (
+    MAX_QUANTITY,
+    PRICE_DECIMAL_PLACES,
+    PRICE_MAX_DIGITS,
+    QUANTITY_DECIMAL_PLACES,
+    Category,
+    Product,
+    Supplier,
+    SupplierProduct,
+    Unit,
+)
 from catalog.signals import product_changed
 from inventory_project.kernel import realtime
 from inventory_project.kernel.access import require_admin
-from inventory_project.kernel.errors import Conflict, InvalidInput
+from inventory_project.kernel.errors import Conflict, InvalidInput, NotFound
 from inventory_project.kernel.validation import full_clean, save_validated
 
 CATEGORY_FIELDS = frozenset({"name", "description"})
@@ -234,6 +244,241 @@ def _category_exists(category_id: uuid.UUID | str) -> bool:
         return Category.objects.filter(pk=category_id).exists()
     except (ValidationError, ValueError):
         return False
+
+
+# Suppliers ---------------------------------------------------------------------------------
+
+
+class UnknownSupplier(NotFound):
+    code = "unknown_supplier"
+
+
+class UnknownSupplierProduct(NotFound):
+    code = "unknown_supplier_product"
+
+
+SUPPLIER_FIELDS = frozenset(
+    {"code", "name", "contact_name", "email", "phone", "lead_time_days", "currency", "is_active"}
+)
+MAX_LEAD_TIME_DAYS = 365
+MAX_PRICE = Decimal(10 ** (PRICE_MAX_DIGITS - PRICE_DECIMAL_PLACES)) - Decimal("0.0001")
+
+
+def create_supplier(
+    *,
+    actor: Any,
+    code: str,
+    name: str,
+    contact_name: str = "",
+    email: str = "",
+    phone: str = "",
+    lead_time_days: int = 7,
+    currency: str = "EUR",
+    is_active: bool = True,
+) -> Supplier:
+    """Add a supplier. Its code and its name must be unused whatever their case; the code
+    and the currency are kept in capitals."""
+    require_admin(actor, _("Only an administrator can add suppliers."))
+    supplier = Supplier()
+    _set_supplier_fields(
+        supplier,
+        {
+            "code": code,
+            "name": name,
+            "contact_name": contact_name,
+            "email": email,
+            "phone": phone,
+            "lead_time_days": lead_time_days,
+            "currency": currency,
+            "is_active": is_active,
+        },
+    )
+    with transaction.atomic():
+        save_validated(supplier, _validate_supplier)
+    return supplier
+
+
+def update_supplier(*, actor: Any, supplier_id: uuid.UUID | str, **changes: Any) -> Supplier:
+    """Change any of a supplier's fields; ``is_active`` False deactivates it (it then takes
+    no new orders), True reactivates it."""
+    require_admin(actor, _("Only an administrator can change suppliers."))
+    _check_editable("update_supplier", changes, SUPPLIER_FIELDS)
+    with transaction.atomic():
+        supplier = _lock_supplier(supplier_id)
+        _set_supplier_fields(supplier, changes)
+        save_validated(supplier, _validate_supplier)
+    return supplier
+
+
+def set_supplier_product(
+    *,
+    actor: Any,
+    supplier_id: uuid.UUID | str,
+    product_id: uuid.UUID | str,
+    supplier_sku: str = "",
+    pack_size: Decimal | int | str = 1,
+    price: Decimal | int | str = 0,
+    minimum_order_quantity: Decimal | int | str = 0,
+    is_preferred: bool = False,
+) -> SupplierProduct:
+    """Say how ``supplier`` sells ``product`` (adding the line, or changing the one there).
+
+    A preferred line takes the flag from any other supplier of the product: each product has
+    at most one preferred supplier, the one reorder rules use when they name none.
+    """
+    require_admin(actor, _("Only an administrator can change what suppliers sell."))
+    pack = _amount(pack_size, field="pack_size", places=QUANTITY_DECIMAL_PLACES, positive=True)
+    moq = _amount(minimum_order_quantity, field="minimum_order_quantity")
+    unit_price = _amount(price, field="price", places=PRICE_DECIMAL_PLACES, largest=MAX_PRICE)
+    if not isinstance(is_preferred, bool):
+        raise InvalidInput(_("Preferred must be true or false."), field="is_preferred")
+    with transaction.atomic():
+        # Supplier, then product, then the product's lines in pk order: every writer of
+        # supplier lines locks in this order, so two never wait on each other in a circle.
+        supplier = _lock_supplier(supplier_id, no_key=True)
+        product = _lock_product(product_id, no_key=True)
+        lines = list(
+            SupplierProduct.objects.select_for_update().filter(product=product).order_by("pk")
+        )
+        if product.is_countable:
+            for amount, field, label in (
+                (pack, "pack_size", _("Pack size")),
+                (moq, "minimum_order_quantity", _("Minimum order quantity")),
+            ):
+                if amount != amount.to_integral_value():
+                    raise InvalidInput(
+                        _("%(name)s for %(sku)s must be a whole number of %(unit)s.")
+                        % {"name": label, "sku": product.sku, "unit": product.get_unit_display()},
+                        field=field,
+                    )
+        line = next((row for row in lines if row.supplier_id == supplier.pk), None)
+        if line is None:
+            line = SupplierProduct(supplier=supplier, product=product)
+        line.supplier_sku = (supplier_sku or "").strip()
+        line.pack_size = pack
+        line.price = unit_price
+        line.minimum_order_quantity = moq
+        line.is_preferred = is_preferred
+        full_clean(line, exclude=["supplier", "product"])
+        if is_preferred:
+            for other in lines:
+                if other.is_preferred and other.pk != line.pk:
+                    # Before the line is saved: the one-preferred index checks each statement.
+                    other.is_preferred = False
+                    other.save(update_fields=["is_preferred", "updated_at"])
+        line.save()
+    line.supplier, line.product = supplier, product
+    return line
+
+
+def remove_supplier_product(
+    *, actor: Any, supplier_id: uuid.UUID | str, product_id: uuid.UUID | str
+) -> None:
+    """The supplier no longer sells the product. Orders already drafted keep their lines."""
+    require_admin(actor, _("Only an administrator can change what suppliers sell."))
+    with transaction.atomic():
+        supplier = _lock_supplier(supplier_id, no_key=True)
+        try:
+            line = SupplierProduct.objects.select_for_update().get(
+                supplier=supplier, product_id=product_id
+            )
+        except (SupplierProduct.DoesNotExist, ValidationError, ValueError):
+            raise UnknownSupplierProduct(
+                _("Supplier %(code)s does not sell a product with id %(id)s.")
+                % {"code": supplier.code, "id": product_id}
+            ) from None
+        line.delete()
+
+
+def _lock_supplier(supplier_id: uuid.UUID | str, *, no_key: bool = False) -> Supplier:
+    try:
+        return Supplier.objects.select_for_update(no_key=no_key).get(pk=supplier_id)
+    except (Supplier.DoesNotExist, ValidationError, ValueError, TypeError):
+        raise UnknownSupplier(_("No supplier with id %(id)s.") % {"id": supplier_id}) from None
+
+
+def _set_supplier_fields(supplier: Supplier, values: dict[str, Any]) -> None:
+    for name, value in values.items():
+        if name == "lead_time_days":
+            value = _lead_time(value)
+        elif name == "is_active":
+            if not isinstance(value, bool):
+                raise InvalidInput(_("Active must be true or false."), field="is_active")
+        else:
+            if value is None:
+                value = ""
+            if not isinstance(value, str):
+                raise InvalidInput(_("Must be text."), field=name)
+            value = value.strip()
+            if name in {"code", "currency"}:
+                value = value.upper()
+        setattr(supplier, name, value)
+
+
+def _lead_time(value: Any) -> int:
+    message = _("The lead time is a whole number of days from 0 to %(max)d.") % {
+        "max": MAX_LEAD_TIME_DAYS
+    }
+    if isinstance(value, bool) or not isinstance(value, int | str | Decimal):
+        raise InvalidInput(message, field="lead_time_days")
+    try:
+        days = Decimal(value.strip() if isinstance(value, str) else value)
+    except (InvalidOperation, ValueError):
+        raise InvalidInput(message, field="lead_time_days") from None
+    if not days.is_finite() or days != days.to_integral_value():
+        raise InvalidInput(message, field="lead_time_days")
+    if not 0 <= days <= MAX_LEAD_TIME_DAYS:
+        raise InvalidInput(message, field="lead_time_days")
+    return int(days)
+
+
+def _amount(
+    value: Any,
+    *,
+    field: str,
+    places: int = QUANTITY_DECIMAL_PLACES,
+    largest: Decimal = MAX_QUANTITY,
+    positive: bool = False,
+) -> Decimal:
+    """An exact decimal for ``field``: finite, not negative (above zero when ``positive``),
+    at most ``places`` decimals and no larger than ``largest``."""
+    if isinstance(value, bool) or not isinstance(value, Decimal | int | str):
+        raise InvalidInput(_("Enter a number."), field=field)
+    try:
+        amount = Decimal(value.strip() if isinstance(value, str) else value)
+    except (InvalidOperation, ValueError):
+        raise InvalidInput(_("Enter a number."), field=field) from None
+    if not amount.is_finite():
+        raise InvalidInput(_("Enter a finite number."), field=field)
+    if positive and amount <= 0:
+        raise InvalidInput(_("Must be greater than zero."), field=field)
+    if amount < 0:
+        raise InvalidInput(_("Cannot be negative."), field=field)
+    if amount > largest:
+        raise InvalidInput(
+            _("Must be at most %(max)s.") % {"max": f"{largest.normalize():f}"}, field=field
+        )
+    quantum = Decimal(1).scaleb(-places)
+    if amount != amount.quantize(quantum):
+        raise InvalidInput(
+            _("Use at most %(places)d decimal places.") % {"places": places}, field=field
+        )
+    return amount.quantize(quantum)
+
+
+def _validate_supplier(supplier: Supplier) -> None:
+    full_clean(supplier)
+    others = Supplier.objects.exclude(pk=supplier.pk)
+    if others.filter(code__iexact=supplier.code).exists():
+        raise InvalidInput(
+            _("A supplier with the code %(code)s already exists.") % {"code": supplier.code},
+            field="code",
+        )
+    if others.filter(name__iexact=supplier.name).exists():
+        raise InvalidInput(
+            _("A supplier named %(name)s already exists.") % {"name": supplier.name},
+            field="name",
+        )
 
 
 # Shared -----------------------------------------------------------------------------------
