@@ -18,7 +18,10 @@ BENCH_REDIS_URL (redis://127.0.0.1:6379/10), BENCH_BROKER_URL (.../11), BENCH_SE
 QUICK=1 makes it 3), BENCH_CONNECTIONS (50), BENCH_THREADS (2), BENCH_PACED_USERS (200),
 BENCH_PACED_SECONDS (20), BENCH_WS_CLIENTS (1000), BENCH_WS_EVENTS (20),
 BENCH_BRANCHES (50), BENCH_PRODUCTS (20000), BENCH_REGENERATE=1 to rebuild the dataset,
-BENCH_ONLY (comma-separated operation names, to run some only).
+BENCH_ONLY (comma-separated operation names, to run some only), BENCH_PROFILE
+(comma-separated operation names, or 1 for receive_alone: py-spy samples gunicorn's workers
+during that operation's wrk run; the collapsed stacks go to work/profile_<name>.txt and a
+summary of where the workers' time went is printed after the table).
 """
 
 import contextlib
@@ -60,6 +63,11 @@ PACED_SECONDS = int(setting("BENCH_PACED_SECONDS", "5" if QUICK else "20"))
 WS_CLIENTS = int(setting("BENCH_WS_CLIENTS", "1000"))
 WS_EVENTS = int(setting("BENCH_WS_EVENTS", "10" if QUICK else "20"))
 ONLY = {name for name in setting("BENCH_ONLY", "").split(",") if name}
+PROFILE = {
+    "receive_alone" if name == "1" else name
+    for name in setting("BENCH_PROFILE", "").split(",")
+    if name and name != "0"
+}
 WORK = Path(setting("BENCH_WORK", str(HERE / "work")))
 PER_PAGE = 50
 PAGES = PRODUCTS // PER_PAGE
@@ -462,6 +470,87 @@ def wrk(op: dict, port: int) -> dict:
     return parse_result(result.stdout, f"wrk {op['name']}")
 
 
+@contextlib.contextmanager
+def profiled(op: dict, server: subprocess.Popen):
+    """Sample gunicorn's workers with py-spy while ``op`` runs, when BENCH_PROFILE names it."""
+    if op["name"] not in PROFILE:
+        yield
+        return
+    py_spy = Path(PYTHON).parent / "py-spy"
+    output = WORK / f"profile_{op['name']}.txt"
+    # Sampling reads the workers' memory (ptrace): root, or kernel.yama.ptrace_scope=0.
+    command = [str(py_spy), "record", "--pid", str(server.pid), "--subprocesses"]
+    command += ["--rate", "200", "--duration", str(SECONDS), "--format", "raw"]
+    command += ["--output", str(output), "--nonblocking"]
+    with open(WORK / "py-spy.log", "w") as errors:
+        sampler = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors)
+        try:
+            yield
+        finally:
+            try:
+                sampler.wait(timeout=SECONDS + 30)
+            except subprocess.TimeoutExpired:
+                sampler.kill()
+        if not output.exists():
+            log(f"py-spy wrote no profile for {op['name']}: see {WORK / 'py-spy.log'}")
+
+
+# Where a worker's samples are counted: the first part (in this order) with a frame anywhere
+# in the sample's stack. Waiting on PostgreSQL or Redis counts as such wherever it happens;
+# the rest is the Python of each part.
+PROFILE_PARTS = [
+    ("logging", ("logging/__init__", "kernel/logging.py")),
+    ("PostgreSQL round trips (psycopg)", ("psycopg/", "psycopg_pool/")),
+    ("Redis round trips", ("redis/",)),
+    ("live events (after commit)", ("kernel/realtime",)),
+    ("metrics", ("prometheus", "kernel/metrics", "inventory_project/metrics")),
+    ("the stock service (its Python and ORM use)", ("stock/services.py", "stock/quantities.py")),
+    ("authentication and permissions", ("authentication", "accounts/permissions", "knox/")),
+    ("throttling", ("throttling",)),
+    ("JSON parsing and rendering", ("json/", "rest_framework/renderers", "rest_framework/parsers")),
+    ("DRF request, serializers, validation", ("rest_framework/",)),
+    # Last among the app's parts: it wraps the whole view, so only its own work counts here.
+    ("idempotency", ("kernel/idempotency",)),
+    ("Django ORM elsewhere", ("django/db/",)),
+    ("Django middleware, URL routing, request and response", ("django/",)),
+    ("gunicorn (HTTP parsing, keep-alive, threads)", ("gunicorn/", "selectors.py", "socket.py")),
+]
+
+
+# A sample inside a request: gunicorn's gthread (or sync) worker handling one. The rest are
+# the workers' loops and the publisher thread waiting for work.
+REQUEST_FRAMES = ("ThreadWorker.handle (", "SyncWorker.handle (")
+
+
+def profile_summary(name: str, collapsed: str) -> str:
+    """Shares of the time spent in requests by part, from py-spy's collapsed stacks."""
+    parts: dict[str, int] = {}
+    total = 0
+    for line in collapsed.splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit() or not any(frame in stack for frame in REQUEST_FRAMES):
+            continue
+        samples = int(count)
+        total += samples
+        part = next(
+            (label for label, marks in PROFILE_PARTS if any(mark in stack for mark in marks)),
+            "other",
+        )
+        parts[part] = parts.get(part, 0) + samples
+    if not total:
+        return f"Profile of {name}: no samples."
+    lines = [
+        f"Where requests spent their time during {name} ({total:,} samples at 200 Hz of",
+        "threads serving a request, waiting on PostgreSQL or Redis included):",
+        "",
+        "| part | share |",
+        "|---|---|",
+    ]
+    for label, samples in sorted(parts.items(), key=lambda item: -item[1]):
+        lines.append(f"| {label} | {100 * samples / total:.1f} % |")
+    return "\n".join(lines)
+
+
 def parse_result(output: str, what: str) -> dict:
     for line in output.splitlines():
         if line.startswith("BENCH_RESULT "):
@@ -641,7 +730,8 @@ def main() -> None:
         for op in ops:
             log(f"{op['label']}: pgbench, then wrk, {SECONDS} s each")
             db = pgbench(op)
-            app = wrk(op, port)
+            with profiled(op, server):
+                app = wrk(op, port)
             rows.append((op["label"], db, app))
         if not ONLY or "paced" in ONLY:
             list_op = next(
@@ -665,6 +755,10 @@ def main() -> None:
         f"took {time.monotonic() - began:.0f} s"
     )
     text = f"{heading}\n\n{table(rows)}\n"
+    for name in sorted(PROFILE):
+        path = WORK / f"profile_{name}.txt"
+        if path.exists():
+            text += "\n" + profile_summary(name, path.read_text()) + "\n"
     (HERE / "last-run.md").write_text(text)
     sys.stdout.write("\n" + text)
 
