@@ -22,10 +22,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts import permissions
@@ -39,7 +41,7 @@ from stock import services as stock
 from stock.errors import InactiveBranch, InactiveProduct
 from stock.models import MovementKind
 from stock.quantities import Quantity, check_unit, format_quantity, parse_quantity
-from transfers import purchase_selectors, purchase_workflow
+from transfers import purchase_mail, purchase_selectors, purchase_workflow
 from transfers.errors import IllegalOrderStep, UnknownPurchaseOrder, UnknownSupplier
 from transfers.events import PURCHASE_ORDER_UPDATED, PurchaseOrderUpdated
 from transfers.models import (
@@ -178,8 +180,8 @@ def send_purchase_order(*, actor: User, order_id: uuid.UUID | str, note: str = "
         order = _record_step(
             order, actor=actor, step=PurchaseOrderStep.SEND, from_status=before, note=note
         )
-        order_pk = str(order.pk)
-        transaction.on_commit(lambda: _queue_mail(order_pk))
+        # robust: the order is sent whatever the queue does; the sweep makes up for it.
+        transaction.on_commit(partial(_queue_mail, str(order.pk)), robust=True)
         return order
 
 
@@ -305,6 +307,119 @@ def cancel_purchase_order(
         return _record_step(
             order, actor=actor, step=PurchaseOrderStep.CANCEL, from_status=before, note=reason
         )
+
+
+# The supplier's e-mail ---------------------------------------------------------------------
+
+# What the e-mail task answers besides a mail status: another worker holds the send.
+CLAIMED = "CLAIMED"
+MISSING = "MISSING"
+MAIL_OWED = (OrderMailStatus.PENDING, OrderMailStatus.SENDING)
+PROBLEM_MAX_LENGTH = PurchaseOrder._meta.get_field("mail_problem").max_length
+
+
+def email_purchase_order(*, order_id: uuid.UUID | str) -> str:
+    """E-mail a sent order to its supplier, once; return the order's mail status afterwards,
+    CLAIMED when another worker is sending it, MISSING when there is no such order.
+
+    No row stays locked while the mail server is talked to, so a receipt against the order
+    never waits for it: the send is claimed in one short statement (a conditional UPDATE
+    that only one worker wins: PENDING, or SENDING whose claim is older than
+    PURCHASE_ORDER_MAIL_LEASE_SECONDS), the message sent outside any transaction, and the
+    outcome recorded in a second statement. A worker that dies mid-send leaves its claim to
+    run out, after which a retry or the sweep sends it. Raises the mail server's error (an
+    OSError) with the claim given back (PENDING), for the task to retry.
+    """
+    claimed_at = _claim_mail(order_id)
+    if claimed_at is None:
+        status = (
+            PurchaseOrder.objects.filter(pk=order_id).values_list("mail_status", flat=True).first()
+        )
+        if status is None:
+            return MISSING
+        return CLAIMED if status in MAIL_OWED else status
+    order = PurchaseOrder.objects.select_related("branch", "supplier").get(pk=order_id)
+    if not order.supplier.email:
+        # Removed from the supplier since the order was sent: nobody to write to.
+        note_mail_failed(
+            order_id=order.pk,
+            problem=f"Supplier {order.supplier.code} has no e-mail address any more.",
+        )
+        return OrderMailStatus.FAILED
+    message = purchase_mail.purchase_order_message(order)
+    try:
+        message.send()
+    except BaseException:
+        # The next attempt need not wait for the claim to run out.
+        PurchaseOrder.objects.filter(
+            pk=order.pk, mail_status=OrderMailStatus.SENDING, mail_claimed_at=claimed_at
+        ).update(mail_status=OrderMailStatus.PENDING, mail_claimed_at=None)
+        raise
+    # Recorded even if the claim ran out meanwhile: it went.
+    PurchaseOrder.objects.filter(pk=order.pk).update(
+        mail_status=OrderMailStatus.SENT,
+        mail_sent_at=timezone.now(),
+        mail_claimed_at=None,
+        mail_problem="",
+    )
+    return OrderMailStatus.SENT
+
+
+def note_mail_problem(*, order_id: uuid.UUID | str, problem: str) -> None:
+    """Record why the order's e-mail did not go out (yet); it stays owed."""
+    PurchaseOrder.objects.filter(pk=order_id, mail_status__in=MAIL_OWED).update(
+        mail_problem=problem[:PROBLEM_MAX_LENGTH]
+    )
+
+
+def note_mail_failed(*, order_id: uuid.UUID | str, problem: str) -> None:
+    """Give up on the order's e-mail (FAILED), saying why: someone sends it by hand."""
+    PurchaseOrder.objects.filter(pk=order_id, mail_status__in=MAIL_OWED).update(
+        mail_status=OrderMailStatus.FAILED,
+        mail_claimed_at=None,
+        mail_problem=problem[:PROBLEM_MAX_LENGTH],
+    )
+
+
+def orders_owing_mail(*, now: datetime.datetime | None = None) -> list[uuid.UUID]:
+    """The orders whose e-mail is owed and nobody is sending: PENDING (its task never
+    reached the broker, or was lost), or SENDING by a worker whose claim ran out."""
+    now = now or timezone.now()
+    return list(
+        PurchaseOrder.objects.filter(_mail_claimable(now))
+        .order_by("sent_at")
+        .values_list("pk", flat=True)
+    )
+
+
+def mail_lease() -> datetime.timedelta:
+    return datetime.timedelta(seconds=settings.PURCHASE_ORDER_MAIL_LEASE_SECONDS)
+
+
+def _mail_claimable(now: datetime.datetime) -> Q:
+    return Q(mail_status=OrderMailStatus.PENDING) | Q(
+        mail_status=OrderMailStatus.SENDING, mail_claimed_at__lte=now - mail_lease()
+    )
+
+
+def _claim_mail(order_id: uuid.UUID | str) -> datetime.datetime | None:
+    """Claim the order's e-mail if it is owed and nobody's claim is running; return the
+    claim's time (which identifies it), or None.
+
+    Two workers claiming at once both UPDATE the row; PostgreSQL makes the second wait for
+    the first and evaluate the condition again on the row the first left, claimed: it wins
+    nothing.
+    """
+    now = timezone.now()
+    try:
+        claimed = (
+            PurchaseOrder.objects.filter(pk=order_id)
+            .filter(_mail_claimable(now))
+            .update(mail_status=OrderMailStatus.SENDING, mail_claimed_at=now)
+        )
+    except (ValidationError, ValueError):
+        return None
+    return now if claimed else None
 
 
 # Internals --------------------------------------------------------------------------------
