@@ -330,6 +330,10 @@ def email_purchase_order(*, order_id: uuid.UUID | str) -> str:
     run out, after which a retry or the sweep sends it. Raises the mail server's error (an
     OSError) with the claim given back (PENDING), for the task to retry.
     """
+    try:
+        order_id = uuid.UUID(str(order_id))
+    except ValueError:
+        return MISSING
     claimed_at = _claim_mail(order_id)
     if claimed_at is None:
         status = (
@@ -402,7 +406,7 @@ def _mail_claimable(now: datetime.datetime) -> Q:
     )
 
 
-def _claim_mail(order_id: uuid.UUID | str) -> datetime.datetime | None:
+def _claim_mail(order_id: uuid.UUID) -> datetime.datetime | None:
     """Claim the order's e-mail if it is owed and nobody's claim is running; return the
     claim's time (which identifies it), or None.
 
@@ -411,14 +415,11 @@ def _claim_mail(order_id: uuid.UUID | str) -> datetime.datetime | None:
     nothing.
     """
     now = timezone.now()
-    try:
-        claimed = (
-            PurchaseOrder.objects.filter(pk=order_id)
-            .filter(_mail_claimable(now))
-            .update(mail_status=OrderMailStatus.SENDING, mail_claimed_at=now)
-        )
-    except (ValidationError, ValueError):
-        return None
+    claimed = (
+        PurchaseOrder.objects.filter(pk=order_id)
+        .filter(_mail_claimable(now))
+        .update(mail_status=OrderMailStatus.SENDING, mail_claimed_at=now)
+    )
     return now if claimed else None
 
 
