@@ -31,6 +31,8 @@ from branches.models import Branch
 from catalog.models import SupplierProduct, Unit
 from inventory_project.kernel.errors import Conflict, InvalidInput, NotPermitted
 from stock.models import StockLevel
+from stock.selectors import ReorderTerms, reorder_terms
+from transfers import purchasing
 from transfers import services as transfer_services
 from transfers.models import (
     PurchaseOrder,
@@ -68,16 +70,6 @@ NOTE = "Suggested by replenishment"
 
 
 @dataclass(frozen=True)
-class Terms:
-    """When a level is replenished and how far: below ``minimum``, up to ``maximum``."""
-
-    minimum: Decimal
-    maximum: Decimal
-    supplier_id: uuid.UUID | None
-    from_rule: bool = False
-
-
-@dataclass(frozen=True)
 class LevelRow:
     level_id: uuid.UUID
     branch_id: uuid.UUID
@@ -87,7 +79,7 @@ class LevelRow:
     name: str
     unit: str
     on_hand: Decimal
-    terms: Terms
+    terms: ReorderTerms
 
 
 @dataclass(frozen=True)
@@ -475,44 +467,6 @@ def _levels(condition: Q) -> list[LevelRow]:
     return [LevelRow(*row, terms=terms[row[0]]) for row in rows]
 
 
-def reorder_terms(level_ids: list[uuid.UUID]) -> dict[uuid.UUID, Terms]:
-    """Each level's minimum, maximum and supplier: its reorder rule's, else its low-stock
-    threshold in force, twice that, and the product's preferred supplier (one query)."""
-    if not level_ids:
-        return {}
-    rows = (
-        StockLevel.objects.filter(pk__in=level_ids)
-        .order_by()
-        .values_list(
-            "pk",
-            "product_id",
-            "low_stock_threshold",
-            "product__low_stock_threshold",
-            "reorder_rule__minimum",
-            "reorder_rule__maximum",
-            "reorder_rule__supplier_id",
-            "reorder_rule__pk",
-        )
-    )
-    rows = list(rows)
-    preferred = dict(
-        SupplierProduct.objects.filter(
-            is_preferred=True, product_id__in={row[1] for row in rows}
-        ).values_list("product_id", "supplier_id")
-    )
-    product_of = {row[0]: row[1] for row in rows}
-    terms = {}
-    for pk, _product, own, default, minimum, maximum, supplier_id, rule in rows:
-        if rule is not None:
-            terms[pk] = Terms(
-                minimum, maximum, supplier_id or preferred.get(product_of[pk]), from_rule=True
-            )
-        else:
-            threshold = own if own is not None else default
-            terms[pk] = Terms(threshold, 2 * threshold, preferred.get(product_of[pk]))
-    return terms
-
-
 def _incoming(branch_ids: list[uuid.UUID]) -> dict[tuple[uuid.UUID, uuid.UUID], Decimal]:
     coming: dict[tuple[uuid.UUID, uuid.UUID], Decimal] = defaultdict(lambda: ZERO)
     ordered = PurchaseOrderLine.objects.filter(
@@ -594,8 +548,6 @@ def apply_plan(
     sees the first's drafts as incoming). A chosen suggestion the fresh plan no longer makes
     is a Conflict; the quantities are the fresh plan's.
     """
-    from transfers import purchasing  # written beside this module; read when applying
-
     chosen = _parse_choices(choices)
     with transaction.atomic():
         branches = scope(actor, branch_id)
