@@ -12,7 +12,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from functools import partial
 
 from django.core.exceptions import ValidationError
@@ -26,7 +27,15 @@ from accounts import permissions
 from accounts.models import User
 from accounts.permissions import Action
 from branches.models import Branch
-from catalog.models import MAX_QUANTITY, Product, Unit
+from catalog.models import (
+    MAX_QUANTITY,
+    PRICE_DECIMAL_PLACES,
+    PRICE_MAX_DIGITS,
+    Product,
+    Supplier,
+    SupplierProduct,
+    Unit,
+)
 from inventory_project.kernel import realtime
 from inventory_project.kernel.access import require_admin
 from inventory_project.kernel.errors import Conflict, DomainError, InvalidInput, NotFound
@@ -44,6 +53,7 @@ from stock.models import (
     ImportKind,
     ImportStatus,
     MovementKind,
+    ReorderRule,
     StockImport,
     StockLevel,
     StockMovement,
@@ -66,7 +76,8 @@ class MovementLine:
     quantity: Quantity
     reason: str = ""
     note: str = ""
-    # What one unit cost: receipts only (a receipt against a purchase order carries it).
+    # What one unit cost: RECEIPT and TRANSFER_IN only (a receipt against a purchase order,
+    # a transfer arriving at the cost it left with); it moves the level's average cost.
     unit_cost: Quantity | None = None
 
 
@@ -98,6 +109,60 @@ BATCH_KINDS = (
 )
 TRANSFER_KINDS = (MovementKind.TRANSFER_OUT, MovementKind.TRANSFER_IN)
 MAX_BATCH_LINES = 500
+# The kinds whose lines may carry a unit cost.
+COSTED_KINDS = (MovementKind.RECEIPT, MovementKind.TRANSFER_IN)
+_COST_QUANTUM = Decimal(1).scaleb(-PRICE_DECIMAL_PLACES)
+MAX_UNIT_COST = Decimal(10 ** (PRICE_MAX_DIGITS - PRICE_DECIMAL_PLACES)) - _COST_QUANTUM
+
+
+def parse_unit_cost(value: Quantity) -> Decimal:
+    """Parse the cost of one unit: a finite decimal >= 0 with at most four decimals, or raise
+    InvalidInput saying what is wrong (the caller names the field)."""
+    if isinstance(value, bool | float):
+        raise InvalidInput(f"Unit cost must be a decimal number, not {type(value).__name__}.")
+    try:
+        cost = Decimal(value.strip() if isinstance(value, str) else value)
+    except (InvalidOperation, TypeError, ValueError):
+        raise InvalidInput(
+            _("The unit cost must be a number, got %(value)s.") % {"value": repr(value)}
+        ) from None
+    if not cost.is_finite():
+        raise InvalidInput(_("The unit cost must be a finite number."))
+    if cost < 0:
+        raise InvalidInput(_("The unit cost cannot be negative."))
+    if cost > MAX_UNIT_COST:
+        raise InvalidInput(
+            _("The unit cost is larger than the largest cost kept (%(max)s).")
+            % {"max": say_quantity(MAX_UNIT_COST)}
+        )
+    if cost != cost.quantize(_COST_QUANTUM):
+        raise InvalidInput(
+            _("The unit cost has more than %(places)d decimal places.")
+            % {"places": PRICE_DECIMAL_PLACES}
+        )
+    return cost.quantize(_COST_QUANTUM)
+
+
+def average_cost_after(
+    *,
+    on_hand: Decimal,
+    average_cost: Decimal | None,
+    cost_price: Decimal,
+    quantity: Decimal,
+    unit_cost: Decimal,
+) -> Decimal:
+    """The moving average cost of a level holding ``on_hand`` at ``average_cost`` (empty: the
+    product's ``cost_price``) once ``quantity`` more arrives at ``unit_cost``, to four decimals
+    rounded half to even. Exact arithmetic, so that it equals what _IN_PLACE_SQL computes."""
+    if on_hand == 0:
+        return unit_cost
+    before = cost_price if average_cost is None else average_cost
+    exact = (Fraction(on_hand) * Fraction(before) + Fraction(quantity) * Fraction(unit_cost)) / (
+        Fraction(on_hand) + Fraction(quantity)
+    )
+    # round() of a Fraction rounds half to even; the result's denominator divides 10**4.
+    rounded = round(exact, PRICE_DECIMAL_PLACES)
+    return (Decimal(rounded.numerator) / Decimal(rounded.denominator)).quantize(_COST_QUANTUM)
 
 
 def receive_stock(
@@ -107,9 +172,14 @@ def receive_stock(
     product_id: uuid.UUID | str,
     quantity: Quantity,
     note: str = "",
+    unit_cost: Quantity | None = None,
 ) -> StockMovement:
-    """Record goods arriving at a branch (RECEIPT): on hand grows by ``quantity`` (> 0)."""
-    line = MovementLine(product_id=product_id, quantity=quantity, note=note)
+    """Record goods arriving at a branch (RECEIPT): on hand grows by ``quantity`` (> 0).
+
+    With a ``unit_cost`` the level's moving average cost takes the goods in at that cost;
+    without, they enter at the current average.
+    """
+    line = MovementLine(product_id=product_id, quantity=quantity, note=note, unit_cost=unit_cost)
     return _record(actor=actor, branch_id=branch_id, kind=MovementKind.RECEIPT, lines=[line])[0]
 
 
@@ -271,6 +341,90 @@ def _set_thresholds(
         return list(levels.values())
 
 
+def set_reorder_rule(
+    *,
+    actor: User,
+    branch_id: uuid.UUID | str,
+    product_id: uuid.UUID | str,
+    minimum: Quantity,
+    maximum: Quantity,
+    supplier_id: uuid.UUID | str | None = None,
+) -> ReorderRule:
+    """Replenish the product at the branch when it falls below ``minimum``, up to ``maximum``,
+    buying from ``supplier_id`` (None: the product's preferred supplier). Replaces the level's
+    rule; creates the level if it has none yet. Needs ORDER_STOCK at the branch.
+
+    InvalidInput on ``minimum``/``maximum`` (not a quantity, maximum below minimum) or
+    ``supplier`` (unknown, inactive, or not selling the product).
+    """
+    with _at_line(0, "product", batch=False):
+        product_uuid = _as_uuid(product_id, UnknownProduct, "product")
+    with _at_line(0, "minimum", batch=False):
+        low = parse_quantity(minimum, name="Minimum", sign=None)
+    with _at_line(0, "maximum", batch=False):
+        high = parse_quantity(maximum, name="Maximum", sign=None)
+        if high < low:
+            raise InvalidInput(
+                _("The maximum (%(maximum)s) cannot be below the minimum (%(minimum)s).")
+                % {"maximum": say_quantity(high), "minimum": say_quantity(low)}
+            )
+    supplier_uuid = None
+    if supplier_id not in (None, ""):
+        try:
+            supplier_uuid = uuid.UUID(str(supplier_id))
+        except ValueError:
+            raise InvalidInput(
+                _("No supplier with id %(id)s.") % {"id": supplier_id}, field="supplier"
+            ) from None
+    with transaction.atomic():
+        permissions.check(actor, Action.ORDER_STOCK, branch_id)
+        level = _lock_levels(branch_id=branch_id, product_ids=[product_uuid])[product_uuid]
+        with _at_line(0, "minimum", batch=False):
+            check_unit(low, level.product, name="Minimum")
+        with _at_line(0, "maximum", batch=False):
+            check_unit(high, level.product, name="Maximum")
+        supplier = None
+        if supplier_uuid is not None:
+            supplier = _rule_supplier(supplier_uuid, level.product)
+        rule = ReorderRule.objects.filter(level=level).first() or ReorderRule(level=level)
+        rule.minimum, rule.maximum, rule.supplier, rule.updated_by = low, high, supplier, actor
+        rule.save()
+        return rule
+
+
+def _rule_supplier(supplier_id: uuid.UUID, product: Product) -> Supplier:
+    supplier = Supplier.objects.filter(pk=supplier_id).first()
+    if supplier is None:
+        raise InvalidInput(_("No supplier with id %(id)s.") % {"id": supplier_id}, field="supplier")
+    if not supplier.is_active:
+        raise InvalidInput(
+            _("Supplier %(code)s is inactive; choose another.") % {"code": supplier.code},
+            field="supplier",
+        )
+    if not SupplierProduct.objects.filter(supplier=supplier, product=product).exists():
+        raise InvalidInput(
+            _("Supplier %(code)s does not sell %(sku)s.")
+            % {"code": supplier.code, "sku": product.sku},
+            field="supplier",
+        )
+    return supplier
+
+
+def clear_reorder_rule(
+    *, actor: User, branch_id: uuid.UUID | str, product_id: uuid.UUID | str
+) -> bool:
+    """Remove the level's reorder rule: the defaults apply again (see
+    stock.selectors.reorder_terms). Needs ORDER_STOCK; whether there was a rule."""
+    branch_uuid = _as_uuid(branch_id, UnknownBranch, "branch")
+    product_uuid = _as_uuid(product_id, UnknownProduct, "product")
+    with transaction.atomic():
+        permissions.check(actor, Action.ORDER_STOCK, branch_uuid)
+        removed, _by_model = ReorderRule.objects.filter(
+            level__branch_id=branch_uuid, level__product_id=product_uuid
+        ).delete()
+        return bool(removed)
+
+
 def record_transfer_movements(
     *,
     actor: User,
@@ -351,7 +505,7 @@ def _record(
                 movements.append(
                     _move(level, kind=kind, delta=delta, actor=actor, line=line, now=now)
                 )
-        _save_levels(levels.values(), ["on_hand", "version", "updated_at"])
+        _save_levels(levels.values(), ["on_hand", "version", "average_cost", "updated_at"])
         StockMovement.objects.bulk_create(movements)
         _announce(movements, levels)
         return movements
@@ -381,12 +535,36 @@ def _save_levels(levels: Iterable[StockLevel], fields: list[str]) -> None:
 # written by one UPDATE that checks every rule of the level in its WHERE clause.
 _IN_PLACE_SIGN = {MovementKind.RECEIPT: 1, MovementKind.ISSUE: -1, MovementKind.ADJUSTMENT: 1}
 _COUNTABLE_UNITS = ", ".join(f"'{unit.value}'" for unit in Unit if unit.is_countable)
-_LEVEL_FIELDS = ("id", "on_hand", "version", "low_stock_threshold", "created_at", "updated_at")
-_PRODUCT_FIELDS = ("id", "sku", "name", "unit", "low_stock_threshold", "is_active")
+_LEVEL_FIELDS = (
+    "id",
+    "on_hand",
+    "version",
+    "low_stock_threshold",
+    "average_cost",
+    "created_at",
+    "updated_at",
+)
+_PRODUCT_FIELDS = ("id", "sku", "name", "unit", "low_stock_threshold", "cost_price", "is_active")
 _BRANCH_FIELDS = ("id", "code", "name", "is_active")
+# The new average cost (see average_cost_after): SET reads the row as it was. Rounded half to
+# even by exact integer division (numeric division would round at some digit first, and
+# round() rounds half away from zero): q = n div d, then up when the remainder is over half d.
+# Only a receipt (delta > 0) carries a cost, so d > 0 where it is divided by.
+_IN_PLACE_AVERAGE = """
+CASE WHEN %(cost)s::numeric IS NULL THEN l.average_cost
+     WHEN l.on_hand = 0 THEN %(cost)s::numeric
+     ELSE (SELECT (y.q + CASE WHEN 2 * (x.n - y.q * x.d) > x.d THEN 1
+                              WHEN 2 * (x.n - y.q * x.d) < x.d THEN 0
+                              ELSE mod(y.q, 2) END) * 0.0001
+             FROM (SELECT (l.on_hand * COALESCE(l.average_cost, p.cost_price)
+                           + %(delta)s * %(cost)s::numeric) * 10000 AS n,
+                          l.on_hand + %(delta)s AS d) AS x,
+                  LATERAL (SELECT div(x.n, x.d) AS q) AS y)
+END"""
 _IN_PLACE_SQL = """
 UPDATE {level} AS l
-   SET on_hand = l.on_hand + %(delta)s, version = l.version + 1, updated_at = %(now)s
+   SET on_hand = l.on_hand + %(delta)s, version = l.version + 1, updated_at = %(now)s,
+       average_cost = {average}
   FROM {product} AS p, {branch} AS b
  WHERE l.branch_id = %(branch_id)s AND l.product_id = %(product_id)s
    AND p.id = l.product_id AND b.id = l.branch_id AND b.is_active
@@ -399,6 +577,7 @@ RETURNING {columns}
     product=Product._meta.db_table,
     branch=Branch._meta.db_table,
     countable=_COUNTABLE_UNITS,
+    average=_IN_PLACE_AVERAGE,
     columns=", ".join(
         [f"l.{f}" for f in _LEVEL_FIELDS]
         + [f"p.{f}" for f in _PRODUCT_FIELDS]
@@ -443,6 +622,7 @@ def _move_in_place(
                 "needs_active": kind == MovementKind.RECEIPT,
                 "whole": amount == amount.to_integral_value(),
                 "max": MAX_QUANTITY,
+                "cost": line.unit_cost,
             },
         )
         row = cursor.fetchone()
@@ -473,6 +653,10 @@ def _move_in_place(
         actor=actor,
         reason=line.reason,
         note=line.note,
+        # Only a costed line changes the average: otherwise the one returned is also the one
+        # before, what a unit of this movement is worth.
+        unit_cost=level.average_cost if line.unit_cost is None else line.unit_cost,
+        average_cost_after=level.average_cost,
     )
 
 
@@ -501,7 +685,13 @@ def _parse_line(
     with _at_line(index, "note", batch=batch):
         if line.reason == AdjustmentReason.OTHER and not note:
             raise InvalidInput(_("An adjustment for another reason needs a note explaining it."))
-    return product_id, amount, replace(line, note=note)
+    unit_cost = None
+    if line.unit_cost is not None:
+        with _at_line(index, "unit_cost", batch=batch):
+            if kind not in COSTED_KINDS:
+                raise InvalidInput(_("Only receipts and transfers arriving carry a unit cost."))
+            unit_cost = parse_unit_cost(line.unit_cost)
+    return product_id, amount, replace(line, note=note, unit_cost=unit_cost)
 
 
 def _delta(level: StockLevel, kind: MovementKind, amount: Decimal, rule: _KindRule) -> Decimal:
@@ -540,6 +730,17 @@ def _move(
             _("On hand would exceed the largest quantity held (%(max)s).")
             % {"max": say_quantity(MAX_QUANTITY)}
         )
+    # What a unit of this movement is worth: the cost it arrives at, else the average before.
+    unit_cost = level.average_cost
+    if line.unit_cost is not None and delta > 0:
+        unit_cost = line.unit_cost
+        level.average_cost = average_cost_after(
+            on_hand=level.on_hand,
+            average_cost=level.average_cost,
+            cost_price=level.product.cost_price,
+            quantity=delta,
+            unit_cost=line.unit_cost,
+        )
     level.on_hand = on_hand_after
     level.version += 1
     level.updated_at = now
@@ -554,6 +755,8 @@ def _move(
         actor=actor,
         reason=line.reason,
         note=line.note,
+        unit_cost=unit_cost,
+        average_cost_after=level.average_cost,
     )
 
 

@@ -206,9 +206,11 @@ def ship_transfer(*, actor: User, transfer_id: uuid.UUID | str, note: str = "") 
                 for line in lines
             ],
         )
-        for line in lines:
+        # Each line leaves at the source's average cost and arrives at it (receive_transfer).
+        for line, movement in zip(lines, movements, strict=True):
             line.shipped = line.requested
-        TransferLine.objects.bulk_update(lines, ["shipped"])
+            line.unit_cost = movement.unit_cost
+        TransferLine.objects.bulk_update(lines, ["shipped", "unit_cost"])
         _link(lines, movements)
         before = transfer.status
         transfer.status = entry.target
@@ -257,6 +259,7 @@ def receive_transfer(
                     product_id=line.product_id,
                     quantity=amount,
                     note=f"Transfer {transfer.reference} from {transfer.from_branch.code}",
+                    unit_cost=line.unit_cost,
                 )
                 for line, amount in arriving
             ],
