@@ -418,7 +418,7 @@ def clear_reorder_rule(
     branch_uuid = _as_uuid(branch_id, UnknownBranch, "branch")
     product_uuid = _as_uuid(product_id, UnknownProduct, "product")
     with transaction.atomic():
-        permissions.check(actor, Action.ORDER_STOCK, branch_uuid)
+        permissions.require(actor, Action.ORDER_STOCK, branch_uuid)
         removed, _by_model = ReorderRule.objects.filter(
             level__branch_id=branch_uuid, level__product_id=product_uuid
         ).delete()
