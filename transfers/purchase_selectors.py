@@ -21,20 +21,21 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def visible_orders(user: AnyUser) -> QuerySet[PurchaseOrder]:
-    """The purchase orders of the branches ``user`` may see, with their branch, supplier
-    and author, and how many lines each has."""
-    return (
-        permissions.scope(PurchaseOrder.objects.all(), user)
-        .select_related("branch", "supplier", "created_by")
-        .annotate(line_count=Count("lines"))
-    )
+    """The purchase orders of the branches ``user`` may see."""
+    return permissions.scope(PurchaseOrder.objects.all(), user)
+
+
+def order_list(user: AnyUser) -> QuerySet[PurchaseOrder]:
+    """The orders ``user`` may see, newest first, with their branch, supplier and author,
+    and how many lines each has."""
+    return _listed(visible_orders(user))
 
 
 def order_detail(user: AnyUser, order_id: uuid.UUID | str) -> PurchaseOrder:
     """One order ``user`` may see, with its lines (and their products and receipts) and its
     history; UnknownPurchaseOrder for one that does not exist or is hidden, alike."""
     try:
-        return _detailed(visible_orders(user)).get(pk=order_id)
+        return _detailed(order_list(user)).get(pk=order_id)
     except (PurchaseOrder.DoesNotExist, ValidationError, ValueError):
         raise UnknownPurchaseOrder(f"No purchase order with id {order_id}.") from None
 
@@ -42,11 +43,15 @@ def order_detail(user: AnyUser, order_id: uuid.UUID | str) -> PurchaseOrder:
 def order_after_step(order: PurchaseOrder) -> PurchaseOrder:
     """``order`` read again as ``order_detail`` reads it, once a step's service returned it:
     that service already decided that its actor may see it."""
-    return _detailed(
-        PurchaseOrder.objects.select_related("branch", "supplier", "created_by").annotate(
-            line_count=Count("lines")
-        )
-    ).get(pk=order.pk)
+    return _detailed(_listed(PurchaseOrder.objects.all())).get(pk=order.pk)
+
+
+def _listed(orders: QuerySet[PurchaseOrder]) -> QuerySet[PurchaseOrder]:
+    return (
+        orders.select_related("branch", "supplier", "created_by")
+        .annotate(line_count=Count("lines"))
+        .order_by("-created_at", "-id")
+    )
 
 
 def _detailed(orders: QuerySet[PurchaseOrder]) -> QuerySet[PurchaseOrder]:
