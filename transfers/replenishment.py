@@ -64,6 +64,10 @@ TRANSFERS_COMING = (
 TRANSFERS_PROMISED = (TransferStatus.REQUESTED, TransferStatus.APPROVED)
 
 NOTE = "Suggested by replenishment"
+# A suggestion's key: "order:<level id>" or "transfer:<level id>:<source branch id>".
+KEY_MAX_LENGTH = 90
+# More keys than this in one choice are no person's choice.
+MAX_CHOICES = 5000
 
 
 # Plain rows: what ``compute`` works on --------------------------------------------------------
@@ -551,9 +555,10 @@ def apply_plan(
     chosen = _parse_choices(choices)
     with transaction.atomic():
         branches = scope(actor, branch_id)
-        # Lock in pk order, as every writer does, so applies never deadlock each other.
+        # Lock in pk order so applies never deadlock each other; NO KEY UPDATE leaves the
+        # branches free for the movements and transfers that reference them meanwhile.
         locked = list(
-            Branch.objects.select_for_update()
+            Branch.objects.select_for_update(no_key=True)
             .filter(pk__in=[branch.pk for branch in branches])
             .order_by("pk")
             .values_list("pk", flat=True)
@@ -618,6 +623,10 @@ def _parse_choices(choices: Collection[str] | None) -> set[str] | None:
         raise InvalidInput(_("Choose suggestions by their keys."), field="choices")
     if not choices:
         raise InvalidInput(_("Choose at least one suggestion."), field="choices")
+    if len(choices) > MAX_CHOICES:
+        raise InvalidInput(
+            _("At most %(count)s suggestions at once.") % {"count": MAX_CHOICES}, field="choices"
+        )
     parsed = set()
     for choice in choices:
         if not isinstance(choice, str) or not _well_formed(choice):
