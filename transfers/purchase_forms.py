@@ -120,7 +120,7 @@ class OrderForm(OnceForm):
     """Where the goods go and who sells them (a new order only: a draft keeps both) and the
     note. Branches are those where the reader may order; suppliers the active ones."""
 
-    branch = BranchCodeField(label=_("For branch"))
+    branch = forms.CharField(label=_("For branch"), max_length=20)
     supplier = BranchCodeField(label=_("Supplier"))
     note = forms.CharField(
         label=_("Note"), required=False, max_length=NOTE_MAX_LENGTH, widget=forms.Textarea
@@ -136,11 +136,12 @@ class OrderForm(OnceForm):
         super().__init__(*args, **kwargs)
         self.branches = {branch.code: branch for branch in branches or []}
         self.suppliers = {supplier.code: supplier for supplier in suppliers or []}
+        self.refused = False  # a branch where the reader may not order was named
         if branches is None:
             # Editing a draft: its branch and supplier stay as they are.
             del self.fields["branch"], self.fields["supplier"]
             return
-        self.fields["branch"].choices = [
+        self.branch_choices = [
             ("", _("Choose a branch")),
             *[(b.code, f"{b.code} · {b.name}") for b in branches],
         ]
@@ -149,15 +150,25 @@ class OrderForm(OnceForm):
             *[(s.code, f"{s.code} · {s.name}") for s in suppliers or []],
         ]
 
+    def clean_branch(self) -> str:
+        code = self.cleaned_data["branch"].strip().upper()
+        if code not in self.branches:
+            # Said in words (403), as the service would: the branch is not one of theirs.
+            self.refused = True
+            raise forms.ValidationError(
+                _("You may not order stock for %(code)s.") % {"code": code[:20]}
+            )
+        return code
+
     def chosen(self, name: str) -> Any:
         """The branch or supplier chosen (as cleaned, else as typed), if any."""
-        known = self.branches if name == "branch" else self.suppliers
         if name not in self.fields:
             return None
+        known = self.branches if name == "branch" else self.suppliers
         if self.is_bound and name in getattr(self, "cleaned_data", {}):
             return known.get(self.cleaned_data[name])
         value = self[name].value()
-        return known.get(str(value or "").strip().upper())
+        return known.get(str(value or "").strip().upper()[:20])
 
 
 class OrderLineForm(forms.Form):

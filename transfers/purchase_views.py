@@ -460,7 +460,8 @@ def order_new(request: HttpRequest) -> HttpResponse:
     rows = _rows(formset, form.chosen("supplier"))
     filled = check_rows(formset, rows)
     if not form.is_valid() or not formset.is_valid() or formset.non_form_errors():
-        return _form_page(request, form, formset, rows, status=400)
+        status = 403 if form.refused else 400
+        return _form_page(request, form, formset, rows, status=status)
     branch, supplier = form.chosen("branch"), form.chosen("supplier")
 
     def apply() -> dict:
