@@ -14,7 +14,8 @@ from rest_framework.views import APIView
 
 from inventory_project.kernel.api import KeysetPagination, valid_input
 from inventory_project.kernel.db import retry_transient
-from inventory_project.kernel.idempotency import IdempotentWriteApi
+from inventory_project.kernel.idempotency import IdempotentWriteApi, run_idempotent
+from inventory_project.kernel.schema import IDEMPOTENCY_KEY
 from stock import selectors, services
 from stock.filters import MovementFilter, StockLevelFilter
 from stock.serializers import (
@@ -25,6 +26,8 @@ from stock.serializers import (
     IssueSerializer,
     MovementSerializer,
     ReceiveSerializer,
+    ReorderRuleSerializer,
+    ReorderTermsSerializer,
     StockLevelSerializer,
     ThresholdBatchSerializer,
     ThresholdSerializer,
@@ -125,6 +128,78 @@ class ThresholdBatchApi(APIView):
         visible = selectors.stock_levels(request.user).filter(pk__in=ids)
         fresh = {level.pk: level for level in visible}
         return Response(StockLevelSerializer([fresh[pk] for pk in ids], many=True).data)
+
+
+class ReorderRuleApi(APIView):
+    """A level's reorder rule: read by whoever sees the level, set and removed by those who
+    order stock at its branch."""
+
+    def _level(self, request: Request, level_id: str):
+        return generics.get_object_or_404(selectors.stock_levels(request.user), pk=level_id)
+
+    def _terms(self, level_id) -> Response:
+        terms = selectors.reorder_terms([level_id])[level_id]
+        return Response(ReorderTermsSerializer({"level": level_id, **vars(terms)}).data)
+
+    @extend_schema(
+        operation_id="stock_levels_reorder_rule_retrieve",
+        summary="A level's reorder terms",
+        description="The level's reorder rule, or (`from_rule` false) the defaults in force "
+        "without one: the threshold in force as minimum, twice that as maximum, the "
+        "product's preferred supplier.",
+        parameters=[LEVEL_ID],
+        responses={200: ReorderTermsSerializer},
+    )
+    def get(self, request: Request, level_id: str) -> Response:
+        return self._terms(self._level(request, level_id).pk)
+
+    @extend_schema(
+        operation_id="stock_levels_reorder_rule_set",
+        summary="Set a level's reorder rule",
+        description="ADMINs and the branch's MANAGERs (the order_stock right). Below "
+        "`minimum`, replenishment brings the level up to `maximum` (not below the minimum: "
+        "400 on `maximum`), buying from `supplier` (active and selling the product: 400 on "
+        "`supplier`). Replaces the rule there was. Send an `Idempotency-Key` to make retries "
+        "safe. Answers the terms now in force.",
+        parameters=[LEVEL_ID, IDEMPOTENCY_KEY],
+        request=ReorderRuleSerializer,
+        responses={200: ReorderTermsSerializer},
+    )
+    def put(self, request: Request, level_id: str) -> Response:
+        level = self._level(request, level_id)
+        data = valid_input(ReorderRuleSerializer, request)
+
+        def apply() -> Response:
+            services.set_reorder_rule(
+                actor=request.user,
+                branch_id=level.branch_id,
+                product_id=level.product_id,
+                **data,
+            )
+            return self._terms(level.pk)
+
+        return run_idempotent(request, apply)
+
+    @extend_schema(
+        operation_id="stock_levels_reorder_rule_destroy",
+        summary="Remove a level's reorder rule",
+        description="ADMINs and the branch's MANAGERs: the defaults apply again. Removing a "
+        "rule that is not there changes nothing. Send an `Idempotency-Key` to make retries "
+        "safe.",
+        parameters=[LEVEL_ID, IDEMPOTENCY_KEY],
+        request=None,
+        responses={204: None},
+    )
+    def delete(self, request: Request, level_id: str) -> Response:
+        level = self._level(request, level_id)
+
+        def apply() -> Response:
+            services.clear_reorder_rule(
+                actor=request.user, branch_id=level.branch_id, product_id=level.product_id
+            )
+            return Response(status=status.HTTP_204_NO_CONTENT)
+
+        return run_idempotent(request, apply)
 
 
 # Ledger -----------------------------------------------------------------------------------

@@ -46,7 +46,10 @@ class ValueRowSerializer(serializers.Serializer):
     category_name = serializers.CharField(allow_null=True)
     products = serializers.IntegerField(help_text="Products with something on hand.")
     quantity = _quantity(help_text="On hand summed, whatever the units.")
-    value = _money(help_text="On hand at the product's current cost price.")
+    value = _money(
+        help_text="On hand at each level's moving average cost (the product's cost price "
+        "where none was received with a cost yet)."
+    )
 
 
 class StockValueSerializer(serializers.Serializer):
@@ -94,7 +97,7 @@ class SlowMoverSerializer(serializers.Serializer):
     name = serializers.CharField()
     unit = serializers.CharField()
     on_hand = _quantity()
-    value = _money(help_text="On hand at current cost price.")
+    value = _money(help_text="On hand at each level's moving average cost (else cost price).")
     last_issue = serializers.DateTimeField(allow_null=True, help_text="Null: never issued.")
 
 
@@ -197,8 +200,9 @@ class StockValueApi(APIView):
         operation_id="reports_stock_value",
         summary="Stock on hand and its value per branch and category",
         description="As it was at the end of `as_of` (default: now), reconstructed from the "
-        "ledger: each level held its last movement's on-hand-after. Valued at each product's "
-        "current cost price. A day that has not ended is a 400.",
+        "ledger: each level held its last movement's on-hand-after, valued at the moving "
+        "average cost after that movement (the product's cost price for a level never "
+        "received with a cost). A day that has not ended is a 400.",
         parameters=[
             BRANCH,
             CATEGORY,

@@ -4,8 +4,8 @@ products or movements it covers, and takes the branches already chosen (those a 
 see: ``accounts.permissions`` decides, the callers ask it).
 
 - ``stock_value``: on hand and its value at cost per branch and category, now or at the end
-  of a past day, reconstructed from the ledger (each level's ``on_hand_after`` of its last
-  movement before that moment).
+  of a past day, reconstructed from the ledger (each level's ``on_hand_after`` and
+  ``average_cost_after`` of its last movement before that moment).
 - ``movement_totals``: movements counted and their quantities summed per day, week or month,
   by branch and kind.
 - ``top_movers`` and ``slow_movers``: the products issued most over a range, and the products
@@ -13,7 +13,8 @@ see: ``accounts.permissions`` decides, the callers ask it).
 - ``reorder_page`` / ``reorder_rows`` and ``surplus_for``: the levels below their threshold,
   the quantity suggested to bring each back, and the other branches holding a surplus.
 
-Values are at the product's current cost price: costs are not kept historically yet.
+Values are at each level's moving average cost (see stock.services.average_cost_after); a
+level without one yet (nothing received with a cost) is valued at the product's cost price.
 """
 
 import datetime
@@ -27,7 +28,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from django.db import connection
 from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
+from django.db.models.functions import Coalesce, TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
 
 from branches.models import Branch
@@ -37,7 +38,7 @@ from stock.models import MovementKind, StockLevel, StockMovement
 _QUANTUM = Decimal(1).scaleb(-QUANTITY_DECIMAL_PLACES)
 _CENT = Decimal("0.01")
 _UNITS = DecimalField(max_digits=30, decimal_places=QUANTITY_DECIMAL_PLACES)
-_MONEY = DecimalField(max_digits=40, decimal_places=QUANTITY_DECIMAL_PLACES + 2)
+_MONEY = DecimalField(max_digits=40, decimal_places=QUANTITY_DECIMAL_PLACES + 4)
 
 # How much of each level a branch keeps before it has any to spare, and what a reorder
 # brings a low level back to: twice its threshold.
@@ -64,7 +65,7 @@ def _ids(branches: Iterable[Branch]) -> list[uuid.UUID]:
 @dataclass(frozen=True)
 class ValueRow:
     """What one branch held of one category: ``products`` with something on hand, their
-    ``quantity`` summed whatever their units, and its ``value`` at current cost."""
+    ``quantity`` summed whatever their units, and its ``value`` at moving average cost."""
 
     branch_id: uuid.UUID
     branch_code: str
@@ -84,9 +85,11 @@ def stock_value(
     """What ``branches`` held per branch and category just before ``until`` (now when None),
     by branch code and category name (products without a category last). One query.
 
-    Before ``until``, a level held its last movement's ``on_hand_after``: read through a
-    correlated subquery per level (an index on (stock_level, created_at) keeps each a probe),
-    in a derived table that the grouping reads, so each level's subquery runs once.
+    Each level is valued at its moving average cost, else the product's cost price. Before
+    ``until``, a level held its last movement's ``on_hand_after`` at its
+    ``average_cost_after``: read through correlated subqueries per level (an index on
+    (stock_level, created_at) keeps each a probe), in a derived table that the grouping
+    reads, so each level's subqueries run once.
     """
     if not branches:
         return []
@@ -94,20 +97,25 @@ def stock_value(
     if category_id is not None:
         levels = levels.filter(product__category_id=category_id)
     if until is None:
-        held = levels.values("branch_id", "product_id", held=F("on_hand"))
-    else:
-        last = (
-            StockMovement.objects.filter(stock_level=OuterRef("pk"), created_at__lt=until)
-            .order_by("-created_at", "-version")
-            .values("on_hand_after")[:1]
+        held = levels.values(
+            "branch_id", "product_id", held=F("on_hand"), unit_cost=F("average_cost")
         )
-        held = levels.values("branch_id", "product_id", held=Subquery(last))
+    else:
+        last = StockMovement.objects.filter(
+            stock_level=OuterRef("pk"), created_at__lt=until
+        ).order_by("-created_at", "-version")
+        held = levels.values(
+            "branch_id",
+            "product_id",
+            held=Subquery(last.values("on_hand_after")[:1]),
+            unit_cost=Subquery(last.values("average_cost_after")[:1]),
+        )
     inner, params = held.order_by().query.sql_with_params()
     quote = connection.ops.quote_name
     branch, product, category = Branch._meta.db_table, Product._meta.db_table, "catalog_category"
     sql = f"""
         SELECT h.branch_id, b.{quote("code")}, p.category_id, c.{quote("name")},
-               COUNT(*), SUM(h.held), SUM(h.held * p.cost_price)
+               COUNT(*), SUM(h.held), SUM(h.held * COALESCE(h.unit_cost, p.cost_price))
         FROM ({inner}) h
         JOIN {quote(branch)} b ON b.id = h.branch_id
         JOIN {quote(product)} p ON p.id = h.product_id
@@ -318,7 +326,10 @@ def slow_movers(
         products.annotate(
             held=Sum("stock_levels__on_hand", filter=held, output_field=_UNITS),
             value=Sum(
-                F("stock_levels__on_hand") * F("cost_price"), filter=held, output_field=_MONEY
+                F("stock_levels__on_hand")
+                * Coalesce(F("stock_levels__average_cost"), F("cost_price")),
+                filter=held,
+                output_field=_MONEY,
             ),
         )
         .filter(held__gt=0)

@@ -1,8 +1,15 @@
 from collections.abc import Iterable
+from decimal import Decimal
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from catalog.models import QUANTITY_DECIMAL_PLACES, QUANTITY_MAX_DIGITS
+from catalog.models import (
+    PRICE_DECIMAL_PLACES,
+    PRICE_MAX_DIGITS,
+    QUANTITY_DECIMAL_PLACES,
+    QUANTITY_MAX_DIGITS,
+)
 from inventory_project.kernel.api import StrictSerializer
 from stock.models import AdjustmentReason, MovementKind, StockLevel, StockMovement
 from stock.selectors import row_threshold
@@ -13,6 +20,33 @@ def quantity(**kwargs) -> serializers.DecimalField:
     return serializers.DecimalField(
         max_digits=QUANTITY_MAX_DIGITS, decimal_places=QUANTITY_DECIMAL_PLACES, **kwargs
     )
+
+
+def cost(**kwargs) -> serializers.DecimalField:
+    return serializers.DecimalField(
+        max_digits=PRICE_MAX_DIGITS, decimal_places=PRICE_DECIMAL_PLACES, **kwargs
+    )
+
+
+def unit_cost() -> serializers.DecimalField:
+    return cost(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=Decimal(0),
+        help_text="What one unit cost (>= 0, at most 4 decimals); it is averaged into the "
+        "level's moving average cost. Omitted or null: the goods enter at the current average.",
+    )
+
+
+_CENT = Decimal("0.01")
+
+
+def level_value(on_hand: Decimal, average_cost: Decimal | None, cost_price: Decimal) -> Decimal:
+    """What a level holds is worth: on hand at its moving average cost, else the product's
+    cost price (see stock.reports.stock_value), to the cent."""
+    unit = cost_price if average_cost is None else average_cost
+    return (on_hand * unit).quantize(_CENT)
 
 
 def note() -> serializers.CharField:
@@ -51,6 +85,7 @@ class ReceiveSerializer(StrictSerializer):
     product = serializers.UUIDField(source="product_id")
     quantity = quantity(help_text="How much arrived; greater than zero.")
     note = note()
+    unit_cost = unit_cost()
 
 
 class IssueSerializer(StrictSerializer):
@@ -89,6 +124,14 @@ class BatchLineSerializer(StrictSerializer):
         help_text="Required for ADJUSTMENT lines, refused for the others.",
     )
     note = note()
+    unit_cost = cost(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=Decimal(0),
+        help_text="RECEIPT lines only: what one unit cost (>= 0, at most 4 decimals), averaged "
+        "into the level's moving average cost.",
+    )
 
 
 class BatchSerializer(StrictSerializer):
@@ -101,7 +144,35 @@ class BatchSerializer(StrictSerializer):
     )
 
 
+class ReorderRuleSerializer(StrictSerializer):
+    minimum = quantity(help_text="Replenish when on hand plus what is on its way is below this.")
+    maximum = quantity(help_text="Order up to this; not below the minimum.")
+    supplier = serializers.UUIDField(
+        source="supplier_id",
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Who to buy from: an active supplier selling the product. Null: the "
+        "product's preferred supplier.",
+    )
+
+
 # Output -----------------------------------------------------------------------------------
+
+
+class ReorderTermsSerializer(serializers.Serializer):
+    level = serializers.UUIDField()
+    minimum = quantity()
+    maximum = quantity()
+    supplier = serializers.UUIDField(
+        source="supplier_id",
+        allow_null=True,
+        help_text="The rule's supplier, else the product's preferred one; null when none.",
+    )
+    from_rule = serializers.BooleanField(
+        help_text="False: no rule is set and these are the defaults (the threshold in force, "
+        "twice that, the preferred supplier)."
+    )
 
 
 class StockLevelSerializer(serializers.ModelSerializer):
@@ -118,6 +189,15 @@ class StockLevelSerializer(serializers.ModelSerializer):
     )
     is_low = serializers.BooleanField(
         read_only=True, help_text="on_hand is below the threshold in force."
+    )
+    average_cost = cost(
+        read_only=True,
+        allow_null=True,
+        help_text="Moving average cost of one unit held here; null until something was "
+        "received with a cost.",
+    )
+    value = serializers.SerializerMethodField(
+        help_text="on_hand at average_cost, else at the product's cost price; to the cent."
     )
 
     class Meta:
@@ -137,10 +217,18 @@ class StockLevelSerializer(serializers.ModelSerializer):
             "low_stock_threshold",
             "threshold",
             "is_low",
+            "average_cost",
+            "value",
             "version",
             "updated_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.DecimalField(max_digits=30, decimal_places=2))
+    def get_value(self, level: StockLevel) -> str:
+        return _money.to_representation(
+            level_value(level.on_hand, level.average_cost, level.product.cost_price)
+        )
 
 
 class MovementSerializer(serializers.ModelSerializer):
@@ -148,6 +236,15 @@ class MovementSerializer(serializers.ModelSerializer):
     sku = serializers.CharField(source="product.sku")
     product_name = serializers.CharField(source="product.name")
     actor_name = serializers.SerializerMethodField()
+    unit_cost = cost(
+        read_only=True,
+        allow_null=True,
+        help_text="What one unit of this movement cost (a receipt with a cost) or was worth "
+        "(the level's average cost before it); null when not known.",
+    )
+    average_cost_after = cost(
+        read_only=True, allow_null=True, help_text="The level's moving average cost after it."
+    )
 
     class Meta:
         model = StockMovement
@@ -162,6 +259,8 @@ class MovementSerializer(serializers.ModelSerializer):
             "stock_level",
             "delta",
             "on_hand_after",
+            "unit_cost",
+            "average_cost_after",
             "version",
             "actor",
             "actor_name",
@@ -183,11 +282,17 @@ class MovementSerializer(serializers.ModelSerializer):
 # single objects. Field instances format values exactly as those serializers do.
 
 _quantity = quantity()
+_cost = cost()
+_money = serializers.DecimalField(max_digits=30, decimal_places=2)
 _moment = serializers.DateTimeField()
 
 
 def _id(value: object) -> str | None:
     return None if value is None else str(value)
+
+
+def _optional(field: serializers.Field, value: object) -> object:
+    return None if value is None else field.to_representation(value)
 
 
 def level_list_data(rows: Iterable[dict]) -> list[dict]:
@@ -214,6 +319,10 @@ def level_list_data(rows: Iterable[dict]) -> list[dict]:
                 else _quantity.to_representation(threshold_of_level),
                 "threshold": _quantity.to_representation(threshold),
                 "is_low": row["on_hand"] < threshold,
+                "average_cost": _optional(_cost, row["average_cost"]),
+                "value": _money.to_representation(
+                    level_value(row["on_hand"], row["average_cost"], row["product__cost_price"])
+                ),
                 "version": row["version"],
                 "updated_at": _moment.to_representation(row["updated_at"]),
             }
@@ -235,6 +344,8 @@ def movement_list_data(rows: Iterable[dict]) -> list[dict]:
             "stock_level": str(row["stock_level_id"]),
             "delta": _quantity.to_representation(row["delta"]),
             "on_hand_after": _quantity.to_representation(row["on_hand_after"]),
+            "unit_cost": _optional(_cost, row["unit_cost"]),
+            "average_cost_after": _optional(_cost, row["average_cost_after"]),
             "version": row["version"],
             "actor": str(row["actor_id"]),
             "actor_name": row["actor__full_name"] or row["actor__email"],
@@ -263,6 +374,8 @@ def movement_data(movement: StockMovement) -> dict:
                 "stock_level_id": movement.stock_level_id,
                 "delta": movement.delta,
                 "on_hand_after": movement.on_hand_after,
+                "unit_cost": movement.unit_cost,
+                "average_cost_after": movement.average_cost_after,
                 "version": movement.version,
                 "actor_id": movement.actor_id,
                 "actor__full_name": actor.full_name,

@@ -21,6 +21,11 @@ api_urlpatterns = [
         name="api-stock-level-thresholds",
     ),
     path("stock-levels/<str:level_id>/", api.StockLevelDetailApi.as_view(), name="api-stock-level"),
+    path(
+        "stock-levels/<str:level_id>/reorder-rule/",
+        api.ReorderRuleApi.as_view(),
+        name="api-stock-level-reorder-rule",
+    ),
     path("movements/", api.MovementListApi.as_view(), name="api-movements"),
     path("movements/receive/", api.ReceiveApi.as_view(), name="api-stock-receive"),
     path("movements/issue/", api.IssueApi.as_view(), name="api-stock-issue"),
