@@ -24,10 +24,11 @@ from alerts import selectors as alert_selectors
 from alerts import services as alerts
 from alerts.tests.factories import LowStockAlertFactory
 from branches.tests.factories import BranchFactory
-from catalog.tests.factories import ProductFactory
+from catalog.tests.factories import ProductFactory, SupplierFactory, SupplierProductFactory
 from inventory_project.kernel.errors import DomainError, NotFound, NotPermitted
 from stock import services as stock
 from stock.models import StockLevel, StockMovement
+from transfers import purchasing
 from transfers import services as transfers
 
 ALLOWED = "allowed"
@@ -159,6 +160,49 @@ def transfer_step(step: str) -> Callable[[World, str], str]:
     return perform
 
 
+def purchase_step(step: str) -> Callable[[World, str], str]:
+    """A purchase order of the branch, drafted by an ADMIN and brought to where ``step``
+    applies (``draft`` drafts one), then attempted by the user."""
+
+    def perform(world: World, who: str) -> str:
+        actor = world.users[who] or AnonymousUser()
+        admin = AdminFactory()
+        supplier = SupplierFactory()
+        SupplierProductFactory(supplier=supplier, product=world.product)
+        items = [purchasing.OrderItem(product_id=world.product.pk, quantity="2")]
+        if step == "draft":
+            return outcome_of_service(
+                lambda: purchasing.draft_purchase_order(
+                    actor=actor, branch_id=world.branch.pk, supplier_id=supplier.pk, items=items
+                )
+            )
+        order = purchasing.draft_purchase_order(
+            actor=admin, branch_id=world.branch.pk, supplier_id=supplier.pk, items=items
+        )
+        if step == "send":
+            return outcome_of_service(
+                lambda: purchasing.send_purchase_order(actor=actor, order_id=order.pk)
+            )
+        if step == "cancel":
+            return outcome_of_service(
+                lambda: purchasing.cancel_purchase_order(actor=actor, order_id=order.pk)
+            )
+        purchasing.send_purchase_order(actor=admin, order_id=order.pk)
+        arrived = [purchasing.ReceiptItem(product_id=world.product.pk, quantity="1")]
+        if step == "receive":
+            return outcome_of_service(
+                lambda: purchasing.receive_purchase_order(
+                    actor=actor, order_id=order.pk, items=arrived
+                )
+            )
+        purchasing.receive_purchase_order(actor=admin, order_id=order.pk, items=arrived)
+        return outcome_of_service(
+            lambda: purchasing.close_purchase_order(actor=actor, order_id=order.pk, reason="short")
+        )
+
+    return perform
+
+
 def add_staff(world: World, who: str) -> str:
     response = api_client(world, who).post(
         reverse("api-users"),
@@ -255,6 +299,31 @@ MATRIX: dict[str, Row] = {
         Action.CANCEL_TRANSFER,
         transfer_step("cancel"),
         (A, A, F, H, H, H, H),
+    ),
+    "draft a purchase order for the branch": (
+        Action.ORDER_STOCK,
+        purchase_step("draft"),
+        (A, A, F, H, H, H, H),
+    ),
+    "send a purchase order of the branch": (
+        Action.ORDER_STOCK,
+        purchase_step("send"),
+        (A, A, F, H, H, H, H),
+    ),
+    "cancel a purchase order of the branch": (
+        Action.ORDER_STOCK,
+        purchase_step("cancel"),
+        (A, A, F, H, H, H, H),
+    ),
+    "close a purchase order of the branch short": (
+        Action.ORDER_STOCK,
+        purchase_step("close"),
+        (A, A, F, H, H, H, H),
+    ),
+    "receive goods against a purchase order of the branch": (
+        Action.RECEIVE_STOCK,
+        purchase_step("receive"),
+        (A, A, A, H, H, H, H),
     ),
     "acknowledge alerts": (
         Action.ACKNOWLEDGE_ALERTS,
