@@ -48,6 +48,7 @@ run: install
 	$(PY) manage.py sync_branch_permissions
 	$(PY) manage.py seed_demo
 	$(PY) manage.py seed_demo_transfers
+	$(PY) manage.py seed_demo_purchasing
 	SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(PY) manage.py runserver $(HOST):$(PORT)
 
 # ruff, then the layers' import contracts (pyproject.toml, [tool.importlinter]).
