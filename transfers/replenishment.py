@@ -160,6 +160,7 @@ class Row:
     order_quantity: Decimal = ZERO
     unit_price: Decimal | None = None
     line_total: Decimal | None = None
+    currency: str = ""
     # Why nothing can be bought when ``to_buy`` is left and no order line is suggested.
     no_supplier: str = ""
 
@@ -351,6 +352,7 @@ def _buy(row: Row, supplier_id: uuid.UUID | None, inputs: Inputs) -> None:
     row.order_key = order_key(row.level_id)
     row.order_quantity = packs(row.to_buy, offer.pack_size, offer.minimum_order_quantity)
     row.unit_price = offer.price
+    row.currency = offer.currency
     row.line_total = (row.order_quantity * offer.price).quantize(MONEY, ROUND_HALF_EVEN)
 
 

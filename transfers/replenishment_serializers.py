@@ -62,6 +62,7 @@ class RowSerializer(serializers.Serializer):
     )
     unit_price = money(allow_null=True)
     line_total = money(allow_null=True)
+    currency = serializers.CharField(read_only=True, help_text="The supplier's; empty: none.")
     no_supplier = serializers.CharField(
         read_only=True, help_text="Why nothing can be bought, when something is left to buy."
     )
