@@ -80,7 +80,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "branch": branch,
-        "suppliers": list(Supplier.objects.order_by("code").only("code", "name")),
+        "suppliers": _suppliers_ordered_from(request.user),
         "rows": rows,
         "page_number": number,
         "here": here + _query(**state, page=number),
@@ -91,6 +91,17 @@ def order_list(request: HttpRequest) -> HttpResponse:
     }
     return render_page(
         request, "purchase_orders/list.html", context, partial="purchase_orders/_list_results.html"
+    )
+
+
+def _suppliers_ordered_from(user: User) -> list[Supplier]:
+    """The suppliers of the orders ``user`` sees, for the filter: the supplier directory
+    itself is for those who order (one query)."""
+    orders = permissions.scope(PurchaseOrder.objects.all(), user)
+    return list(
+        Supplier.objects.filter(pk__in=orders.values("supplier_id"))
+        .order_by("code")
+        .only("code", "name")
     )
 
 

@@ -709,3 +709,88 @@ def test_the_csv_is_the_suppliers_file(sent, manager):
 )
 def test_malformed_ids_are_404(manager, url):
     assert page_client(manager).get(url).status_code == 404
+
+
+def test_the_supplier_filter_offers_only_suppliers_of_visible_orders(draft, staff):
+    SupplierFactory(code="SECRET")
+
+    response = page_client(staff).get(LIST)
+
+    assertContains(response, 'value="ACME"')
+    assertNotContains(response, "SECRET")
+
+
+def test_the_list_and_the_order_follow_live_events_of_their_branch(draft, manager, branch):
+    listing = page_client(manager).get(LIST, {"branch": "BER-01"})
+    order = page_client(manager).get(detail(draft))
+
+    for response in (listing, order):
+        assertContains(response, 'data-live-on="purchase_order.updated"')
+        assertContains(response, f'data-live-branch="{branch.pk}"')
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"reason": "x" * 5000},
+        {"reason": "\x00"},
+        {"once": ""},
+        {"once": "k" * 500},
+    ],
+)
+def test_a_hostile_cancel_form_is_refused_without_failing(draft, manager, fields):
+    client = page_client(manager)
+    page = client.get(detail(draft))
+    data = {"cancel-once": once_key(page, "step-cancel", "cancel-once")}
+    data.update({f"cancel-{name}": value for name, value in fields.items()})
+
+    response = client.post(step_url(draft, "cancel"), data)
+
+    assert response.status_code == 400
+    assert PurchaseOrder.objects.get(pk=draft.pk).status == PurchaseOrderStatus.DRAFT
+
+
+@pytest.mark.parametrize("cost", ["cheap", "-1", "NaN", "1e999", "0.00001"])
+def test_a_bad_unit_cost_is_said_beside_its_line(sent, staff, product, cost):
+    response = post_step(
+        page_client(staff),
+        sent,
+        "receive",
+        **{f"{product.pk}-quantity": "6", f"{product.pk}-unit_cost": cost},
+    )
+
+    assertContains(response, f'id="id_receive-{product.pk}-unit_cost-error"', status_code=400)
+    assert not PurchaseReceipt.objects.exists()
+
+
+def test_receiving_unknown_fields_and_a_huge_formset_is_refused_without_failing(manager, product):
+    client = page_client(manager)
+    data = new_order_data(client, ("HAMMER-1", "12"))
+    data.update({"lines-TOTAL_FORMS": "100000", "surprise": "1", "lines-0-colour": "red"})
+
+    response = client.post(NEW, data)
+
+    assert response.status_code == 400
+    assert not PurchaseOrder.objects.exists()
+
+
+def test_adding_a_line_to_a_draft_being_edited_keeps_its_lines(draft, manager):
+    client = page_client(manager)
+    url = reverse("purchase-order-edit", args=[draft.pk])
+    page = client.get(url)
+    data = {
+        "once": once_key(page, "order-form", "once"),
+        "action": "add",
+        "lines-TOTAL_FORMS": "1",
+        "lines-INITIAL_FORMS": "0",
+        "lines-0-product": "HAMMER-1",
+        "lines-0-quantity": "30",
+    }
+
+    response = client.post(url, data, headers={"HX-Request": "true"})
+
+    html = response.content.decode()
+    assert 'id="lines-1-product"' in html
+    assert 'value="30"' in html
+    assert "<html" not in html
+    assert draft.lines.get().quantity_ordered == Decimal("12")
