@@ -54,7 +54,12 @@ def embedded(tmp_path_factory):
     manage("migrate", "--noinput", env=env)
     seeded = manage("seed_demo", env=env)
     transfers = manage("seed_demo_transfers", env=env)
-    return env, seeded.stdout + transfers.stdout, seeded.stderr + transfers.stderr
+    purchasing = manage("seed_demo_purchasing", env=env)
+    return (
+        env,
+        seeded.stdout + transfers.stdout + purchasing.stdout,
+        seeded.stderr + transfers.stderr + purchasing.stderr,
+    )
 
 
 def test_embedded_default_uses_sqlite_wal_memory_layer_and_eager_celery(embedded):
@@ -99,6 +104,38 @@ def test_embedded_demo_has_transfers_in_every_state_that_add_up(embedded):
     assert "Added 4 demo transfers" in seed_output
     assert "nothing added" in again.stdout
     assert "Transfers consistent" in verified.stdout
+
+
+DESCRIBE_PURCHASING = """
+import json
+from transfers.models import PurchaseOrder
+from stock.models import ReorderRule
+print(json.dumps({
+    "states": sorted(set(PurchaseOrder.objects.values_list("status", flat=True))),
+    "suppliers": sorted(set(PurchaseOrder.objects.values_list("supplier__code", flat=True))),
+    "mailed": PurchaseOrder.objects.filter(mail_status="SENT").count(),
+    "rules": ReorderRule.objects.count(),
+}))
+"""
+
+
+def test_embedded_demo_has_suppliers_and_orders_in_every_state(embedded):
+    env, seed_output, _ = embedded
+
+    again = manage("seed_demo_purchasing", env=env)
+    described = json.loads(
+        manage("shell", "--no-imports", "-c", DESCRIBE_PURCHASING, env=env).stdout
+    )
+    verified = manage("verify_ledger", env=env)
+
+    assert "Added 2 suppliers" in seed_output
+    assert "nothing added" in again.stdout
+    assert described["states"] == ["CANCELLED", "DRAFT", "PARTIALLY_RECEIVED", "RECEIVED", "SENT"]
+    assert described["suppliers"] == ["ACME", "NORDIC"]
+    # Every order sent was e-mailed to its supplier (by the eager task, to the console).
+    assert described["mailed"] == 4
+    assert described["rules"] == 6
+    assert "Ledger consistent" in verified.stdout
 
 
 def test_daphne_serves_the_embedded_app(embedded):
