@@ -7,12 +7,13 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from catalog.models import Product
+from catalog.models import Product, Supplier
+from inventory_project.kernel.errors import InvalidInput
 from inventory_project.kernel.once import OnceForm
 from stock.errors import InvalidQuantity
 from stock.models import AdjustmentReason, MovementKind
 from stock.quantities import parse_quantity
-from stock.services import NOTE_MAX_LENGTH
+from stock.services import NOTE_MAX_LENGTH, parse_unit_cost
 
 
 class QuantityField(forms.CharField):
@@ -34,6 +35,26 @@ class QuantityField(forms.CharField):
         try:
             return parse_quantity(text, name=self.rule_name, sign=self.sign)
         except InvalidQuantity as error:
+            raise forms.ValidationError(error.message, code=error.code) from None
+
+
+class UnitCostField(forms.CharField):
+    """An optional cost of one unit, read by the services' rule (``parse_unit_cost``)."""
+
+    widget = forms.NumberInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+        self.widget.attrs.update({"min": "0", "step": "0.0001", "inputmode": "decimal"})
+
+    def to_python(self, value: Any) -> Decimal | None:
+        text = super().to_python(value)
+        if text in self.empty_values:
+            return None
+        try:
+            return parse_unit_cost(text)
+        except InvalidInput as error:
             raise forms.ValidationError(error.message, code=error.code) from None
 
 
@@ -63,7 +84,7 @@ class MoveForm(OnceForm):
         attrs.update({"step": step, "inputmode": "decimal", "autofocus": True})
         if self.minimum is not None:
             attrs["min"] = step if self.minimum == "step" else self.minimum
-        self.order_fields([self.amount_field, "reason", "note", "once"])
+        self.order_fields([self.amount_field, "unit_cost", "reason", "note", "once"])
 
     @property
     def amount(self) -> Decimal:
@@ -76,6 +97,13 @@ class ReceiveForm(MoveForm):
         rule_name="Quantity",
         sign=1,
         label=_("Quantity received"),
+    )
+    unit_cost = UnitCostField(
+        label=_("Unit cost (optional)"),
+        help_text=_(
+            "What one unit cost; it is averaged into the item's average unit cost. "
+            "Leave it empty to take the goods in at the current average."
+        ),
     )
 
 
@@ -115,6 +143,39 @@ class CountForm(MoveForm):
         label=_("Counted quantity"),
         help_text=_("Everything on the shelf now; on hand becomes this."),
     )
+
+
+class ReorderRuleForm(OnceForm):
+    """A level's reorder rule: replenish below ``minimum`` up to ``maximum`` from
+    ``supplier`` (blank: the product's preferred one). The service checks the rest."""
+
+    minimum = QuantityField(
+        rule_name="Minimum",
+        sign=None,
+        label=_("Minimum"),
+        help_text=_("Replenish when what is here and on its way falls below this."),
+    )
+    maximum = QuantityField(
+        rule_name="Maximum",
+        sign=None,
+        label=_("Maximum (order up to)"),
+        help_text=_("Replenishment brings it back up to this."),
+    )
+    supplier = forms.ChoiceField(label=_("Supplier"), required=False)
+
+    def __init__(self, *args: Any, product: Product, suppliers: list[Supplier], **kwargs: Any):
+        kwargs.setdefault("label_suffix", "")
+        kwargs.setdefault("auto_id", "rule-%s")
+        super().__init__(*args, **kwargs)
+        step = "1" if product.is_countable else "0.001"
+        for name in ("minimum", "maximum"):
+            self.fields[name].widget.attrs.update(
+                {"min": "0", "step": step, "inputmode": "decimal"}
+            )
+        self.fields["supplier"].choices = [
+            ("", _("The product's preferred supplier")),
+            *((str(supplier.pk), str(supplier)) for supplier in suppliers),
+        ]
 
 
 class LedgerFilterForm(forms.Form):

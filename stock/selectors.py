@@ -91,6 +91,16 @@ def movement_rows(ledger: QuerySet[StockMovement]) -> QuerySet[StockMovement, di
     return ledger.values(*MOVEMENT_ROW)
 
 
+_CENT = Decimal("0.01")
+
+
+def level_value(on_hand: Decimal, average_cost: Decimal | None, cost_price: Decimal) -> Decimal:
+    """What a level holds is worth: on hand at its moving average cost, else the product's
+    cost price (as stock.reports.stock_value values it), to the cent."""
+    unit = cost_price if average_cost is None else average_cost
+    return (on_hand * unit).quantize(_CENT)
+
+
 def row_threshold(row: dict) -> Decimal:
     """The threshold in force for a level row: the branch's own, else the product's."""
     own = row["low_stock_threshold"]

@@ -12,7 +12,7 @@ from catalog.models import (
 )
 from inventory_project.kernel.api import StrictSerializer
 from stock.models import AdjustmentReason, MovementKind, StockLevel, StockMovement
-from stock.selectors import row_threshold
+from stock.selectors import level_value, row_threshold
 from stock.services import BATCH_KINDS, MAX_BATCH_LINES, NOTE_MAX_LENGTH
 
 
@@ -37,16 +37,6 @@ def unit_cost() -> serializers.DecimalField:
         help_text="What one unit cost (>= 0, at most 4 decimals); it is averaged into the "
         "level's moving average cost. Omitted or null: the goods enter at the current average.",
     )
-
-
-_CENT = Decimal("0.01")
-
-
-def level_value(on_hand: Decimal, average_cost: Decimal | None, cost_price: Decimal) -> Decimal:
-    """What a level holds is worth: on hand at its moving average cost, else the product's
-    cost price (see stock.reports.stock_value), to the cent."""
-    unit = cost_price if average_cost is None else average_cost
-    return (on_hand * unit).quantize(_CENT)
 
 
 def note() -> serializers.CharField:

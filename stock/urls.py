@@ -8,6 +8,11 @@ urlpatterns = [
     path("rows/<uuid:level_id>/", views.stock_row, name="stock-row"),
     path("levels/<uuid:level_id>/", views.stock_level, name="stock-level"),
     path("levels/<uuid:level_id>/threshold/", views.set_threshold, name="stock-level-threshold"),
+    path(
+        "levels/<uuid:level_id>/reorder-rule/",
+        views.set_reorder_rule,
+        name="stock-level-reorder-rule",
+    ),
     path("levels/<uuid:level_id>/<slug:kind>/", views.move_stock, name="stock-level-move"),
 ]
 

@@ -24,6 +24,7 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -32,12 +33,21 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import permissions
 from accounts.models import User
 from accounts.permissions import Action, AnyUser
+from catalog.models import Supplier
 from inventory_project.kernel.api import DOMAIN_STATUS
 from inventory_project.kernel.errors import DomainError, NotFound, NotPermitted
 from inventory_project.kernel.once import apply_once
 from inventory_project.kernel.pages import render_page, wants_partial
 from stock import selectors, services
-from stock.forms import AdjustForm, CountForm, IssueForm, LedgerFilterForm, MoveForm, ReceiveForm
+from stock.forms import (
+    AdjustForm,
+    CountForm,
+    IssueForm,
+    LedgerFilterForm,
+    MoveForm,
+    ReceiveForm,
+    ReorderRuleForm,
+)
 from stock.models import MovementKind, StockLevel, StockMovement
 from stock.quantities import format_quantity, show_quantity
 
@@ -74,7 +84,7 @@ def _recorded_by(service: Callable[..., StockMovement]) -> Callable[..., StockMo
 
     def apply(*, actor: User, level: StockLevel, form: MoveForm) -> StockMovement:
         data = form.cleaned_data
-        extra = {"reason": data["reason"]} if "reason" in form.fields else {}
+        extra = {name: data[name] for name in ("reason", "unit_cost") if name in form.fields}
         return service(
             actor=actor,
             branch_id=level.branch_id,
@@ -186,6 +196,120 @@ def set_threshold(request: HttpRequest, level_id: uuid.UUID) -> HttpResponse:
         done = gettext("The low-stock threshold of %(sku)s at %(branch)s is now %(threshold)s.")
     messages.success(request, done % values)
     return redirect("stock-level", level.pk)
+
+
+# The reorder rule ------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def set_reorder_rule(request: HttpRequest, level_id: uuid.UUID) -> HttpResponse:
+    """Set the level's reorder rule from its form, or remove it (``clear``), once however
+    often it is sent; a refused form comes back with what was typed and why."""
+    level = _visible_level(request.user, level_id)
+    user = request.user
+    if Action.ORDER_STOCK not in permissions.actions_at(user, level.branch):
+        refusal = gettext("You may not %(action)s at %(branch)s.") % {
+            "action": Action.ORDER_STOCK.label,
+            "branch": level.branch.code,
+        }
+        return _level_page(request, level, rule_refusal=refusal, status=403)
+    clearing = "clear" in request.POST
+    form = _rule_form(level, data=request.POST)
+    if clearing:
+        # Only the key matters for removing the rule; the figures typed are not read.
+        for name in ("minimum", "maximum", "supplier"):
+            form.fields[name].required = False
+    if not form.is_valid():
+        return _level_page(request, level, rule_form=form, status=400)
+    data = form.cleaned_data
+
+    def apply() -> dict:
+        if clearing:
+            services.clear_reorder_rule(
+                actor=user, branch_id=level.branch_id, product_id=level.product_id
+            )
+            return {"cleared": True}
+        services.set_reorder_rule(
+            actor=user,
+            branch_id=level.branch_id,
+            product_id=level.product_id,
+            minimum=data["minimum"],
+            maximum=data["maximum"],
+            supplier_id=data["supplier"] or None,
+        )
+        return {"cleared": False}
+
+    try:
+        result, _replayed = apply_once(user, data["once"], f"stock:reorder-rule:{level.pk}", apply)
+    except NotFound as error:
+        raise Http404(error.message) from None
+    except NotPermitted as error:
+        return _level_page(request, level, rule_refusal=error.message, status=403)
+    except DomainError as error:
+        form.add_error(error.field if error.field in form.fields else None, error.message)
+        return _level_page(request, level, rule_form=form, status=_status(error))
+    values = {"sku": level.product.sku, "branch": level.branch.code}
+    if result["cleared"]:
+        done = gettext("%(sku)s at %(branch)s is replenished by the defaults again.")
+    else:
+        done = gettext("The reorder rule of %(sku)s at %(branch)s is saved.")
+    messages.success(request, done % values)
+    return redirect(page_url(level) + "#reorder-heading")
+
+
+def _rule_suppliers(level: StockLevel) -> list[Supplier]:
+    """The active suppliers selling the level's product: those a rule may name."""
+    return list(
+        Supplier.objects.filter(is_active=True, products__product_id=level.product_id).order_by(
+            "name"
+        )
+    )
+
+
+def _rule_form(
+    level: StockLevel,
+    *,
+    data: QueryDict | None = None,
+    terms: selectors.ReorderTerms | None = None,
+) -> ReorderRuleForm:
+    initial = {}
+    if terms is not None and terms.from_rule:
+        initial = {
+            "minimum": format_quantity(terms.minimum),
+            "maximum": format_quantity(terms.maximum),
+            "supplier": str(level.reorder_rule.supplier_id or ""),
+        }
+    return ReorderRuleForm(
+        data, product=level.product, suppliers=_rule_suppliers(level), initial=initial
+    )
+
+
+def _reorder(
+    user: AnyUser,
+    level: StockLevel,
+    actions: frozenset[Action],
+    *,
+    form: ReorderRuleForm | None,
+    refusal: str | None,
+) -> dict[str, Any]:
+    """The terms replenishment uses for the level and, for those who order stock, the form."""
+    terms = selectors.reorder_terms([level.pk])[level.pk]
+    supplier = Supplier.objects.filter(pk=terms.supplier_id).first() if terms.supplier_id else None
+    may_order = Action.ORDER_STOCK in actions
+    if may_order and form is None:
+        form = _rule_form(level, terms=terms)
+    return {
+        "reorder": {
+            "minimum": show_quantity(terms.minimum),
+            "maximum": show_quantity(terms.maximum),
+            "supplier": supplier,
+            "from_rule": terms.from_rule,
+        },
+        "may_order": may_order,
+        "rule_form": form if may_order else None,
+        "rule_refusal": refusal,
+    }
 
 
 # The stock forms ------------------------------------------------------------------------------
@@ -359,6 +483,8 @@ def _level_page(
     *,
     threshold_entered: str | None = None,
     threshold_error: str | None = None,
+    rule_form: ReorderRuleForm | None = None,
+    rule_refusal: str | None = None,
     status: int = 200,
 ) -> HttpResponse:
     user = request.user
@@ -382,6 +508,7 @@ def _level_page(
         "threshold_entered": threshold_entered or "",
         "threshold_error": threshold_error,
         "threshold_step": "1" if level.product.is_countable else "0.001",
+        **_reorder(user, level, actions, form=rule_form, refusal=rule_refusal),
     }
     return render_page(request, "stock/level.html", context, status=status)
 
@@ -415,6 +542,12 @@ def _figures(
         "threshold": show_quantity(level.threshold),
         "own_threshold": level.low_stock_threshold is not None,
         "product_threshold": show_quantity(level.product.low_stock_threshold),
+        "average_cost": None if level.average_cost is None else _cost(level.average_cost),
+        "cost_price": _cost(level.product.cost_price),
+        "value": _cost(
+            selectors.level_value(level.on_hand, level.average_cost, level.product.cost_price),
+            places=2,
+        ),
         "open_alert": _alert_row(open_alert) if open_alert else None,
         "may_acknowledge": Action.ACKNOWLEDGE_ALERTS in actions,
         "chart": _chart(level),
@@ -572,6 +705,11 @@ def _alert_row(alert: Model) -> dict:
         "on_hand_at_trigger": show_quantity(alert.on_hand_at_trigger),
         "threshold_at_trigger": show_quantity(alert.threshold_at_trigger),
     }
+
+
+def _cost(amount: Decimal, places: int = 4) -> str:
+    """A cost or value in the reader's number format, with its decimals."""
+    return number_format(amount, decimal_pos=places, use_l10n=True, force_grouping=True)
 
 
 def _signed(amount: Decimal) -> str:
