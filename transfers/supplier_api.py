@@ -4,7 +4,7 @@ ADMINs change them (decided by catalog.services). Every write takes an Idempoten
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -13,9 +13,9 @@ from rest_framework.views import APIView
 from accounts.permissions import require_admin
 from catalog import services
 from catalog.models import Supplier, SupplierProduct
-from inventory_project.kernel.api import KeysetPagination, valid_input
+from inventory_project.kernel.api import ApiErrorSerializer, KeysetPagination, valid_input
 from inventory_project.kernel.idempotency import IdempotentWriteApi, run_idempotent
-from inventory_project.kernel.schema import IDEMPOTENCY_KEY
+from inventory_project.kernel.schema import ERRORS, IDEMPOTENCY_KEY
 from transfers import supplier_selectors as selectors
 from transfers.supplier_serializers import (
     SupplierCreateSerializer,
@@ -34,6 +34,8 @@ PRODUCT_ID = OpenApiParameter(
 )
 READERS = " ADMINs, and anyone who may order stock at a branch (MANAGERs); others 403."
 ONLY_ADMINS = gettext_lazy("Only an administrator can change suppliers.")
+# The schema documents the key's 422 on POSTs by itself; these writes are PATCH and DELETE.
+KEY_REUSED = OpenApiResponse(ApiErrorSerializer, description=ERRORS["422"])
 IDEMPOTENT = " Send an `Idempotency-Key` to make retries safe."
 
 
@@ -108,7 +110,7 @@ class SupplierDetailApi(APIView):
         "supplier (it takes no new orders)." + IDEMPOTENT,
         parameters=[SUPPLIER_ID, IDEMPOTENCY_KEY],
         request=SupplierUpdateSerializer,
-        responses={200: SupplierSerializer},
+        responses={200: SupplierSerializer, 422: KEY_REUSED},
     )
     def patch(self, request: Request, supplier_id: str) -> Response:
         require_admin(request.user, str(ONLY_ADMINS))
@@ -181,7 +183,7 @@ class SupplierProductDetailApi(APIView):
         "keep theirs. 404 when the supplier does not sell it." + IDEMPOTENT,
         parameters=[SUPPLIER_ID, PRODUCT_ID, IDEMPOTENCY_KEY],
         request=None,
-        responses={204: None},
+        responses={204: None, 422: KEY_REUSED},
     )
     def delete(self, request: Request, supplier_id: str, product_id: str) -> Response:
         def apply() -> Response:

@@ -146,6 +146,10 @@ class SupplierListQuerySerializer(serializers.Serializer):
 
 
 class SupplierSerializer(serializers.ModelSerializer):
+    # Plain text: empty when the supplier has no e-mail (and then takes no orders).
+    email = serializers.CharField(
+        read_only=True, help_text="Where purchase orders are sent; empty for none."
+    )
     product_count = serializers.IntegerField(
         read_only=True, help_text="How many products the supplier sells."
     )
