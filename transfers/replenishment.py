@@ -286,11 +286,12 @@ def compute(inputs: Inputs, branches: Iterable[Branch]) -> Plan:
     for row in rows:
         left = row.need
         # Largest spare first; the code breaks ties so the plan is the same every time.
+        held = spare.get(row.product_id, {})
         sources = sorted(
             (
                 (amount, code, branch_id)
-                for (branch_id, product_id), (amount, code) in spare.items()
-                if product_id == row.product_id and branch_id != row.branch_id and amount > 0
+                for branch_id, (amount, code) in held.items()
+                if branch_id != row.branch_id and amount > 0
             ),
             key=lambda source: (-source[0], source[1]),
         )
@@ -311,7 +312,7 @@ def compute(inputs: Inputs, branches: Iterable[Branch]) -> Plan:
                     source_spare=amount if branch_id in inputs.visible else None,
                 )
             )
-            spare[(branch_id, row.product_id)] = (amount - take, code)
+            held[branch_id] = (amount - take, code)
             left -= take
         row.to_buy = left
         if left > 0:
@@ -322,17 +323,17 @@ def compute(inputs: Inputs, branches: Iterable[Branch]) -> Plan:
     return Plan(branches=sorted(plans.values(), key=lambda plan: plan.branch_code))
 
 
-def _spare(inputs: Inputs) -> dict[tuple[uuid.UUID, uuid.UUID], tuple[Decimal, str]]:
-    """What each source can give of each product: on hand above its own maximum and what it
-    has promised, whole units of countable products."""
-    spare = {}
+def _spare(inputs: Inputs) -> dict[uuid.UUID, dict[uuid.UUID, tuple[Decimal, str]]]:
+    """What each source can give of each product (product -> branch -> spare, code): on hand
+    above its own maximum and what it has promised, whole units of countable products."""
+    spare: dict[uuid.UUID, dict[uuid.UUID, tuple[Decimal, str]]] = defaultdict(dict)
     for level in inputs.sources:
         key = (level.branch_id, level.product_id)
         amount = level.on_hand - level.terms.maximum - inputs.promised.get(key, ZERO)
         if Unit(level.unit).is_countable:
             amount = amount.to_integral_value(ROUND_FLOOR)
         if amount > 0:
-            spare[key] = (amount, level.branch_code)
+            spare[level.product_id][level.branch_id] = (amount, level.branch_code)
     return spare
 
 

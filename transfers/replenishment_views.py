@@ -23,7 +23,7 @@ from branches.errors import UnknownBranch
 from branches.models import Branch
 from inventory_project.kernel.errors import Conflict, DomainError, NotFound, NotPermitted
 from inventory_project.kernel.once import apply_once
-from inventory_project.kernel.pages import render_page
+from inventory_project.kernel.pages import render_page, wants_partial
 from stock.views.refusals import refused, status_of
 from transfers import purchase_selectors, replenishment
 from transfers import selectors as transfer_selectors
@@ -75,6 +75,8 @@ def _page(
         "ticked": ticked,
         "refusal": refusal,
         "here": reverse("replenishment") + _query(branch=branch.code if branch else ""),
+        # The filter swaps the plan alone: the heading naming the branch comes along.
+        "title_oob": wants_partial(request),
     }
     return render_page(
         request,

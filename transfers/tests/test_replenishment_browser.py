@@ -12,7 +12,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from accounts.models import Role
-from accounts.tests.factories import ManagerFactory, MembershipFactory
+from accounts.tests.factories import AdminFactory, ManagerFactory, MembershipFactory
 from branches.models import BranchKind
 from branches.tests.factories import BranchFactory
 from catalog.models import Unit
@@ -118,3 +118,16 @@ def test_suggestions_become_drafts_then_a_received_order(open_page, world, scree
     )
     held = StockLevel.objects.get(branch=world["shop"], product=world["hammer"]).on_hand
     assert held == 3 + 12
+
+
+def test_choosing_a_branch_swaps_the_plan_and_keeps_it_in_the_address(open_page, world):  # noqa: F811
+    page = open_page(AdminFactory(), reverse("replenishment"))
+    expect(page.locator("#replenishment-title")).to_have_text("Replenishment of all your branches")
+
+    page.locator("#replenishment-branch").select_option("WH-01")
+
+    expect(page).to_have_url(re.compile(r"\?branch=WH-01$"))
+    expect(page.locator("#replenishment-title")).to_have_text("Replenishment of WH-01")
+    expect(page.locator("#replenishment-plan")).to_contain_text("Nothing needs replenishing")
+    page.locator("#replenishment-branch").select_option("BER-01")
+    expect(page.locator("#replenishment-plan")).to_contain_text("HAMMER-1")

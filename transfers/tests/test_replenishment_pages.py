@@ -196,6 +196,7 @@ def test_the_filter_answers_htmx_with_the_plan_alone(short):
     html = response.content.decode()
     assert html.lstrip().startswith('<section id="replenishment-plan"')
     assert "<html" not in html
+    assert '<h1 id="replenishment-title" hx-swap-oob="true">Replenishment of HERE</h1>' in html
 
 
 def test_a_source_the_manager_may_not_see_shows_no_stock(manager, short):
