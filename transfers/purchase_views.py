@@ -65,7 +65,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
     branch = chosen_branch(request, branches)
     form = OrderListForm(request.GET)
     form.is_valid()
-    orders = _filtered(purchase_selectors.visible_orders(request.user), form, branch)
+    orders = _filtered(purchase_selectors.order_list(request.user), form, branch)
     number = form.value("page") or 1
     rows = list(orders[(number - 1) * PER_PAGE : number * PER_PAGE + 1])
     has_next = len(rows) > PER_PAGE
@@ -110,11 +110,8 @@ def _filtered(orders: QuerySet, form: OrderListForm, branch: Any) -> QuerySet[Pu
         F("lines__quantity_ordered") * F("lines__unit_price"),
         output_field=DecimalField(max_digits=30, decimal_places=7),
     )
-    orders = (
-        orders.select_related("branch", "supplier")
-        .annotate(row_total=Sum(line_total))
-        .order_by("-created_at", "-pk")
-    )
+    # Summed over the same join of lines as the selector's count of them.
+    orders = orders.annotate(row_total=Sum(line_total))
     if branch is not None:
         orders = orders.filter(branch_id=branch.pk)
     if form.value("status"):

@@ -108,6 +108,12 @@ def test_an_order_is_drafted_sent_and_received_in_two_parts_live(open_page, shop
     expect(status_of(manager_page)).to_have_text(str(PurchaseOrderStatus.SENT.label))
     expect(manager_page.locator("#order-mail")).to_contain_text(re.compile("sent", re.I))
 
+    # The manager's list of orders, open in another tab, follows too.
+    listing = open_page(world["manager"], reverse("purchase-orders"))
+    live(listing)
+    row = listing.locator(f"#order-{order.pk}")
+    expect(row).to_contain_text(str(PurchaseOrderStatus.SENT.label))
+
     # The staff at the door receive part of it: 12 hammers, no nails yet.
     staff_page = open_page(world["staff"], reverse("purchase-order", args=[order.pk]))
     live(staff_page)
@@ -133,6 +139,9 @@ def test_an_order_is_drafted_sent_and_received_in_two_parts_live(open_page, shop
     expect(status_of(manager_page)).to_have_text(str(PurchaseOrderStatus.RECEIVED.label))
     expect(manager_page.locator("#order-history li")).to_have_count(4)
     shoot(manager_page, screenshots, "purchase-order-detail")
+    expect(row).to_contain_text(str(PurchaseOrderStatus.RECEIVED.label))
+    expect(row).to_contain_text("124.00 EUR")
+    shoot(listing, screenshots, "purchase-order-list")
 
     held = {
         level.product.sku: level.on_hand

@@ -183,11 +183,19 @@ def test_staff_are_refused_a_new_order_in_words(staff):
 # The list -----------------------------------------------------------------------------------
 
 
-def test_the_list_shows_lines_total_and_supplier(draft, manager):
+def test_the_list_shows_lines_total_and_supplier(manager, branch, supplier, product):
+    other = ProductFactory()
+    offered(supplier, other, price="1.5000")
+    order = drafted_order(manager, branch, supplier, (product, 12), (other, 4))
+
     response = page_client(manager).get(LIST)
 
-    assertContains(response, "ACME")
-    assertContains(response, "51.00 EUR")  # 12 x 4.25
+    html = response.content.decode()
+    row = html[html.index(f'id="order-{order.pk}"') :]
+    row = row[: row.index("</tr>")]
+    assert "ACME" in row
+    assert re.search(r">\s*2\s*</td>", row)  # lines
+    assert "57.00 EUR" in row  # 12 x 4.25 + 4 x 1.50
 
 
 def test_the_list_filters_by_status(draft, sent, manager):
