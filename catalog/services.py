@@ -354,7 +354,7 @@ def set_supplier_product(
         line = next((row for row in lines if row.supplier_id == supplier.pk), None)
         if line is None:
             line = SupplierProduct(supplier=supplier, product=product)
-        line.supplier_sku = (supplier_sku or "").strip()
+        line.supplier_sku = _text(supplier_sku, field="supplier_sku")
         line.pack_size = pack
         line.price = unit_price
         line.minimum_order_quantity = moq
@@ -409,10 +409,26 @@ def _set_supplier_fields(supplier: Supplier, values: dict[str, Any]) -> None:
                 value = ""
             if not isinstance(value, str):
                 raise InvalidInput(_("Must be text."), field=name)
+            _refuse_nul(value, field=name)
             value = value.strip()
             if name in {"code", "currency"}:
                 value = value.upper()
         setattr(supplier, name, value)
+
+
+def _refuse_nul(value: str, *, field: str) -> None:
+    # PostgreSQL refuses NUL in text: said here rather than failing the insert.
+    if "\x00" in value:
+        raise InvalidInput(_("Null characters are not allowed."), field=field)
+
+
+def _text(value: Any, *, field: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidInput(_("Must be text."), field=field)
+    _refuse_nul(value, field=field)
+    return value.strip()
 
 
 def _lead_time(value: Any) -> int:

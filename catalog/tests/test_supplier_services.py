@@ -97,6 +97,28 @@ def test_malformed_supplier_fields_are_refused_by_name(actor, field, value):
     assert refused_field(services.create_supplier, actor=actor, **arguments) == field
 
 
+@pytest.mark.parametrize("field", ["code", "name", "contact_name", "email", "phone", "currency"])
+def test_text_with_a_null_character_is_refused_by_name(actor, field):
+    arguments = {"code": "ACME", "name": "Acme", field: "a\x00b"}
+
+    assert refused_field(services.create_supplier, actor=actor, **arguments) == field
+
+
+@pytest.mark.parametrize("sku", ["a\x00b", 12])
+def test_a_supplier_sku_that_is_not_plain_text_is_refused(actor, sku):
+    supplier, product = SupplierFactory(), ProductFactory()
+
+    field = refused_field(
+        services.set_supplier_product,
+        actor=actor,
+        supplier_id=supplier.pk,
+        product_id=product.pk,
+        supplier_sku=sku,
+    )
+
+    assert field == "supplier_sku"
+
+
 def test_an_admin_deactivates_and_reactivates_a_supplier(actor):
     supplier = SupplierFactory()
 
