@@ -153,15 +153,17 @@ class ReorderRuleForm(OnceForm):
         rule_name="Minimum",
         sign=None,
         label=_("Minimum"),
-        help_text=_("Replenish when what is here and on its way falls below this."),
+        help_text=_("Replenish below this."),
     )
     maximum = QuantityField(
         rule_name="Maximum",
         sign=None,
         label=_("Maximum (order up to)"),
-        help_text=_("Replenishment brings it back up to this."),
+        help_text=_("Bring it back up to this."),
     )
-    supplier = forms.ChoiceField(label=_("Supplier"), required=False)
+    supplier = forms.ChoiceField(
+        label=_("Supplier"), required=False, help_text=_("Who to buy from.")
+    )
 
     def __init__(self, *args: Any, product: Product, suppliers: list[Supplier], **kwargs: Any):
         kwargs.setdefault("label_suffix", "")
