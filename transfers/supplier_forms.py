@@ -64,7 +64,8 @@ class SupplierForm(OnceForm):
         label=gettext_lazy("Phone"),
         max_length=40,
         required=False,
-        widget=forms.TextInput(attrs={"type": "tel"}),
+        # A text input the stylesheet knows; a phone keyboard all the same.
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
     )
     lead_time_days = forms.IntegerField(
         label=gettext_lazy("Lead time (days)"),

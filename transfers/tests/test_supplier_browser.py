@@ -56,6 +56,7 @@ def test_an_admin_adds_a_supplier_and_its_products_and_a_manager_finds_it(open_p
     page.get_by_label("Contact").fill("Dana Berg")
     page.get_by_label("E-mail").fill("orders@nordic.example")
     page.get_by_label("Lead time (days)").fill("4")
+    shoot(page, screenshots, "supplier-new")
     page.get_by_role("button", name="Add supplier").click()
 
     expect(page).to_have_url(re.compile(r"/suppliers/[0-9a-f-]{36}/$"))
