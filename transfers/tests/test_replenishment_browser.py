@@ -12,6 +12,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from accounts.models import Role
+from accounts.services import sign_in_device
 from accounts.tests.factories import AdminFactory, ManagerFactory, MembershipFactory
 from branches.models import BranchKind
 from branches.tests.factories import BranchFactory
@@ -131,3 +132,25 @@ def test_choosing_a_branch_swaps_the_plan_and_keeps_it_in_the_address(open_page,
     expect(page.locator("#replenishment-plan")).to_contain_text("Nothing needs replenishing")
     page.locator("#replenishment-branch").select_option("BER-01")
     expect(page.locator("#replenishment-plan")).to_contain_text("HAMMER-1")
+
+
+def test_the_plan_follows_stock_live_and_keeps_what_was_unticked(open_page, world):  # noqa: F811
+    page = open_page(world["manager"], reverse("replenishment"))
+    expect(page.locator("#live-status")).to_have_class(re.compile(r"\bconnected\b"))
+    hammer_purchase = page.locator("tr", has_text="HAMMER-1").locator("input[value^='order:']")
+    hammer_purchase.uncheck()
+
+    # Seven boxes of nails arrive, through the server as a scanner sends them (what this
+    # test commits itself is not announced).
+    _, token = sign_in_device(user=world["manager"], device="Scanner at the door")
+    answer = page.request.post(
+        reverse("api-stock-receive"),
+        data={"branch": str(world["shop"].pk), "product": str(world["nails"].pk), "quantity": "7"},
+        headers={"Authorization": f"Token {token}"},
+    )
+    assert answer.status == 201, answer.text()
+
+    # 16 - 7 = 9 to buy: one pack of ten now, the rest of the plan as it was left.
+    expect(page.locator("tr", has_text="NAIL-50")).to_contain_text("10 at 1.1000 EUR")
+    expect(hammer_purchase).not_to_be_checked()
+    expect(page.locator("tr", has_text="NAIL-50").locator("input")).to_be_checked()
