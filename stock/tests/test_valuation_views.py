@@ -230,3 +230,13 @@ def test_another_branchs_level_is_not_found(actor, branch, product):
     )
 
     assert response.status_code == 404
+
+
+def test_the_ledger_shows_what_each_unit_cost(actor, staff, branch, product):
+    level = level_of(actor, branch, product, quantity="4", cost="2.125")
+    services.issue_stock(actor=actor, branch_id=branch.pk, product_id=product.pk, quantity="1")
+
+    response = page_client(staff).get(page(level))
+
+    cells = re.findall(r'<td class="number" data-label="Unit cost">([^<]*)</td>', response.text)
+    assert cells == ["2.1250", "2.1250"]

@@ -696,6 +696,8 @@ def _movement_row(movement: StockMovement) -> dict:
         "movement": movement,
         "delta": _signed(movement.delta),
         "on_hand_after": show_quantity(movement.on_hand_after),
+        # What a unit of it cost or was worth: empty until the level first had a cost.
+        "unit_cost": "" if movement.unit_cost is None else _cost(movement.unit_cost),
     }
 
 
