@@ -180,7 +180,9 @@ class OrderLineForm(forms.Form):
     unit_price = forms.CharField(label=_("Unit price"), required=False, max_length=40)
 
     def typed(self, name: str) -> str:
-        return str(self[name].value() or "").strip()
+        # As typed, but never a NUL: PostgreSQL refuses one in a lookup (the field's own
+        # validation says what is wrong with it).
+        return str(self[name].value() or "").replace("\x00", "").strip()
 
     @property
     def blank(self) -> bool:

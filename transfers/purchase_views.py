@@ -18,9 +18,9 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import DecimalField, ExpressionWrapper, F, QuerySet, Sum
+from django.db.models import DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -452,8 +452,8 @@ def order_new(request: HttpRequest) -> HttpResponse:
         if not initial["branch"] and len(ordering.branches) == 1:
             initial["branch"] = ordering.branches[0].code
         first = {
-            "product": params.get("product", "")[:100],
-            "quantity": params.get("quantity", "")[:40],
+            "product": params.get("product", "").replace("\x00", "")[:100],
+            "quantity": params.get("quantity", "").replace("\x00", "")[:40],
         }
         form = ordering.form(initial=initial)
         formset = line_formset(initial=[first] + [{} for _ in range(BLANK_LINES - 1)])
@@ -564,6 +564,43 @@ def order_edit(request: HttpRequest, order_id: uuid.UUID) -> HttpResponse:
         done = gettext("Already done, nothing more was recorded: %(done)s") % {"done": done}
     messages.success(request, done)
     return redirect("purchase-order", order.pk)
+
+
+SUGGESTIONS = 10
+
+
+@login_required
+@require_GET
+def order_product_options(request: HttpRequest) -> HttpResponse:
+    """The products a line's typed text may mean, as a datalist's options (search as you
+    type): those the chosen supplier sells first, with their SKU there and pack; anyone
+    else's when the supplier sells none that match. Supplier terms only for those who
+    order."""
+    text = request.GET.get("q") or next(
+        (value for name, value in request.GET.items() if name.endswith("-product")), ""
+    )
+    # Never a NUL in a lookup: PostgreSQL refuses one.
+    text = text.replace("\x00", "").strip()[:100]
+    code = request.GET.get("supplier", "").replace("\x00", "").strip().upper()[:20]
+    offers: list[SupplierProduct] = []
+    may_order = Action.ORDER_STOCK in permissions.actions_anywhere(request.user)
+    if may_order and code and len(text) >= 2:
+        offers = list(
+            SupplierProduct.objects.filter(
+                supplier__code=code, supplier__is_active=True, product__is_active=True
+            )
+            .filter(
+                Q(product__sku__icontains=text)
+                | Q(product__name__icontains=text)
+                | Q(product__barcode__icontains=text)
+                | Q(supplier_sku__icontains=text)
+            )
+            .select_related("product")
+            .order_by("product__name", "pk")[:SUGGESTIONS]
+        )
+    products = [] if offers else selectors.product_suggestions(text)
+    context = {"offers": offers, "products": products}
+    return render(request, "purchase_orders/_product_options.html", context)
 
 
 def _items(filled: list[OrderRow]) -> list[purchasing.OrderItem]:

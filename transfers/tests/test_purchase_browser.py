@@ -91,6 +91,11 @@ def test_an_order_is_drafted_sent_and_received_in_two_parts_live(open_page, shop
     expect(form.locator("#line-0 .line-terms")).to_contain_text("packs of 6; at least 12")
     expect(form.locator("#lines-0-unit_price")).to_have_value("4.25")
     expect(form.locator("#lines-0-quantity")).to_have_value("13")
+    # A third line's product is found by typing part of its name: ACME's, with its pack.
+    form.locator("#lines-2-product").press_sequentially("wire")
+    expect(form.locator("#lines-2-product-options option")).to_have_count(1)
+    expect(form.locator("#lines-2-product-options option")).to_have_attribute("value", "NAIL-50")
+    form.locator("#lines-2-product").fill("")
     form.locator("#order-save").click()
     # Not whole packs: said beside the line, what was typed kept.
     expect(form.locator("#lines-0-quantity-error")).to_contain_text("6")

@@ -802,3 +802,49 @@ def test_adding_a_line_to_a_draft_being_edited_keeps_its_lines(draft, manager):
     assert 'value="30"' in html
     assert "<html" not in html
     assert draft.lines.get().quantity_ordered == Decimal("12")
+
+
+# Search as you type -------------------------------------------------------------------------
+
+OPTIONS = reverse("purchase-order-products")
+
+
+def test_the_search_offers_the_suppliers_products_with_their_pack(manager, product):
+    response = page_client(manager).get(OPTIONS, {"supplier": "acme", "lines-0-product": "claw"})
+
+    assertContains(response, 'value="HAMMER-1"')
+    assertContains(response, "packs of 6")
+
+
+def test_the_search_finds_a_product_by_the_suppliers_sku(manager, supplier, product):
+    theirs = supplier.products.get().supplier_sku
+
+    response = page_client(manager).get(OPTIONS, {"supplier": "ACME", "q": theirs})
+
+    assertContains(response, 'value="HAMMER-1"')
+
+
+def test_the_search_shows_staff_no_supplier_terms(staff, product):
+    response = page_client(staff).get(OPTIONS, {"supplier": "ACME", "q": "claw"})
+
+    assertContains(response, 'value="HAMMER-1"')
+    assertNotContains(response, "packs of")
+
+
+@pytest.mark.parametrize("query", [{"q": "c"}, {"q": "\x00" * 500}, {"supplier": "?" * 900}, {}])
+def test_the_search_never_fails(manager, product, query):
+    assert page_client(manager).get(OPTIONS, query).status_code == 200
+
+
+def test_a_nul_in_a_lines_product_is_a_field_error_not_a_failure(manager, product):
+    client = page_client(manager)
+
+    response = client.post(NEW, new_order_data(client, ("HAM\x00MER-1", "12")))
+
+    assert response.status_code == 400
+
+
+def test_a_nul_in_the_address_fills_nothing_in_without_failing(manager, product):
+    response = page_client(manager).get(NEW, {"product": "\x00", "supplier": "\x00"})
+
+    assert response.status_code == 200
