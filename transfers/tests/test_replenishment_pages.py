@@ -51,7 +51,7 @@ def short(here, there):
 
 def ticked(response) -> list[str]:
     html = response.content.decode()
-    return re.findall(r'name="choices" value="([^"]+)" checked', html)
+    return re.findall(r'name="choices" value="([^"]+)"[^>]* checked', html)
 
 
 def once(response) -> str:
