@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import F, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from accounts import permissions
@@ -419,7 +420,17 @@ def read_inputs(user: AnyUser, branches: list[Branch]) -> Inputs:
     branch_ids = [branch.pk for branch in branches]
     if not branch_ids:
         return Inputs(levels=[], incoming={}, sources=[], promised={}, offers={})
-    levels = _levels(Q(branch_id__in=branch_ids))
+    # What is coming only raises a position: a level holding its minimum needs nothing, and
+    # is not read (the minimum as reorder_terms defines it: the rule's, else the threshold).
+    levels = _levels(
+        StockLevel.objects.filter(branch_id__in=branch_ids)
+        .alias(
+            floor=Coalesce(
+                "reorder_rule__minimum", "low_stock_threshold", "product__low_stock_threshold"
+            )
+        )
+        .filter(on_hand__lt=F("floor"))
+    )
     incoming = _incoming(branch_ids)
     below = {
         level.product_id
@@ -429,7 +440,7 @@ def read_inputs(user: AnyUser, branches: list[Branch]) -> Inputs:
     }
     sources = (
         _levels(
-            Q(product_id__in=below, branch__is_active=True, on_hand__gt=0),
+            StockLevel.objects.filter(product_id__in=below, branch__is_active=True, on_hand__gt=0)
         )
         if below
         else []
@@ -455,9 +466,9 @@ def read_inputs(user: AnyUser, branches: list[Branch]) -> Inputs:
     )
 
 
-def _levels(condition: Q) -> list[LevelRow]:
+def _levels(levels: QuerySet[StockLevel]) -> list[LevelRow]:
     rows = list(
-        StockLevel.objects.filter(condition, product__is_active=True)
+        levels.filter(product__is_active=True)
         .order_by()
         .values_list(
             "pk",
