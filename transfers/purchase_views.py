@@ -284,7 +284,7 @@ def order_step(request: HttpRequest, order_id: uuid.UUID, step: str) -> HttpResp
             return _detail_page(request, fresh, refusal=[error.message], status=409)
         return _detail_page(request, fresh, refusal=[_moved_on(fresh, page_step)], status=409)
     except DomainError as error:
-        _show_step_error(form, error, lines)
+        _show_step_error(form, error)
         return _detail_page(
             request, _visible(user, order.pk), failed=(step, form), status=status_of(error)
         )
@@ -306,21 +306,26 @@ def _may_ever(user: User, order: PurchaseOrder, step: str) -> bool:
     return needed in permissions.actions_at(user, order.branch_id)
 
 
-def _show_step_error(form: OnceForm, error: DomainError, lines: list) -> None:
+# A receipt item's field, as the receive form names it beside the item's line.
+RECEIPT_FIELDS = {
+    "product": "quantity",
+    "quantity": "quantity",
+    "unit_cost": "unit_cost",
+    "reason": "reason",
+}
+
+
+def _show_step_error(form: OnceForm, error: DomainError) -> None:
     """A service's refusal beside the field it names: ``items.<i>.<field>`` is the i-th
     line received, ``reason`` the step's reason; else at the top of the form."""
     field = error.field or ""
     parts = field.split(".")
     if isinstance(form, ReceiveOrderForm) and len(parts) == 3 and parts[0] == "items":
         received = [line for line, *_rest in form.receipts()]
-        names = {"product": "quantity", "quantity": "quantity", "unit_cost": "unit_cost"}
-        names["reason"] = "reason"
-        if parts[1].isdigit() and int(parts[1]) < len(received) and parts[2] in names:
-            line = received[int(parts[1])]
-            name = f"{line.product_id}-{names[parts[2]]}"
-            if not form.everything or names[parts[2]] != "quantity":
-                form.add_error(name, error.message)
-                return
+        index, name = parts[1], RECEIPT_FIELDS.get(parts[2])
+        if index.isdigit() and int(index) < len(received) and name is not None:
+            form.add_error(f"{received[int(index)].product_id}-{name}", error.message)
+            return
     form.add_error(field if field in form.fields else None, error.message)
 
 

@@ -848,3 +848,23 @@ def test_a_nul_in_the_address_fills_nothing_in_without_failing(manager, product)
     response = page_client(manager).get(NEW, {"product": "\x00", "supplier": "\x00"})
 
     assert response.status_code == 200
+
+
+def test_saving_a_draft_someone_sent_meanwhile_says_so(draft, manager):
+    client = page_client(manager)
+    url = reverse("purchase-order-edit", args=[draft.pk])
+    page = client.get(url)
+    data = {
+        "once": once_key(page, "order-form", "once"),
+        "action": "save",
+        "lines-TOTAL_FORMS": "1",
+        "lines-INITIAL_FORMS": "0",
+        "lines-0-product": "HAMMER-1",
+        "lines-0-quantity": "24",
+    }
+    purchasing.send_purchase_order(actor=manager, order_id=draft.pk)
+
+    response = client.post(url, data)
+
+    assert response.status_code == 409
+    assert draft.lines.get().quantity_ordered == Decimal("12")
