@@ -18,6 +18,7 @@ PurchaseOrderEvent and publishes ``purchase_order.updated`` to the order's branc
 
 import datetime
 import uuid
+import zoneinfo
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -171,7 +172,8 @@ def send_purchase_order(*, actor: User, order_id: uuid.UUID | str, note: str = "
         before = order.status
         order.status = entry.target
         order.sent_at = now
-        order.expected_on = timezone.localdate(now) + datetime.timedelta(
+        # The day it was sent where the branch is: that is when the supplier got it.
+        order.expected_on = _local_date(now, order.branch.timezone) + datetime.timedelta(
             days=supplier.lead_time_days
         )
         order.mail_status = OrderMailStatus.PENDING
@@ -207,6 +209,7 @@ def receive_purchase_order(
         }
         tolerance = Decimal(str(settings.PURCHASE_RECEIPT_TOLERANCE))
         arriving: list[tuple[PurchaseOrderLine, Decimal, Decimal | None, str]] = []
+        given_at: dict[uuid.UUID, int] = {}
         for index, (product_id, amount, unit_cost, reason) in enumerate(parsed):
             line = lines.get(product_id)
             with _field(f"items.{index}.product"):
@@ -226,22 +229,25 @@ def receive_purchase_order(
                 )
             cost = unit_cost if unit_cost is not None else line.unit_price
             arriving.append((line, amount, cost, reason))
+            given_at[line.product_id] = index
+        # In primary-key order of the products, as the stock rows are locked.
         arriving.sort(key=lambda row: row[0].product_id)
         supplier_code = order.supplier.code
-        movements = stock.record_stock_batch(
-            actor=actor,
-            branch_id=order.branch_id,
-            kind=MovementKind.RECEIPT,
-            lines=[
-                stock.MovementLine(
-                    product_id=line.product_id,
-                    quantity=amount,
-                    unit_cost=cost,
-                    note=f"Order {order.reference} from {supplier_code}",
-                )
-                for line, amount, cost, _ in arriving
-            ],
-        )
+        with _items_named(order=[given_at[line.product_id] for line, _, _, _ in arriving]):
+            movements = stock.record_stock_batch(
+                actor=actor,
+                branch_id=order.branch_id,
+                kind=MovementKind.RECEIPT,
+                lines=[
+                    stock.MovementLine(
+                        product_id=line.product_id,
+                        quantity=amount,
+                        unit_cost=cost,
+                        note=f"Order {order.reference} from {supplier_code}",
+                    )
+                    for line, amount, cost, _ in arriving
+                ],
+            )
         PurchaseReceipt.objects.bulk_create(
             [
                 PurchaseReceipt(
@@ -488,6 +494,13 @@ def _taking(
     return order, entry
 
 
+def _local_date(moment: datetime.datetime, zone: str) -> datetime.date:
+    try:
+        return timezone.localtime(moment, zoneinfo.ZoneInfo(zone)).date()
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return timezone.localdate(moment)
+
+
 def _supplier(supplier_id: uuid.UUID | str) -> Supplier:
     try:
         supplier = Supplier.objects.get(pk=supplier_id)
@@ -633,6 +646,25 @@ def _as_uuid(value: uuid.UUID | str) -> uuid.UUID:
         return uuid.UUID(str(value))
     except ValueError:
         raise UnknownProduct(f"{value!r} is not a product id.") from None
+
+
+@contextmanager
+def _items_named(*, order: list[int]) -> Iterator[None]:
+    """A stock refusal names its batch line (``lines.<j>.<field>``); say which of the
+    caller's items that was (``items.<i>.<field>``): ``order[j]`` is ``i``."""
+    try:
+        yield
+    except DomainError as error:
+        parts = (error.field or "").split(".", 2)
+        if len(parts) == 3 and parts[0] == "lines" and parts[1].isdigit():
+            index = int(parts[1])
+            if index < len(order):
+                error.field = f"items.{order[index]}.{parts[2]}"
+                prefix = f"Line {index + 1}: "
+                if error.message.startswith(prefix):
+                    error.message = f"Line {order[index] + 1}: {error.message[len(prefix) :]}"
+                    error.args = (error.message,)
+        raise
 
 
 @contextmanager

@@ -3,6 +3,7 @@ and cancelling, each rule and each refusal."""
 
 import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import transaction
@@ -16,7 +17,7 @@ from catalog.tests.factories import ProductFactory, SupplierFactory
 from inventory_project.kernel import realtime
 from inventory_project.kernel.errors import InvalidInput, NotFound, NotPermitted
 from stock.errors import InactiveBranch, InactiveProduct
-from stock.models import MovementKind, StockMovement
+from stock.models import MovementKind, StockLevel, StockMovement
 from transfers import purchasing
 from transfers.errors import IllegalOrderStep, UnknownPurchaseOrder
 from transfers.models import (
@@ -296,7 +297,8 @@ def test_sending_sets_the_expected_date_and_owes_the_mail(
     order.refresh_from_db()
     assert order.status == PurchaseOrderStatus.SENT
     assert order.sent_at is not None
-    assert order.expected_on == timezone.localdate(order.sent_at) + datetime.timedelta(days=5)
+    sent_where_the_branch_is = timezone.localtime(order.sent_at, ZoneInfo(branch.timezone))
+    assert order.expected_on == sent_where_the_branch_is.date() + datetime.timedelta(days=5)
     assert order.mail_status == OrderMailStatus.PENDING
     assert steps(order)[-1] == ("SEND", "DRAFT", "SENT")
 
@@ -646,3 +648,42 @@ def test_a_step_rolled_back_announces_nothing(
 
     assert handed == []
     assert not PurchaseOrder.objects.exists()
+
+
+def test_a_refusal_by_the_stock_service_names_the_receipt_s_item(
+    actor, branch, supplier, product, offer
+):
+    other = ProductFactory()
+    offered(supplier, other)
+    order = sent_order(actor, branch, supplier, (product, 12), (other, 3))
+    # Given in the other order than the stock rows are locked in, so the names must be mapped.
+    inactive, active = sorted([product, other], key=lambda p: p.pk, reverse=True)
+    inactive.is_active = False
+    inactive.save()
+
+    with pytest.raises(InactiveProduct) as refused:
+        receive(actor, order, (active, 1), (inactive, 1))
+
+    assert refused.value.field == "items.1.product"
+    assert refused.value.message.startswith("Line 2: ")
+
+
+# Valuation --------------------------------------------------------------------------------
+
+
+def test_each_receipt_s_unit_cost_moves_the_level_s_average_cost(
+    actor, branch, supplier, product, offer
+):
+    order = sent_order(actor, branch, supplier, (product, 24))
+
+    receive(actor, order, (product, 12))  # at the line's price, 1.25
+    receive(actor, order, (product, 6, "1.3000"))
+
+    level = StockLevel.objects.get(branch=branch, product=product)
+    assert level.average_cost == Decimal("1.2667")
+    costs = list(
+        StockMovement.objects.filter(stock_level=level)
+        .order_by("created_at")
+        .values_list("unit_cost", "average_cost_after")
+    )
+    assert costs == [(Decimal("1.25"), Decimal("1.25")), (Decimal("1.3"), Decimal("1.2667"))]
