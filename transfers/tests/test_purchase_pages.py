@@ -868,3 +868,21 @@ def test_saving_a_draft_someone_sent_meanwhile_says_so(draft, manager):
 
     assert response.status_code == 409
     assert draft.lines.get().quantity_ordered == Decimal("12")
+
+
+def test_the_order_form_reads_the_same_number_of_queries_for_1_and_10_lines(
+    manager, supplier, product
+):
+    products = [ProductFactory() for _ in range(10)]
+    for each in products:
+        offered(supplier, each)
+    client = page_client(manager)
+
+    def count(lines) -> int:
+        data = new_order_data(client, *[(each.sku, "3") for each in lines])
+        data["action"] = "redraw"
+        with CaptureQueriesContext(connection) as queries:
+            assert client.post(NEW, data).status_code == 200
+        return len(queries)
+
+    assert count(products) == count(products[:1])
