@@ -30,7 +30,8 @@ from accounts.permissions import Action, AnyUser
 from branches.errors import UnknownBranch
 from branches.models import Branch
 from catalog.models import SupplierProduct, Unit
-from inventory_project.kernel.errors import Conflict, InvalidInput, NotPermitted
+from inventory_project.kernel.access import deny
+from inventory_project.kernel.errors import Conflict, InvalidInput
 from stock.models import StockLevel
 from stock.selectors import ReorderTerms, reorder_terms
 from transfers import purchasing
@@ -45,7 +46,6 @@ from transfers.models import (
 )
 
 ZERO = Decimal(0)
-WHOLE = Decimal(1)
 MONEY = Decimal("0.0001")
 
 # Orders that will still bring goods (drafts too: they are about to be sent).
@@ -401,7 +401,7 @@ def scope(user: AnyUser, branch: Branch | uuid.UUID | str | None = None) -> list
     if branch is None:
         found = list(branches.order_by("code"))
         if not found and not permissions.is_admin(user):
-            raise NotPermitted(_("Only managers replenish stock, for their own branches."))
+            raise deny(user, _("Only managers replenish stock, for their own branches."))
         return found
     branch_id = branch.pk if isinstance(branch, Branch) else _as_uuid(branch)
     if branch_id is None:
