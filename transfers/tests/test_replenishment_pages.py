@@ -17,7 +17,7 @@ from catalog.tests.factories import ProductFactory, SupplierFactory
 from inventory_project.tests.helpers import page_client
 from stock.models import StockLevel
 from transfers.models import PurchaseOrder, Transfer, TransferStatus
-from transfers.tests.factories import offered
+from transfers.tests.factories import PurchaseOrderFactory, offered
 
 pytestmark = pytest.mark.django_db
 
@@ -241,3 +241,32 @@ def test_the_page_takes_the_same_queries_however_many_rows(manager, here, there,
 
 # Session, user, the shell's counters, the reader's rights and the plan's own reads.
 PAGE_QUERIES = 15
+
+
+@pytest.mark.parametrize("size", [1, 6])
+def test_the_result_page_takes_the_same_queries_however_many_drafts(manager, here, size):
+    admin = AdminFactory()
+    transfers = [
+        Transfer.objects.create(
+            from_branch=BranchFactory(),
+            to_branch=here,
+            kind="PULL",
+            status="REQUESTED",
+            requested_by=admin,
+        )
+        for _ in range(size)
+    ]
+    orders = PurchaseOrderFactory.create_batch(size, branch=here)
+    client = page_client(manager)
+    query = {"transfer": [str(t.pk) for t in transfers], "order": [str(o.pk) for o in orders]}
+    client.get(reverse("replenishment-done"), query)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("replenishment-done"), query)
+
+    for made in [*transfers, *orders]:
+        assertContains(response, made.reference)
+    assert len(queries) <= DONE_QUERIES
+
+
+DONE_QUERIES = 8
