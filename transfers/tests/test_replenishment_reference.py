@@ -375,3 +375,53 @@ def test_a_product_made_inactive_is_not_replenished(branch):
 
     assert plan.rows == []
     assert Product.objects.filter(is_active=False).count() == 1
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=world)
+def test_applying_makes_exactly_the_suggested_transfers_and_orders(data):
+    with transaction.atomic():
+        build(data)
+        admin = AdminFactory()
+        plan = replenishment.plan(user=admin)
+        expected_transfers: dict = {}
+        expected_orders: dict = {}
+        for row in plan.rows:
+            for suggestion in row.transfers:
+                key = (suggestion.source_code, row.branch_code)
+                expected_transfers.setdefault(key, {})[row.sku] = suggestion.quantity
+            if row.order_key:
+                supplier = SupplierProduct.objects.get(
+                    supplier_id=row.supplier_id, product_id=row.product_id
+                ).supplier.code
+                expected_orders.setdefault((row.branch_code, supplier), {})[row.sku] = (
+                    row.order_quantity
+                )
+        if plan.empty:
+            transaction.set_rollback(True)
+            return
+
+        applied = replenishment.apply_plan(actor=admin)
+
+        made_transfers = {
+            (t.from_branch.code, t.to_branch.code): {
+                line.product.sku: line.requested for line in t.lines.all()
+            }
+            for t in applied.transfers
+        }
+        made_orders = {
+            (o.branch.code, o.supplier.code): {
+                line.product.sku: line.quantity_ordered for line in o.lines.all()
+            }
+            for o in applied.orders
+        }
+        assert made_transfers == expected_transfers
+        assert made_orders == expected_orders
+        assert all(t.status == TransferStatus.REQUESTED for t in applied.transfers)
+        assert all(o.status == PurchaseOrderStatus.DRAFT for o in applied.orders)
+        # Everything asked for now counts as coming: nothing is left to suggest but what
+        # no supplier sells.
+        assert replenishment.plan(user=admin).empty
+        transaction.set_rollback(True)
