@@ -46,9 +46,9 @@ ERRORS = {
         "the rest from the level's supplier (its reorder rule's, else the product's "
         "preferred) in whole packs and at least the minimum order quantity, grouped per "
         "supplier into suggested draft orders. For MANAGERs (ORDER_STOCK) and ADMINs; "
-        "others 403, a branch the caller does not replenish 404.",
+        "others 403, a branch the caller does not replenish 404, an inactive one 400.",
         parameters=[BRANCH],
-        responses={200: PlanSerializer, **ERRORS},
+        responses={200: PlanSerializer, 400: ApiErrorSerializer, **ERRORS},
     )
 )
 class PlanApi(APIView):

@@ -214,3 +214,12 @@ def test_the_plan_takes_the_same_queries_however_many_rows(manager, here, there,
 
 
 API_QUERIES = 10
+
+
+def test_an_inactive_branch_is_refused_on_its_field():
+    closed = BranchFactory(is_active=False)
+
+    response = api_client(AdminFactory()).get(PLAN, {"branch": str(closed.pk)})
+
+    assert response.status_code == 400
+    assert "branch" in response.json()["fields"]
