@@ -72,7 +72,8 @@ def order_list(request: HttpRequest) -> HttpResponse:
     rows = rows[:PER_PAGE]
     here = reverse("purchase-orders")
     state = {
-        "branch": request.GET.get("branch", "")[:20] if branch else "",
+        # As the address named it: someone of one branch has it chosen without naming it.
+        "branch": branch.code if branch and request.GET.get("branch") else "",
         "status": form.value("status") or "",
         "supplier": form.value("supplier") or "",
         "q": form.value("q") or "",
@@ -97,7 +98,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
 def _suppliers_ordered_from(user: User) -> list[Supplier]:
     """The suppliers of the orders ``user`` sees, for the filter: the supplier directory
     itself is for those who order (one query)."""
-    orders = permissions.scope(PurchaseOrder.objects.all(), user)
+    orders = purchase_selectors.visible_orders(user)
     return list(
         Supplier.objects.filter(pk__in=orders.values("supplier_id"))
         .order_by("code")
@@ -189,7 +190,7 @@ PAGE_STEPS = {
         PageStep(
             "send",
             label=_("Send to the supplier"),
-            done=_("Order %(reference)s is sent; the supplier is e-mailed it."),
+            done=_("Order %(reference)s is sent; it is being e-mailed to the supplier."),
             apply=lambda actor, order, form: purchasing.send_purchase_order(
                 actor=actor, order_id=order.pk
             ),
