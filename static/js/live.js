@@ -68,6 +68,8 @@
     if (product && (!event.data || event.data.product !== product)) return false;
     var transfer = element.getAttribute("data-live-transfer");
     if (transfer && (!event.data || event.data.transfer !== transfer)) return false;
+    var order = element.getAttribute("data-live-order");
+    if (order && (!event.data || event.data.order !== order)) return false;
     return true;
   }
 
@@ -118,6 +120,7 @@
     }
     if (event.type === "alert.raised") return "⚠ " + data.name + ": " + Number(data.on_hand_at_trigger) + " " + "≤ " + Number(data.threshold_at_trigger);
     if (event.type === "transfer.updated") return data.reference + ": " + data.status.toLowerCase().replace("_", " ");
+    if (event.type === "purchase_order.updated") return data.reference + ": " + data.status.toLowerCase().replace("_", " ");
     return null;
   }
 
