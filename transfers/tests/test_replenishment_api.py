@@ -139,6 +139,8 @@ def test_a_stale_key_is_a_conflict_and_makes_nothing(manager, short, there):
         ({"choices": [None]}, "choices.0"),
         ({"branch": "not-a-uuid"}, "branch"),
         ({"branch": ["x"]}, "branch"),
+        ({"branch": -1}, "branch"),
+        ({"branch": 10**40}, "branch"),
         ({"everything": True}, "everything"),
     ],
 )
