@@ -9,14 +9,20 @@ table in ``transfers.purchase_workflow``. Every order answered lists the steps t
 take on it now (``available_steps``).
 """
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    OpenApiTypes,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from inventory_project.kernel.api import KeysetPagination, valid_input
+from inventory_project.kernel.api import ApiErrorSerializer, KeysetPagination, valid_input
 from inventory_project.kernel.idempotency import IdempotentWriteApi, run_idempotent
-from inventory_project.kernel.schema import IDEMPOTENCY_KEY
+from inventory_project.kernel.schema import ERRORS, IDEMPOTENCY_KEY
 from transfers import purchase_selectors, purchasing
 from transfers.models import PurchaseOrder
 from transfers.purchase_filters import PurchaseOrderFilter
@@ -115,7 +121,10 @@ class PurchaseOrderListApi(IdempotentWriteApi, generics.ListAPIView):
         "(illegal_transition)." + IDEMPOTENT,
         parameters=[ORDER_ID, IDEMPOTENCY_KEY],
         request=PurchaseOrderUpdateSerializer,
-        responses={200: PurchaseOrderDetailSerializer},
+        responses={
+            200: PurchaseOrderDetailSerializer,
+            422: OpenApiResponse(ApiErrorSerializer, description=ERRORS["422"]),
+        },
     ),
 )
 class PurchaseOrderDetailApi(generics.GenericAPIView):

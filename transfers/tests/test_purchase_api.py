@@ -514,3 +514,19 @@ def test_every_purchase_order_answer_keeps_to_the_schema(
         statuses.append(response.status_code)
 
     assert statuses == [200, 201, 400, 200, 200, 200, 200, 409, 409, 200, 404]
+
+
+def test_one_key_for_another_edit_is_refused(manager, branch, supplier, product, offer):
+    order = drafted_order(manager, branch, supplier, (product, 12))
+    client = api_client(manager)
+    url = reverse("api-purchase-order", args=[order.pk])
+
+    def edit(quantity):
+        lines = [{"product": str(product.pk), "quantity": str(quantity)}]
+        return client.patch(url, {"lines": lines}, format="json", headers={"Idempotency-Key": "e"})
+
+    assert edit(18).status_code == 200
+    assert edit(18).status_code == 200
+    assert edit(24).status_code == 422
+    assert order.lines.get().quantity_ordered == 18
+    assert order.events.filter(step="EDIT").count() == 1
