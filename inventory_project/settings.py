@@ -410,6 +410,12 @@ SPECTACULAR_SETTINGS = {
         "TransferStepEnum": "transfers.models.TransferStep",
         "ShortfallReasonEnum": "transfers.models.ShortfallReason",
         "AdjustmentReasonEnum": "stock.models.AdjustmentReason",
+        "PurchaseOrderStatusEnum": "transfers.models.PurchaseOrderStatus",
+        "OrderMailStatusEnum": "transfers.models.OrderMailStatus",
+        "PurchaseOrderStepEnum": "transfers.models.PurchaseOrderStep",
+        # What may be done next: a transfer's steps and an order's are different sets.
+        "TransferNextStepEnum": "transfers.workflow.STEP_NAMES",
+        "PurchaseOrderNextStepEnum": "transfers.purchase_workflow.STEP_NAMES",
     },
 }
 
