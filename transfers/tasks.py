@@ -19,19 +19,19 @@ from transfers.models import OrderMailStatus
 logger = logging.getLogger(__name__)
 
 # A mail server that is down, refuses or times out raises an OSError (smtplib's errors
-# are): retried after MAIL_RETRY_SECONDS, doubling up to MAIL_RETRY_MAX_SECONDS, then the
-# order's e-mail is FAILED with the reason, for someone to send by hand.
-MAIL_RETRIES = 6
-MAIL_RETRY_SECONDS = 30
-MAIL_RETRY_MAX_SECONDS = 10 * 60
+# are): retried as the alert mail is (one mail server, one policy): after
+# ALERT_MAIL_RETRY_SECONDS, doubling up to ALERT_MAIL_RETRY_MAX_SECONDS, ALERT_MAIL_RETRIES
+# times; then the order's e-mail is FAILED with the reason, for someone to send by hand.
 
 
 def retry_delay(retries: int) -> int:
     """Seconds before attempt ``retries + 1``."""
-    return min(MAIL_RETRY_SECONDS * 2**retries, MAIL_RETRY_MAX_SECONDS)
+    return min(
+        settings.ALERT_MAIL_RETRY_SECONDS * 2**retries, settings.ALERT_MAIL_RETRY_MAX_SECONDS
+    )
 
 
-@shared_task(bind=True, max_retries=MAIL_RETRIES)
+@shared_task(bind=True, max_retries=settings.ALERT_MAIL_RETRIES)
 def send_purchase_order(self, order_id: str) -> str:
     """E-mail one sent purchase order to its supplier, once."""
     try:

@@ -173,7 +173,10 @@ def test_the_last_retry_gives_up_and_marks_the_mail_failed(smtp, order, monkeypa
     assert "451" in order.mail_problem
 
 
-def test_retries_back_off_up_to_a_ceiling():
+def test_retries_back_off_up_to_a_ceiling(settings):
+    settings.ALERT_MAIL_RETRY_SECONDS = 30
+    settings.ALERT_MAIL_RETRY_MAX_SECONDS = 600
+
     assert [tasks.retry_delay(n) for n in range(7)] == [30, 60, 120, 240, 480, 600, 600]
 
 
