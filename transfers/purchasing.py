@@ -35,7 +35,13 @@ from accounts import permissions
 from accounts.models import User
 from accounts.permissions import AnyUser
 from catalog.errors import UnknownProduct
-from catalog.models import PRICE_DECIMAL_PLACES, PRICE_MAX_DIGITS, Supplier, SupplierProduct
+from catalog.models import (
+    PRICE_DECIMAL_PLACES,
+    PRICE_MAX_DIGITS,
+    Product,
+    Supplier,
+    SupplierProduct,
+)
 from inventory_project.kernel import realtime
 from inventory_project.kernel.errors import DomainError, InvalidInput
 from stock import services as stock
@@ -553,9 +559,11 @@ def _write_lines(order: PurchaseOrder, parsed: list[_ParsedItem]) -> None:
         offer = offers.get(product_id)
         with _field(f"items.{index}.product"):
             if offer is None:
-                raise InvalidInput(
-                    f"Supplier {order.supplier.code} does not sell product {product_id}."
-                )
+                # Only on the way to a refusal: say which product, by its SKU.
+                sku = Product.objects.filter(pk=product_id).values_list("sku", flat=True).first()
+                if sku is None:
+                    raise UnknownProduct(f"No product with id {product_id}.")
+                raise InvalidInput(f"Supplier {order.supplier.code} does not sell {sku}.")
             product = offer.product
             if not product.is_active:
                 raise InactiveProduct(f"Product {product.sku} is inactive; it is not ordered.")

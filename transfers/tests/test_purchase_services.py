@@ -154,6 +154,23 @@ def test_a_product_the_supplier_does_not_sell_is_a_line_error(
     with pytest.raises(InvalidInput) as refused:
         draft(actor, branch, supplier, (product, 12), (other, 1))
     assert refused.value.field == "items.1.product"
+    assert refused.value.message == f"Supplier ACME does not sell {other.sku}."
+
+
+def test_a_product_that_does_not_exist_is_not_found_on_its_line(
+    actor, branch, supplier, product, offer
+):
+    with pytest.raises(NotFound) as refused:
+        purchasing.draft_purchase_order(
+            actor=actor,
+            branch_id=branch.pk,
+            supplier_id=supplier.pk,
+            items=[
+                purchasing.OrderItem(product_id=product.pk, quantity=12),
+                purchasing.OrderItem(product_id="00000000-0000-0000-0000-000000000000", quantity=1),
+            ],
+        )
+    assert refused.value.field == "items.1.product"
 
 
 def test_quantities_are_whole_packs(actor, branch, supplier, product, offer):
