@@ -6,7 +6,8 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Role
@@ -704,3 +705,31 @@ def test_each_receipt_s_unit_cost_moves_the_level_s_average_cost(
         .values_list("unit_cost", "average_cost_after")
     )
     assert costs == [(Decimal("1.25"), Decimal("1.25")), (Decimal("1.3"), Decimal("1.2667"))]
+
+
+# Query counts -----------------------------------------------------------------------------
+
+
+def test_drafting_and_receiving_take_as_many_queries_for_ten_lines_as_for_one(
+    manager, branch, supplier
+):
+    def counted(step) -> tuple[int, object]:
+        with CaptureQueriesContext(connection) as captured:
+            result = step()
+        return len(captured), result
+
+    def run(size: int) -> tuple[int, int, int]:
+        products = ProductFactory.create_batch(size)
+        for product in products:
+            offered(supplier, product)
+        drafting, order = counted(
+            lambda: draft(manager, branch, supplier, *[(p, 4) for p in products])
+        )
+        sending, _ = counted(
+            lambda: purchasing.send_purchase_order(actor=manager, order_id=order.pk)
+        )
+        receiving, _ = counted(lambda: receive(manager, order, *[(p, 2) for p in products]))
+        return drafting, sending, receiving
+
+    run(1)  # the first of each reads what later ones find cached (the actor's rights)
+    assert run(1) == run(10)
