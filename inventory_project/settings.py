@@ -289,6 +289,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "alerts.tasks.send_alert_digests",
         "schedule": crontab(minute=0, hour=env.int("ALERT_DIGEST_HOUR", default=7)),
     },
+    # Orders sent whose e-mail to the supplier is still owed (a lost task, a dead worker).
+    "send-owed-purchase-orders": {
+        "task": "transfers.tasks.send_owed_purchase_orders",
+        "schedule": env.int("PURCHASE_ORDER_MAIL_SWEEP_SECONDS", default=5 * 60),
+    },
 }
 
 # Authentication ---------------------------------------------------------------------------
