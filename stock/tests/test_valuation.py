@@ -243,3 +243,24 @@ def test_the_in_place_and_the_general_path_agree(postgres, steps):
         assert levels.filter(branch=in_place).values_list("average_cost", "on_hand").first() == (
             levels.filter(branch=general).values_list("average_cost", "on_hand").first()
         )
+
+
+def test_goods_without_an_average_arrive_at_the_destinations_own(actor, product):
+    source, destination = BranchFactory(), BranchFactory()
+    receive(actor, source, product, "20")
+    receive(actor, destination, product, "10", "2")
+    transfer = transfers.send_transfer(
+        actor=actor,
+        from_branch_id=source.pk,
+        to_branch_id=destination.pk,
+        items=[transfers.TransferItem(product_id=product.pk, quantity=Decimal("5"))],
+    )
+    transfer = transfers.ship_transfer(actor=actor, transfer_id=transfer.pk)
+
+    assert transfer.lines.get().unit_cost is None
+
+    transfers.receive_transfer(
+        actor=actor, transfer_id=transfer.pk, quantities={product.pk: Decimal("5")}
+    )
+
+    assert average(destination, product) == Decimal("2.0000")
