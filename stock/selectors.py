@@ -3,7 +3,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, F, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    Count,
+    DecimalField,
+    F,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Sum,
+    UUIDField,
+    Value,
+)
 from django.db.models.functions import Coalesce
 
 from accounts import permissions
@@ -155,7 +165,8 @@ def reorder_terms(level_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, ReorderTerm
         StockLevel.objects.filter(pk__in=ids)
         .annotate(
             threshold=Coalesce("low_stock_threshold", "product__low_stock_threshold"),
-            preferred_supplier_id=Subquery(preferred),
+            # Typed, or SQLite hands back the id as text that matches no supplier's UUID.
+            preferred_supplier_id=Subquery(preferred, output_field=UUIDField()),
         )
         .values_list(
             "pk",
