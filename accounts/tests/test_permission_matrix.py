@@ -280,6 +280,16 @@ MATRIX: dict[str, Row] = {
         stock_service("set_low_stock_threshold", threshold="10"),
         (A, A, F, H, H, H, H),
     ),
+    "set a reorder rule at the branch": (
+        Action.ORDER_STOCK,
+        stock_service("set_reorder_rule", minimum="5", maximum="20"),
+        (A, A, F, H, H, H, H),
+    ),
+    "clear a reorder rule at the branch": (
+        Action.ORDER_STOCK,
+        stock_service("clear_reorder_rule"),
+        (A, A, F, H, H, H, H),
+    ),
     "request a transfer into the branch": (
         Action.REQUEST_TRANSFER,
         transfer_step("request"),
