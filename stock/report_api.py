@@ -114,7 +114,10 @@ class MoversSerializer(serializers.Serializer):
 class SurplusSerializer(serializers.Serializer):
     branch_id = serializers.UUIDField()
     branch_code = serializers.CharField()
-    available = _quantity(help_text="On hand beyond twice the branch's own threshold.")
+    available = _quantity(
+        help_text="On hand beyond the branch's own maximum (its reorder rule's, else twice its "
+        "threshold), rounded down for countable units."
+    )
 
 
 class ReorderLineSerializer(serializers.Serializer):
@@ -127,10 +130,16 @@ class ReorderLineSerializer(serializers.Serializer):
     unit = serializers.CharField()
     category = serializers.CharField(allow_null=True)
     on_hand = _quantity()
-    threshold = _quantity(help_text="The level's own threshold, else the product's.")
-    suggested = _quantity(
-        help_text="Twice the threshold minus on hand, rounded up for countable units."
+    threshold = _quantity(help_text="The level's low-stock threshold: its own, else the product's.")
+    minimum = _quantity(
+        help_text="The reorder minimum: the level's reorder rule's, else its threshold. "
+        "The level is listed because on hand is below it."
     )
+    maximum = _quantity(
+        help_text="What a reorder brings the level up to: the rule's maximum, else twice "
+        "the threshold."
+    )
+    suggested = _quantity(help_text="The maximum minus on hand, rounded up for countable units.")
     sources = SurplusSerializer(
         many=True, help_text="Other branches you may see with spare, the most first."
     )
@@ -286,12 +295,14 @@ class MoversApi(APIView):
 class ReorderApi(APIView):
     @extend_schema(
         operation_id="reports_reorder",
-        summary="Levels below their threshold, with a suggested quantity and where to get it",
-        description="Levels of active products below their threshold (the level's own, else "
-        "the product's), by branch code and product name, 50 a page. `suggested` brings the "
-        "level to twice its threshold. `sources` are other active branches you may see holding "
-        "more than twice their own threshold, with what they can spare; `hidden_surplus` says a "
-        "branch you may not see has some too.",
+        summary="Levels below their reorder minimum, with a suggested quantity and where to get it",
+        description="Levels of active products below their reorder minimum (the level's "
+        "reorder rule's, else its threshold: the level's own, else the product's), by branch "
+        "code and product name, 50 a page. `suggested` brings the level up to its maximum (the "
+        "rule's, else twice the threshold). `sources` are other active branches you may see "
+        "holding more than their own maximum, with what they can spare; `hidden_surplus` says "
+        "a branch you may not see has some too. The same terms as `/api/v1/replenishment/`, "
+        "which also counts what is on order or on its way.",
         parameters=[
             BRANCH,
             CATEGORY,

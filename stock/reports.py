@@ -10,8 +10,10 @@ see: ``accounts.permissions`` decides, the callers ask it).
   by branch and kind.
 - ``top_movers`` and ``slow_movers``: the products issued most over a range, and the products
   held but not issued in it, longest unissued first.
-- ``reorder_page`` / ``reorder_rows`` and ``surplus_for``: the levels below their threshold,
-  the quantity suggested to bring each back, and the other branches holding a surplus.
+- ``reorder_page`` / ``reorder_all`` and ``surplus_for``: the levels below their reorder
+  minimum, the quantity suggested to bring each up to its maximum, and the other branches
+  holding a surplus above their own maximum (the terms the Replenishment plan uses: see
+  stock.selectors.reorder_terms).
 
 Values are at each level's moving average cost (see stock.services.average_cost_after); a
 level without one yet (nothing received with a cost) is valued at the product's cost price.
@@ -27,21 +29,31 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from django.db import connection
-from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.db.models.functions import Coalesce, TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
 
 from branches.models import Branch
 from catalog.models import QUANTITY_DECIMAL_PLACES, Product, Unit
-from stock.models import MovementKind, StockLevel, StockMovement
+from stock.models import MovementKind, StockLevel, StockLevelQuerySet, StockMovement
 
 _QUANTUM = Decimal(1).scaleb(-QUANTITY_DECIMAL_PLACES)
 _CENT = Decimal("0.01")
 _UNITS = DecimalField(max_digits=30, decimal_places=QUANTITY_DECIMAL_PLACES)
 _MONEY = DecimalField(max_digits=40, decimal_places=QUANTITY_DECIMAL_PLACES + 4)
 
-# How much of each level a branch keeps before it has any to spare, and what a reorder
-# brings a low level back to: twice its threshold.
+# Without a reorder rule, a level is brought back to (and a branch keeps, before it has any
+# to spare) twice its effective threshold, as stock.selectors.reorder_terms says.
 TARGET_FACTOR = 2
 
 
@@ -361,33 +373,57 @@ REORDER_ROW = (
     "product__category__name",
     "on_hand",
     "effective_threshold",
+    "reorder_minimum",
+    "reorder_maximum",
 )
 
 
+def with_reorder_terms(levels: StockLevelQuerySet) -> StockLevelQuerySet:
+    """Annotate ``effective_threshold``, ``reorder_minimum`` and ``reorder_maximum``: the
+    level's reorder rule, else its effective threshold and twice that. The same terms as
+    stock.selectors.reorder_terms, computed in the query (a LEFT JOIN on the rule) so a
+    report reads any number of levels at a fixed cost."""
+    minimum = Coalesce(
+        "reorder_rule__minimum",
+        "low_stock_threshold",
+        "product__low_stock_threshold",
+        output_field=_UNITS,
+    )
+    return levels.with_effective_threshold().annotate(
+        reorder_minimum=minimum,
+        reorder_maximum=Coalesce(
+            "reorder_rule__maximum",
+            ExpressionWrapper(minimum * TARGET_FACTOR, output_field=_UNITS),
+            output_field=_UNITS,
+        ),
+    )
+
+
 def low_levels(branches: list[Branch], *, category_id: uuid.UUID | None = None):
-    """The levels of ``branches`` below their threshold (the level's own, else the
-    product's: as the alerts count "low"), of active products, by branch code, product name
-    and level: a queryset of ``REORDER_ROW`` dicts, to be sliced or iterated."""
-    levels = StockLevel.objects.below_threshold().filter(
-        branch__in=_ids(branches), product__is_active=True
+    """The levels of ``branches`` below their reorder minimum (the rule's, else the
+    effective threshold: the level's own, else the product's), of active products, by
+    branch code, product name and level: a queryset of ``REORDER_ROW`` dicts, to be sliced
+    or iterated."""
+    levels = with_reorder_terms(StockLevel.objects.all()).filter(
+        branch__in=_ids(branches),
+        product__is_active=True,
+        on_hand__lt=F("reorder_minimum"),
     )
     if category_id is not None:
         levels = levels.filter(product__category_id=category_id)
     return levels.order_by("branch__code", "product__name", "pk").values(*REORDER_ROW)
 
 
-def suggested_quantity(on_hand: Decimal, threshold: Decimal, unit: str) -> Decimal:
-    """What brings a level back to ``TARGET_FACTOR`` times its threshold, rounded up to a
-    whole number for countable units."""
-    wanted = threshold * TARGET_FACTOR - on_hand
-    return _rounded(wanted, unit, ROUND_CEILING)
+def suggested_quantity(on_hand: Decimal, maximum: Decimal, unit: str) -> Decimal:
+    """What brings a level up to its reorder ``maximum``, rounded up to a whole number for
+    countable units."""
+    return _rounded(maximum - on_hand, unit, ROUND_CEILING)
 
 
-def spare_quantity(on_hand: Decimal, threshold: Decimal, unit: str) -> Decimal:
-    """What a branch holds beyond ``TARGET_FACTOR`` times its own threshold: what it can
-    give without running low itself, rounded down to a whole number for countable units."""
-    spare = on_hand - threshold * TARGET_FACTOR
-    return max(_rounded(spare, unit, ROUND_FLOOR), Decimal(0))
+def spare_quantity(on_hand: Decimal, maximum: Decimal, unit: str) -> Decimal:
+    """What a branch holds beyond its own reorder ``maximum``: what it can give without
+    needing a reorder itself, rounded down to a whole number for countable units."""
+    return max(_rounded(on_hand - maximum, unit, ROUND_FLOOR), Decimal(0))
 
 
 def _rounded(amount: Decimal, unit: str, rounding: str) -> Decimal:
@@ -398,7 +434,7 @@ def _rounded(amount: Decimal, unit: str, rounding: str) -> Decimal:
 
 @dataclass(frozen=True)
 class Surplus:
-    """A branch that holds more of a product than it keeps (``spare_quantity``)."""
+    """A branch that holds more of a product than its own maximum (``spare_quantity``)."""
 
     branch_id: uuid.UUID
     branch_code: str
@@ -413,21 +449,21 @@ def surplus_for(product_ids: Iterable[uuid.UUID] | QuerySet) -> dict[uuid.UUID, 
     if not isinstance(wanted, QuerySet) and not wanted:
         return {}
     levels = (
-        StockLevel.objects.with_effective_threshold()
+        with_reorder_terms(StockLevel.objects.all())
         .filter(product__in=wanted, branch__is_active=True)
-        .filter(on_hand__gt=F("effective_threshold") * TARGET_FACTOR)
+        .filter(on_hand__gt=F("reorder_maximum"))
         .values_list(
             "product_id",
             "branch_id",
             "branch__code",
             "on_hand",
-            "effective_threshold",
+            "reorder_maximum",
             "product__unit",
         )
     )
     found: dict[uuid.UUID, list[Surplus]] = defaultdict(list)
-    for product_id, branch_id, code, on_hand, threshold, unit in levels:
-        spare = spare_quantity(on_hand, threshold, unit)
+    for product_id, branch_id, code, on_hand, maximum, unit in levels:
+        spare = spare_quantity(on_hand, maximum, unit)
         if spare > 0:
             found[product_id].append(Surplus(branch_id, code, spare))
     for sources in found.values():
@@ -452,7 +488,9 @@ class ReorderLine:
     unit: str
     category: str | None
     on_hand: Decimal
-    threshold: Decimal
+    threshold: Decimal  # the effective low-stock threshold, whatever the rule says
+    minimum: Decimal
+    maximum: Decimal
     suggested: Decimal
     sources: list[Surplus]
     hidden_surplus: bool
@@ -488,7 +526,9 @@ def reorder_lines(
             category=row["product__category__name"],
             on_hand=row["on_hand"],
             threshold=row["effective_threshold"],
-            suggested=suggested_quantity(row["on_hand"], row["effective_threshold"], unit),
+            minimum=row["reorder_minimum"],
+            maximum=row["reorder_maximum"],
+            suggested=suggested_quantity(row["on_hand"], row["reorder_maximum"], unit),
             sources=shown,
             hidden_surplus=len(shown) < len(others),
         )

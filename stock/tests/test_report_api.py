@@ -190,11 +190,36 @@ def test_reorder_lines_carry_the_suggestion_and_the_visible_sources(admin, branc
 
     (line,) = body["results"]
     assert (line["on_hand"], line["threshold"], line["suggested"]) == ("3.000", "10.000", "17.000")
+    assert (line["minimum"], line["maximum"]) == ("10.000", "20.000")
     assert line["sources"] == [
         {"branch_id": str(elsewhere.pk), "branch_code": "HAM-01", "available": "6.000"}
     ]
     assert line["hidden_surplus"] is False
     assert (body["page"], body["next"], body["previous"]) == (1, None, None)
+
+
+def test_reorder_lines_follow_the_levels_reorder_rules(admin, branch, elsewhere):
+    product = ProductFactory(low_stock_threshold=Decimal("10"))
+    receive(admin, branch, product, "12")  # above its threshold, below its rule's minimum
+    receive(admin, elsewhere, product, "26")  # beyond twice its threshold, not its maximum
+    for where, minimum, maximum in ((branch, "15", "40"), (elsewhere, "10", "30")):
+        services.set_reorder_rule(
+            actor=admin,
+            branch_id=where.pk,
+            product_id=product.pk,
+            minimum=minimum,
+            maximum=maximum,
+        )
+
+    (line,) = get(admin, "api-report-reorder", branch=str(branch.pk)).json()["results"]
+
+    assert (line["threshold"], line["minimum"], line["maximum"], line["suggested"]) == (
+        "10.000",
+        "15.000",
+        "40.000",
+        "28.000",
+    )
+    assert line["sources"] == []
 
 
 def test_a_manager_learns_only_that_a_hidden_branch_has_some(manager, admin, branch, elsewhere):
@@ -250,6 +275,10 @@ def test_an_endpoint_costs_the_same_queries_however_much_it_covers(admin, branch
                 branch_id=other.pk,
                 kind="ISSUE",
                 lines=[services.MovementLine(p.pk, Decimal("1")) for p in products],
+            )
+        for product in products[::2]:  # reorder rules at some levels, defaults at the others
+            services.set_reorder_rule(
+                actor=admin, branch_id=branch.pk, product_id=product.pk, minimum="5", maximum="25"
             )
         with CaptureQueriesContext(connection) as queries:
             response = client.get(reverse(name))

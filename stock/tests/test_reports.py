@@ -458,32 +458,32 @@ def test_slow_movers_count_issues_at_the_chosen_branches_only(admin, branch):
 
 
 @pytest.mark.parametrize(
-    ("on_hand", "threshold", "unit", "suggested"),
+    ("on_hand", "maximum", "unit", "suggested"),
     [
-        ("3", "10", Unit.PIECE, "17"),
-        ("0", "4", Unit.BOX, "8"),
-        ("2.4", "2.5", Unit.PIECE, "3"),  # 2.6 rounded up to whole pieces
-        ("1.250", "2", Unit.KILOGRAM, "2.750"),
+        ("3", "20", Unit.PIECE, "17"),
+        ("0", "8", Unit.BOX, "8"),
+        ("2.4", "5", Unit.PIECE, "3"),  # 2.6 rounded up to whole pieces
+        ("1.250", "4", Unit.KILOGRAM, "2.750"),
     ],
 )
-def test_the_suggestion_brings_a_level_to_twice_its_threshold(on_hand, threshold, unit, suggested):
-    found = reports.suggested_quantity(Decimal(on_hand), Decimal(threshold), unit)
+def test_the_suggestion_brings_a_level_up_to_its_maximum(on_hand, maximum, unit, suggested):
+    found = reports.suggested_quantity(Decimal(on_hand), Decimal(maximum), unit)
 
     assert found == Decimal(suggested)
 
 
 @pytest.mark.parametrize(
-    ("on_hand", "threshold", "unit", "spare"),
+    ("on_hand", "maximum", "unit", "spare"),
     [
-        ("45", "10", Unit.PIECE, "25"),
-        ("20", "10", Unit.PIECE, "0"),
-        ("5", "10", Unit.PIECE, "0"),
-        ("21", "9.75", Unit.PACK, "1"),  # 1.5 beyond 19.5, rounded down to whole packs
-        ("21", "9.75", Unit.LITRE, "1.500"),
+        ("45", "20", Unit.PIECE, "25"),
+        ("20", "20", Unit.PIECE, "0"),
+        ("5", "20", Unit.PIECE, "0"),
+        ("21", "19.5", Unit.PACK, "1"),  # 1.5 beyond 19.5, rounded down to whole packs
+        ("21", "19.5", Unit.LITRE, "1.500"),
     ],
 )
-def test_a_branch_spares_what_it_holds_beyond_twice_its_threshold(on_hand, threshold, unit, spare):
-    found = reports.spare_quantity(Decimal(on_hand), Decimal(threshold), unit)
+def test_a_branch_spares_what_it_holds_beyond_its_own_maximum(on_hand, maximum, unit, spare):
+    found = reports.spare_quantity(Decimal(on_hand), Decimal(maximum), unit)
 
     assert found == Decimal(spare)
 
@@ -500,10 +500,60 @@ def test_the_reorder_list_is_the_low_levels_with_their_suggestion(admin, branch)
 
     lines, more = reports.reorder_page([branch], offset=0, limit=50, visible=None)
 
-    assert [(line.sku, line.on_hand, line.threshold, line.suggested) for line in lines] == [
-        ("LOW", Decimal("4.000"), Decimal("10.000"), Decimal("16"))
-    ]
+    assert [
+        (line.sku, line.on_hand, line.threshold, line.minimum, line.maximum, line.suggested)
+        for line in lines
+    ] == [("LOW", Decimal("4"), Decimal("10"), Decimal("10"), Decimal("20"), Decimal("16"))]
     assert not more
+
+
+def set_rule(admin, branch, product, minimum, maximum):
+    return services.set_reorder_rule(
+        actor=admin,
+        branch_id=branch.pk,
+        product_id=product.pk,
+        minimum=minimum,
+        maximum=maximum,
+    )
+
+
+def test_a_level_with_a_rule_is_listed_below_the_rules_minimum(admin, branch):
+    product = ProductFactory(low_stock_threshold=Decimal("10"))
+    receive(admin, branch, product, "12")  # above the threshold, below the rule's minimum
+    set_rule(admin, branch, product, "15", "40")
+
+    (line,), _more = reports.reorder_page([branch], offset=0, limit=50, visible=None)
+
+    assert (line.minimum, line.maximum, line.suggested) == (
+        Decimal("15"),
+        Decimal("40"),
+        Decimal("28"),
+    )
+    assert line.threshold == Decimal("10")
+
+
+def test_a_level_below_its_threshold_but_not_its_rules_minimum_is_not_listed(admin, branch):
+    product = ProductFactory(low_stock_threshold=Decimal("10"))
+    receive(admin, branch, product, "4")
+    set_rule(admin, branch, product, "3", "8")
+
+    lines, _more = reports.reorder_page([branch], offset=0, limit=50, visible=None)
+
+    assert lines == []
+
+
+def test_a_branch_with_a_rule_spares_only_beyond_its_rules_maximum(admin, branch):
+    product = ProductFactory(low_stock_threshold=Decimal("10"))
+    keeper, giver = BranchFactory(code="KEEPER"), BranchFactory(code="GIVER")
+    receive(admin, branch, product, "2")
+    receive(admin, keeper, product, "45")  # 25 beyond twice its threshold, but it keeps 50
+    receive(admin, giver, product, "15")  # below twice its threshold, but it keeps only 12
+    set_rule(admin, keeper, product, "30", "50")
+    set_rule(admin, giver, product, "5", "12")
+
+    (line,), _more = reports.reorder_page([branch], offset=0, limit=50, visible=None)
+
+    assert [(s.branch_code, s.available) for s in line.sources] == [("GIVER", Decimal("3"))]
 
 
 def test_a_branchs_own_threshold_wins_over_the_products(admin, branch, product):
@@ -514,7 +564,11 @@ def test_a_branchs_own_threshold_wins_over_the_products(admin, branch, product):
 
     (line,), _more = reports.reorder_page([branch], offset=0, limit=50, visible=None)
 
-    assert (line.threshold, line.suggested) == (Decimal("15.000"), Decimal("18"))
+    assert (line.threshold, line.minimum, line.suggested) == (
+        Decimal("15"),
+        Decimal("15"),
+        Decimal("18"),
+    )
 
 
 def test_branches_with_more_than_twice_their_threshold_offer_the_rest(admin, branch):
@@ -569,10 +623,13 @@ def test_reorder_pages_follow_one_another(admin, branch):
 def test_a_reorder_page_is_two_queries_however_many_levels_and_branches(admin, branch, size):
     products = ProductFactory.create_batch(size, low_stock_threshold=Decimal("10"))
     others = BranchFactory.create_batch(3)
-    for product in products:
+    for number, product in enumerate(products):
         receive(admin, branch, product, "1")
         for other in others:
             receive(admin, other, product, "30")
+        if number % 2:  # rules at every other product, here and at one source
+            set_rule(admin, branch, product, "5", "25")
+            set_rule(admin, others[0], product, "5", "25")
 
     with CaptureQueriesContext(connection) as queries:
         lines, _more = reports.reorder_page([branch], offset=0, limit=50, visible=None)
@@ -593,3 +650,97 @@ def test_every_reorder_line_is_read_for_the_download(admin, branch):
 
     assert len(lines) == 7
     assert all(line.sources[0].available == Decimal("20") for line in lines)
+
+
+# The reorder rule worked out again, on random levels --------------------------------------
+
+UNITS = (Unit.PIECE, Unit.KILOGRAM, Unit.BOX)
+THRESHOLDS = (Decimal("10"), Decimal("7.5"), Decimal("4"))
+LEVELS = st.lists(
+    st.tuples(
+        st.integers(min_value=0, max_value=2),  # which branch
+        st.integers(min_value=0, max_value=2),  # which product
+        st.integers(min_value=0, max_value=120),  # on hand, in quarters for kilograms
+        st.none() | st.tuples(st.integers(0, 20), st.integers(0, 25)),  # rule: min, max - min
+    ),
+    max_size=9,
+    unique_by=lambda level: (level[0], level[1]),
+)
+
+
+def expected_reorder(levels, branches, products, scope, visible):
+    """Independently: what the design's terms make of ``levels`` as (branch, product,
+    on hand, rule) - listed below the minimum, brought to the maximum, spare named."""
+
+    def terms(product, rule):
+        if rule is None:
+            return THRESHOLDS[product], THRESHOLDS[product] * 2
+        return Decimal(rule[0]), Decimal(rule[0] + rule[1])
+
+    def whole(amount, product, up):
+        step = Decimal(1) if UNITS[product] != Unit.KILOGRAM else Decimal("0.001")
+        return (amount / step).to_integral_value("ROUND_CEILING" if up else "ROUND_FLOOR") * step
+
+    found = {}
+    for branch, product, on_hand, rule in levels:
+        minimum, maximum = terms(product, rule)
+        if branches[branch] not in scope or on_hand >= minimum:
+            continue
+        spares = []
+        for other, same, held, other_rule in levels:
+            if same != product or other == branch:
+                continue
+            spare = whole(held - terms(same, other_rule)[1], same, up=False)
+            if spare > 0:
+                spares.append((branches[other], spare))
+        shown = sorted(
+            ((b.code, spare) for b, spare in spares if b.pk in visible),
+            key=lambda s: (-s[1], s[0]),
+        )
+        found[(branches[branch].code, products[product].sku)] = (
+            on_hand,
+            minimum,
+            maximum,
+            whole(maximum - on_hand, product, up=True),
+            shown,
+            len(shown) < len(spares),
+        )
+    return found
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(levels=LEVELS)
+def test_the_reorder_report_is_the_rule_worked_out_again(admin, levels):
+    branches = BranchFactory.create_batch(3)
+    products = [
+        ProductFactory(unit=unit, low_stock_threshold=threshold)
+        for unit, threshold in zip(UNITS, THRESHOLDS, strict=True)
+    ]
+    written = []
+    for branch, product, amount, rule in levels:
+        on_hand = Decimal(amount) / 4 if UNITS[product] == Unit.KILOGRAM else Decimal(amount)
+        if on_hand:
+            receive(admin, branches[branch], products[product], str(on_hand))
+        if rule is not None:
+            set_rule(admin, branches[branch], products[product], rule[0], rule[0] + rule[1])
+        if on_hand or rule is not None:  # the level exists
+            written.append((branch, product, on_hand, rule))
+    scope = branches[:2]
+    visible = frozenset({branches[0].pk, branches[1].pk})
+
+    lines, _more = reports.reorder_page(scope, offset=0, limit=50, visible=visible)
+
+    reported = {
+        (line.branch_code, line.sku): (
+            line.on_hand,
+            line.minimum,
+            line.maximum,
+            line.suggested,
+            [(s.branch_code, s.available) for s in line.sources],
+            line.hidden_surplus,
+        )
+        for line in lines
+    }
+    assert reported == expected_reorder(written, branches, products, scope, visible)

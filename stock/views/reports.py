@@ -788,6 +788,8 @@ def _reorder_line(line: reports.ReorderLine, may_request: bool, new_url: str) ->
         "category": line.category,
         "on_hand": _quantity(line.on_hand),
         "threshold": _quantity(line.threshold),
+        "minimum": _quantity(line.minimum),
+        "maximum": _quantity(line.maximum),
         "suggested": _quantity(line.suggested),
         "sources": sources,
         "more_sources": len(line.sources) - len(sources),
@@ -863,6 +865,8 @@ REORDER_COLUMNS = [
     "category",
     "on_hand",
     "threshold",
+    "minimum",
+    "maximum",
     "suggested_quantity",
     "surplus_elsewhere",
     "more_elsewhere_not_shown",
@@ -890,6 +894,8 @@ def reorder_csv(request: HttpRequest) -> HttpResponse:
             line.category or "",
             line.on_hand,
             line.threshold,
+            line.minimum,
+            line.maximum,
             line.suggested,
             "; ".join(
                 f"{s.branch_code}: {reports.format_plain(s.available)}" for s in line.sources
