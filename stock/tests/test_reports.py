@@ -18,7 +18,7 @@ from accounts.tests.factories import AdminFactory
 from branches.tests.factories import BranchFactory
 from catalog.models import Unit
 from catalog.tests.factories import CategoryFactory, ProductFactory
-from stock import reports, services
+from stock import reports, selectors, services
 from stock.models import AdjustmentReason, MovementKind, StockMovement
 
 pytestmark = pytest.mark.django_db
@@ -744,3 +744,21 @@ def test_the_reorder_report_is_the_rule_worked_out_again(admin, levels):
         for line in lines
     }
     assert reported == expected_reorder(written, branches, products, scope, visible)
+
+
+def test_the_reports_terms_are_the_ones_replenishment_reads(admin, branch):
+    ruled, defaulted, own = ProductFactory.create_batch(3, low_stock_threshold=Decimal("10"))
+    for product in (ruled, defaulted, own):
+        receive(admin, branch, product, "1")
+    set_rule(admin, branch, ruled, "6", "9")
+    services.set_low_stock_threshold(
+        actor=admin, branch_id=branch.pk, product_id=own.pk, threshold="4"
+    )
+
+    lines, _more = reports.reorder_page([branch], offset=0, limit=50, visible=None)
+
+    terms = selectors.reorder_terms(line.level_id for line in lines)
+    assert {line.level_id: (line.minimum, line.maximum) for line in lines} == {
+        level_id: (term.minimum, term.maximum) for level_id, term in terms.items()
+    }
+    assert len(lines) == 3
