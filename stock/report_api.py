@@ -139,6 +139,10 @@ class ReorderLineSerializer(serializers.Serializer):
         help_text="What a reorder brings the level up to: the rule's maximum, else twice "
         "the threshold."
     )
+    from_rule = serializers.BooleanField(
+        help_text="True: the level's reorder rule sets the minimum and maximum; false: the "
+        "defaults (the threshold and twice that)."
+    )
     suggested = _quantity(help_text="The maximum minus on hand, rounded up for countable units.")
     sources = SurplusSerializer(
         many=True, help_text="Other branches you may see with spare, the most first."

@@ -375,6 +375,7 @@ REORDER_ROW = (
     "effective_threshold",
     "reorder_minimum",
     "reorder_maximum",
+    "reorder_rule__id",
 )
 
 
@@ -491,6 +492,7 @@ class ReorderLine:
     threshold: Decimal  # the effective low-stock threshold, whatever the rule says
     minimum: Decimal
     maximum: Decimal
+    from_rule: bool  # the level's reorder rule set minimum and maximum, not the defaults
     suggested: Decimal
     sources: list[Surplus]
     hidden_surplus: bool
@@ -528,6 +530,7 @@ def reorder_lines(
             threshold=row["effective_threshold"],
             minimum=row["reorder_minimum"],
             maximum=row["reorder_maximum"],
+            from_rule=row["reorder_rule__id"] is not None,
             suggested=suggested_quantity(row["on_hand"], row["reorder_maximum"], unit),
             sources=shown,
             hidden_surplus=len(shown) < len(others),

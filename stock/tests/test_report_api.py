@@ -190,7 +190,7 @@ def test_reorder_lines_carry_the_suggestion_and_the_visible_sources(admin, branc
 
     (line,) = body["results"]
     assert (line["on_hand"], line["threshold"], line["suggested"]) == ("3.000", "10.000", "17.000")
-    assert (line["minimum"], line["maximum"]) == ("10.000", "20.000")
+    assert (line["minimum"], line["maximum"], line["from_rule"]) == ("10.000", "20.000", False)
     assert line["sources"] == [
         {"branch_id": str(elsewhere.pk), "branch_code": "HAM-01", "available": "6.000"}
     ]
@@ -219,6 +219,7 @@ def test_reorder_lines_follow_the_levels_reorder_rules(admin, branch, elsewhere)
         "40.000",
         "28.000",
     )
+    assert line["from_rule"] is True
     assert line["sources"] == []
 
 

@@ -438,7 +438,10 @@ def test_a_level_with_a_rule_shows_its_minimum_and_maximum_and_is_brought_to_the
 
     content = page(admin, "report-reorder", branch=branch.code).content.decode()
 
-    assert '<td data-label="Minimum" class="number reorder-minimum">4</td>' in content
+    assert (
+        '<td data-label="Minimum" class="number reorder-minimum">'
+        '<span class="help reorder-rule">rule</span> 4</td>'
+    ) in content
     assert '<td data-label="Maximum" class="number reorder-maximum">30</td>' in content
     assert "<strong>28</strong>" in content
 
@@ -457,12 +460,13 @@ def test_the_reorder_download_has_the_minimum_and_maximum(admin, branch, shortag
 
     (row,) = rows_of(download(admin, "report-reorder", branch=branch.code))
 
-    assert (row["threshold"], row["minimum"], row["maximum"], row["suggested_quantity"]) == (
+    assert (row["threshold"], row["minimum"], row["maximum"], row["from_rule"]) == (
         "10.000",
         "4.000",
         "30.000",
-        "28",
+        "yes",
     )
+    assert row["suggested_quantity"] == "28"
 
 
 def test_the_reorder_report_points_a_manager_to_the_replenishment_page(manager, branch):

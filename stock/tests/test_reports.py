@@ -758,7 +758,7 @@ def test_the_reports_terms_are_the_ones_replenishment_reads(admin, branch):
     lines, _more = reports.reorder_page([branch], offset=0, limit=50, visible=None)
 
     terms = selectors.reorder_terms(line.level_id for line in lines)
-    assert {line.level_id: (line.minimum, line.maximum) for line in lines} == {
-        level_id: (term.minimum, term.maximum) for level_id, term in terms.items()
+    assert {line.level_id: (line.minimum, line.maximum, line.from_rule) for line in lines} == {
+        level_id: (term.minimum, term.maximum, term.from_rule) for level_id, term in terms.items()
     }
     assert len(lines) == 3

@@ -790,6 +790,7 @@ def _reorder_line(line: reports.ReorderLine, may_request: bool, new_url: str) ->
         "threshold": _quantity(line.threshold),
         "minimum": _quantity(line.minimum),
         "maximum": _quantity(line.maximum),
+        "from_rule": line.from_rule,
         "suggested": _quantity(line.suggested),
         "sources": sources,
         "more_sources": len(line.sources) - len(sources),
@@ -867,6 +868,7 @@ REORDER_COLUMNS = [
     "threshold",
     "minimum",
     "maximum",
+    "from_rule",
     "suggested_quantity",
     "surplus_elsewhere",
     "more_elsewhere_not_shown",
@@ -896,6 +898,7 @@ def reorder_csv(request: HttpRequest) -> HttpResponse:
             line.threshold,
             line.minimum,
             line.maximum,
+            "yes" if line.from_rule else "no",
             line.suggested,
             "; ".join(
                 f"{s.branch_code}: {reports.format_plain(s.available)}" for s in line.sources
