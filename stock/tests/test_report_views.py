@@ -440,7 +440,7 @@ def test_a_level_with_a_rule_shows_its_minimum_and_maximum_and_is_brought_to_the
 
     assert (
         '<td data-label="Minimum" class="number reorder-minimum">'
-        '<span class="help reorder-rule">rule</span> 4</td>'
+        '<span>4 <span class="help reorder-rule">(rule)</span></span></td>'
     ) in content
     assert '<td data-label="Maximum" class="number reorder-maximum">30</td>' in content
     assert "<strong>28</strong>" in content
@@ -449,7 +449,7 @@ def test_a_level_with_a_rule_shows_its_minimum_and_maximum_and_is_brought_to_the
 def test_a_level_without_a_rule_shows_its_threshold_and_twice_that(admin, branch, shortage):
     content = page(admin, "report-reorder", branch=branch.code).content.decode()
 
-    assert '<td data-label="Minimum" class="number reorder-minimum">10</td>' in content
+    assert '<td data-label="Minimum" class="number reorder-minimum"><span>10</span></td>' in content
     assert '<td data-label="Maximum" class="number reorder-maximum">20</td>' in content
 
 
