@@ -79,7 +79,6 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "inventory_project.kernel.middleware.NulCharacterMiddleware",
     # With a read replica: someone who just wrote reads from the primary for a while.
     "inventory_project.kernel.middleware.RecentWriteMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

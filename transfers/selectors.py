@@ -78,7 +78,8 @@ def product_suggestions(text: str, *, limit: int = SUGGESTIONS) -> list[Product]
     """Up to ``limit`` active products whose SKU, name or barcode contains ``text`` (the
     trigram indexes of the catalog serve it), the exact SKU or barcode first, then by name;
     nothing for fewer than two characters."""
-    text = text.strip()[:100]
+    # PostgreSQL cannot compare text holding a NUL character: it is no part of any product.
+    text = text.replace("\x00", "").strip()[:100]
     if len(text) < SUGGEST_MIN_LENGTH:
         return []
     exact = Q(sku__iexact=text) | Q(barcode=text)
@@ -94,7 +95,8 @@ def product_suggestions(text: str, *, limit: int = SUGGESTIONS) -> list[Product]
 def products_by_code(codes: Iterable[str]) -> dict[str, Product]:
     """The products people named by SKU (whatever its case) or barcode, keyed by the code
     upper-cased: one query however many lines."""
-    wanted = {code.strip() for code in codes if code and code.strip()}
+    cleaned = (code.replace("\x00", "").strip() for code in codes if code)
+    wanted = {code for code in cleaned if code}
     if not wanted:
         return {}
     upper = {code.upper() for code in wanted}

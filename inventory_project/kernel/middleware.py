@@ -3,7 +3,6 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse
 from django.utils.functional import SimpleLazyObject, empty
 
@@ -33,29 +32,6 @@ class ApiBodyLimitMiddleware:
                 return json_error(
                     "too_large", f"The request body is larger than {limit} bytes.", 413
                 )
-        return self.get_response(request)
-
-
-class NulCharacterMiddleware:
-    """Refuse a page address with a NUL character in its path or query (400): no page or
-    filter means one, PostgreSQL cannot store or compare one, and a view that passed it on to
-    a query would fail with a 500. Form fields refuse it themselves (Django's CharField
-    validator); the body is not read here, so uploads keep their handlers. The API is left
-    to answer as its schema documents (its filters and serializers refuse NUL, and the
-    schema fuzzing tests send it)."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        if is_api_request(request):
-            return self.get_response(request)
-        if "\x00" in request.path_info or any(
-            "\x00" in key or any("\x00" in value for value in values)
-            for key, values in request.GET.lists()
-        ):
-            # Answered by the project's handler400: JSON in the API, the 400 page elsewhere.
-            raise BadRequest("The address holds a NUL character.")
         return self.get_response(request)
 
 

@@ -572,6 +572,20 @@ def test_the_search_never_shows_what_another_branch_holds(destination_manager, s
     assertNotContains(response, "50")
 
 
+def test_the_search_takes_a_nul_character_as_nothing(destination_manager, source, product):
+    # PostgreSQL cannot compare text with a NUL in it; the search drops it.
+    response = page_client(destination_manager).get(PRODUCTS, {"q": "oa\x00t", "from": source.code})
+
+    assertContains(response, 'value="OAT-1"')
+
+
+def test_a_prefilled_product_with_a_nul_character_fills_nothing_in(destination_manager, product):
+    response = page_client(destination_manager).get(NEW, {"product": "\x00"})
+
+    assert response.status_code == 200
+    assertNotContains(response, "OAT-1")
+
+
 def test_the_search_costs_the_same_queries_however_many_products_match(both_ends_manager, source):
     client = page_client(both_ends_manager)
     ProductFactory(name="Spelt flour")
