@@ -322,7 +322,7 @@ def test_a_rolling_restart_under_load_fails_no_request_and_every_client_resumes(
 ):
     outcome = rollout(signal.SIGTERM, steps=2)
 
-    assert outcome.load.failures == []
+    assert outcome.load.failures == [], outcome.server_errors()
     assert outcome.ticket_failures == []
     # The ledger holds exactly the answered requests, and agrees with itself.
     for product, kinds in outcome.load.answered.items():
@@ -374,6 +374,16 @@ class Outcome:
     ticket_failures: list[str]
     web_passed_on: int
     ws_passed_on: int
+    logs: list[Path] = field(default_factory=list)
+
+    def server_errors(self) -> str:
+        """The servers' tracebacks, for a failure's message: what answered 500 and why."""
+        found = []
+        for log in self.logs:
+            text = log.read_text(errors="replace") if log.exists() else ""
+            if "Traceback" in text:
+                found.append(f"--- {log.name} ---\n{text[text.index('Traceback') :][-3000:]}")
+        return "\n".join(found) or "(no traceback in the servers' logs)"
 
 
 @pytest.fixture
@@ -448,7 +458,15 @@ def rollout(tmp_path):
         time.sleep(1.5)  # the last events reach every client
         stop.set()
         following.join(timeout=30)
-        return Outcome(str(branch.pk), load, watchers, ticket_failures, web.passed_on, ws.passed_on)
+        return Outcome(
+            str(branch.pk),
+            load,
+            watchers,
+            ticket_failures,
+            web.passed_on,
+            ws.passed_on,
+            [server.log for server in servers],
+        )
 
     yield run
     for balancer in balancers:
