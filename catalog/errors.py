@@ -7,3 +7,11 @@ class UnknownProduct(NotFound):
 
 class UnknownCategory(NotFound):
     code = "unknown_category"
+
+
+class UnknownSupplier(NotFound):
+    code = "unknown_supplier"
+
+
+class UnknownSupplierProduct(NotFound):
+    code = "unknown_supplier_product"

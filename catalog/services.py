@@ -20,7 +20,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from catalog.errors import UnknownCategory, UnknownProduct
+from catalog.errors import (
+    UnknownCategory,
+    UnknownProduct,
+    UnknownSupplier,
+    UnknownSupplierProduct,
+)
 from catalog.events import PRODUCT_CHANGED, ProductChanged
 from catalog.models import (
     MAX_QUANTITY,
@@ -36,7 +41,7 @@ from catalog.models import (
 from catalog.signals import product_changed
 from inventory_project.kernel import realtime
 from inventory_project.kernel.access import require_admin
-from inventory_project.kernel.errors import Conflict, InvalidInput, NotFound
+from inventory_project.kernel.errors import Conflict, InvalidInput
 from inventory_project.kernel.validation import full_clean, save_validated
 
 CATEGORY_FIELDS = frozenset({"name", "description"})
@@ -247,14 +252,6 @@ def _category_exists(category_id: uuid.UUID | str) -> bool:
 
 
 # Suppliers ---------------------------------------------------------------------------------
-
-
-class UnknownSupplier(NotFound):
-    code = "unknown_supplier"
-
-
-class UnknownSupplierProduct(NotFound):
-    code = "unknown_supplier_product"
 
 
 SUPPLIER_FIELDS = frozenset(

@@ -15,10 +15,6 @@ class UnknownPurchaseOrder(NotFound):
     code = "unknown_purchase_order"
 
 
-class UnknownSupplier(NotFound):
-    code = "unknown_supplier"
-
-
 class IllegalOrderStep(Conflict):
     """The purchase order is not in a state that allows this step."""
 

@@ -34,7 +34,7 @@ from django.utils import timezone
 from accounts import permissions
 from accounts.models import User
 from accounts.permissions import AnyUser
-from catalog.errors import UnknownProduct
+from catalog.errors import UnknownProduct, UnknownSupplier
 from catalog.models import (
     PRICE_DECIMAL_PLACES,
     PRICE_MAX_DIGITS,
@@ -49,7 +49,7 @@ from stock.errors import InactiveBranch, InactiveProduct
 from stock.models import MovementKind
 from stock.quantities import Quantity, check_unit, format_quantity, parse_quantity
 from transfers import purchase_mail, purchase_selectors, purchase_workflow
-from transfers.errors import IllegalOrderStep, UnknownPurchaseOrder, UnknownSupplier
+from transfers.errors import IllegalOrderStep, UnknownPurchaseOrder
 from transfers.events import PURCHASE_ORDER_UPDATED, PurchaseOrderUpdated
 from transfers.models import (
     OrderMailStatus,

@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 
 from accounts import permissions
 from accounts.permissions import Action, AnyUser
+from catalog.errors import UnknownSupplier
 from catalog.models import Supplier, SupplierProduct
-from catalog.services import UnknownSupplier
 from inventory_project.kernel.errors import NotPermitted
 
 

@@ -18,8 +18,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import permissions
 from catalog import services
+from catalog.errors import UnknownSupplier
 from catalog.models import Supplier
-from catalog.services import UnknownSupplier
 from inventory_project.kernel.errors import DomainError, NotFound, NotPermitted
 from inventory_project.kernel.once import apply_once
 from inventory_project.kernel.pages import render_page
