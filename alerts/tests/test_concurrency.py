@@ -18,7 +18,13 @@ from alerts.tests.factories import LowStockAlertFactory
 from stock import services as stock
 from stock.models import StockLevel
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+# Many connections at once: never beside the server tests (inventory_project/tests/
+# test_rolling_restart.py says why).
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.slow,
+    pytest.mark.xdist_group("many-connections"),
+]
 
 THREADS = 20
 

@@ -13,7 +13,13 @@ from stock import services
 from stock.errors import InsufficientStock
 from stock.models import MovementKind, StockLevel, StockMovement
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+# Many connections at once: never beside the server tests (inventory_project/tests/
+# test_rolling_restart.py says why).
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.slow,
+    pytest.mark.xdist_group("many-connections"),
+]
 
 THREADS = 20
 

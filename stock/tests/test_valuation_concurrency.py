@@ -11,7 +11,13 @@ from stock.models import MovementKind, StockLevel
 from stock.services import MovementLine, average_cost_after
 from stock.tests.test_concurrency import THREADS, run_in_threads
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+# Many connections at once: never beside the server tests (inventory_project/tests/
+# test_rolling_restart.py says why).
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.slow,
+    pytest.mark.xdist_group("many-connections"),
+]
 
 
 def test_concurrent_costed_receipts_keep_the_average_the_ledger_replays(

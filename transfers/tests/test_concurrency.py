@@ -23,7 +23,13 @@ from transfers.events import TRANSFER_UPDATED
 from transfers.models import TransferStatus
 from transfers.tests.factories import items, sent, stocked
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+# Many connections at once: never beside the server tests (inventory_project/tests/
+# test_rolling_restart.py says why).
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.slow,
+    pytest.mark.xdist_group("many-connections"),
+]
 
 # How long the step that gets the transfer first keeps it locked, so that the other is
 # certainly waiting for it rather than arriving after it is done.

@@ -16,7 +16,13 @@ from transfers import purchasing
 from transfers.models import PurchaseOrderLine, PurchaseOrderStatus, PurchaseReceipt
 from transfers.tests.factories import on_hand, receipt_items, sent_order
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+# Many connections at once: never beside the server tests (inventory_project/tests/
+# test_rolling_restart.py says why).
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.slow,
+    pytest.mark.xdist_group("many-connections"),
+]
 
 THREADS = 12
 

@@ -17,7 +17,13 @@ from transfers import replenishment
 from transfers.models import PurchaseOrder, Transfer
 from transfers.tests.factories import offered
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+# Many connections at once: never beside the server tests (inventory_project/tests/
+# test_rolling_restart.py says why).
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.slow,
+    pytest.mark.xdist_group("many-connections"),
+]
 
 # How long the first to apply keeps computing under its lock, so that the other is certainly
 # waiting for it rather than arriving after it is done.
