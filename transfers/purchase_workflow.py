@@ -19,30 +19,12 @@ from dataclasses import dataclass
 
 from accounts.permissions import Action, Rights
 from transfers.models import PurchaseOrder, PurchaseOrderStatus, PurchaseOrderStep
+from transfers.workflow import StepRule, legal
 
 
 @dataclass(frozen=True)
-class Step:
-    step: PurchaseOrderStep
-    sources: tuple[str, ...]  # the states it is taken from; none for the step that starts one
-    targets: tuple[str, ...]  # the states it leads to: receive's depends on what is left
-    action: Action
+class Step(StepRule):
     refusal: str  # "PO-… is cancelled; <refusal>."
-
-    @property
-    def name(self) -> str:
-        """As the API names it: its endpoint, and an entry of ``available_steps``."""
-        return self.step.value.lower()
-
-    @property
-    def target(self) -> str:
-        """The one state the step leads to."""
-        (target,) = self.targets
-        return target
-
-    @property
-    def starts(self) -> bool:
-        return not self.sources
 
 
 STEPS: Mapping[PurchaseOrderStep, Step] = {
@@ -101,11 +83,6 @@ STEP_NAMES = tuple(entry.name for entry in STEPS.values() if not entry.starts)
 def permitted(entry: Step, order: PurchaseOrder, rights: Rights) -> bool:
     """May the holder of ``rights`` take ``entry`` on ``order``, whatever its state?"""
     return entry.action in rights.at(order.branch_id)
-
-
-def legal(entry: Step, order: PurchaseOrder) -> bool:
-    """Does the order's state allow ``entry``?"""
-    return order.status in entry.sources
 
 
 def available_steps(order: PurchaseOrder, rights: Rights) -> list[str]:

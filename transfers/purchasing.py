@@ -43,7 +43,7 @@ from catalog.models import (
     SupplierProduct,
 )
 from inventory_project.kernel import realtime
-from inventory_project.kernel.errors import DomainError, InvalidInput
+from inventory_project.kernel.errors import DomainError, InvalidInput, at_field
 from stock import services as stock
 from stock.errors import InactiveBranch, InactiveProduct
 from stock.models import MovementKind
@@ -218,10 +218,10 @@ def receive_purchase_order(
         given_at: dict[uuid.UUID, int] = {}
         for index, (product_id, amount, unit_cost, reason) in enumerate(parsed):
             line = lines.get(product_id)
-            with _field(f"items.{index}.product"):
+            with at_field(f"items.{index}.product"):
                 if line is None:
                     raise InvalidInput(f"Product {product_id} is not on order {order.reference}.")
-            with _field(f"items.{index}.quantity"):
+            with at_field(f"items.{index}.quantity"):
                 check_unit(amount, line.product, name="Quantity")
             allowed = line.quantity_ordered * (1 + tolerance)
             if line.quantity_received + amount > allowed and not reason:
@@ -531,15 +531,15 @@ def _parse_items(items: Sequence[OrderItem]) -> list[_ParsedItem]:
     parsed: list[_ParsedItem] = []
     seen: dict[uuid.UUID, int] = {}
     for index, item in enumerate(items):
-        with _field(f"items.{index}.product"):
+        with at_field(f"items.{index}.product"):
             product_id = _as_uuid(item.product_id)
             if product_id in seen:
                 raise InvalidInput(
                     f"Line {seen[product_id] + 1} is for the same product; combine them."
                 )
-        with _field(f"items.{index}.quantity"):
+        with at_field(f"items.{index}.quantity"):
             amount = parse_quantity(item.quantity, name="Quantity", sign=1)
-        with _field(f"items.{index}.unit_price"):
+        with at_field(f"items.{index}.unit_price"):
             price = _parse_price(item.unit_price, name="Unit price")
         seen[product_id] = index
         parsed.append((product_id, amount, price))
@@ -557,7 +557,7 @@ def _write_lines(order: PurchaseOrder, parsed: list[_ParsedItem]) -> None:
     lines = []
     for index, (product_id, amount, price) in enumerate(parsed):
         offer = offers.get(product_id)
-        with _field(f"items.{index}.product"):
+        with at_field(f"items.{index}.product"):
             if offer is None:
                 # Only on the way to a refusal: say which product, by its SKU.
                 sku = Product.objects.filter(pk=product_id).values_list("sku", flat=True).first()
@@ -567,7 +567,7 @@ def _write_lines(order: PurchaseOrder, parsed: list[_ParsedItem]) -> None:
             product = offer.product
             if not product.is_active:
                 raise InactiveProduct(f"Product {product.sku} is inactive; it is not ordered.")
-        with _field(f"items.{index}.quantity"):
+        with at_field(f"items.{index}.quantity"):
             check_unit(amount, product, name="Quantity")
             _check_packs(amount, offer, supplier_code=order.supplier.code)
         lines.append(
@@ -610,15 +610,15 @@ def _parse_receipt_items(items: Sequence[ReceiptItem]) -> list[_ParsedReceipt]:
     parsed: list[_ParsedReceipt] = []
     seen: dict[uuid.UUID, int] = {}
     for index, item in enumerate(items):
-        with _field(f"items.{index}.product"):
+        with at_field(f"items.{index}.product"):
             product_id = _as_uuid(item.product_id)
             if product_id in seen:
                 raise InvalidInput(
                     f"Line {seen[product_id] + 1} is for the same product; combine them."
                 )
-        with _field(f"items.{index}.quantity"):
+        with at_field(f"items.{index}.quantity"):
             amount = parse_quantity(item.quantity, name="Quantity", sign=1)
-        with _field(f"items.{index}.unit_cost"):
+        with at_field(f"items.{index}.unit_cost"):
             cost = _parse_price(item.unit_cost, name="Unit cost")
         reason = _clean_text(item.reason, field=f"items.{index}.reason", limit=REASON_MAX_LENGTH)
         seen[product_id] = index
@@ -672,17 +672,6 @@ def _items_named(*, order: list[int]) -> Iterator[None]:
                 if error.message.startswith(prefix):
                     error.message = f"Line {order[index] + 1}: {error.message[len(prefix) :]}"
                     error.args = (error.message,)
-        raise
-
-
-@contextmanager
-def _field(name: str) -> Iterator[None]:
-    """Name the input at fault in a DomainError raised inside the block."""
-    try:
-        yield
-    except DomainError as error:
-        if error.field is None:
-            error.field = name
         raise
 
 

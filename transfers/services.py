@@ -22,8 +22,7 @@ to both branches.
 """
 
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -39,7 +38,7 @@ from branches.models import Branch
 from catalog.errors import UnknownProduct
 from catalog.models import Product
 from inventory_project.kernel import realtime
-from inventory_project.kernel.errors import DomainError, InvalidInput
+from inventory_project.kernel.errors import InvalidInput, at_field
 from stock import services as stock
 from stock.errors import InactiveBranch, InactiveProduct
 from stock.models import MovementKind
@@ -174,7 +173,7 @@ def approve_transfer(
             lines = _lines_by_product(transfer, quantities.keys())
             for product_id, value in quantities.items():
                 line = lines[product_id]
-                with _field(f"quantities.{product_id}"):
+                with at_field(f"quantities.{product_id}"):
                     line.requested = parse_quantity(value, name="Quantity", sign=1)
                     check_unit(line.requested, line.product, name="Quantity")
             TransferLine.objects.bulk_update(lines.values(), ["requested"])
@@ -240,7 +239,7 @@ def receive_transfer(
         arriving = []
         for product_id, value in quantities.items():
             line = lines[product_id]
-            with _field(f"quantities.{product_id}"):
+            with at_field(f"quantities.{product_id}"):
                 amount = parse_quantity(value, name="Quantity", sign=1)
                 if amount > line.outstanding:
                     raise InvalidInput(
@@ -388,13 +387,13 @@ def _parse_items(items: Sequence[TransferItem]) -> list[tuple[uuid.UUID, Decimal
     parsed: list[tuple[uuid.UUID, Decimal]] = []
     seen: dict[uuid.UUID, int] = {}
     for index, item in enumerate(items):
-        with _field(f"lines.{index}.product"):
+        with at_field(f"lines.{index}.product"):
             product_id = _as_uuid(item.product_id)
             if product_id in seen:
                 raise InvalidInput(
                     f"Line {seen[product_id] + 1} is for the same product; combine them."
                 )
-        with _field(f"lines.{index}.quantity"):
+        with at_field(f"lines.{index}.quantity"):
             amount = parse_quantity(item.quantity, name="Quantity", sign=1)
         seen[product_id] = index
         parsed.append((product_id, amount))
@@ -405,12 +404,12 @@ def _products(parsed: list[tuple[uuid.UUID, Decimal]]) -> dict[uuid.UUID, Produc
     products = Product.objects.in_bulk([product_id for product_id, _ in parsed])
     for index, (product_id, amount) in enumerate(parsed):
         product = products.get(product_id)
-        with _field(f"lines.{index}.product"):
+        with at_field(f"lines.{index}.product"):
             if product is None:
                 raise UnknownProduct(f"No product with id {product_id}.")
             if not product.is_active:
                 raise InactiveProduct(f"Product {product.sku} is inactive; it is not transferred.")
-        with _field(f"lines.{index}.quantity"):
+        with at_field(f"lines.{index}.quantity"):
             check_unit(amount, product, name="Quantity")
     return products
 
@@ -426,7 +425,7 @@ def _lines_by_product(
     }
     named = {}
     for key in product_ids:
-        with _field(f"quantities.{key}"):
+        with at_field(f"quantities.{key}"):
             product_id = _as_uuid(key)
             if product_id not in lines:
                 raise InvalidInput(f"Product {key} is not on transfer {transfer.reference}.")
@@ -458,17 +457,6 @@ def _as_uuid(value: uuid.UUID | str) -> uuid.UUID:
         return uuid.UUID(str(value))
     except ValueError:
         raise InvalidInput(f"{value!r} is not an id.") from None
-
-
-@contextmanager
-def _field(name: str) -> Iterator[None]:
-    """Name the input at fault in a DomainError raised inside the block."""
-    try:
-        yield
-    except DomainError as error:
-        if error.field is None:
-            error.field = name
-        raise
 
 
 def _clean_note(note: str, *, field: str = "note") -> str:

@@ -10,6 +10,7 @@ import enum
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from accounts.permissions import Action, Rights
 from transfers.models import UNDER_WAY, Transfer, TransferKind, TransferStatus, TransferStep
@@ -36,18 +37,19 @@ class Side(enum.Enum):
 
 
 @dataclass(frozen=True)
-class Step:
-    step: TransferStep
+class StepRule:
+    """One step of a workflow kept as data (a transfer's here, a purchase order's in
+    ``purchase_workflow``): the states it is taken from and leads to, and the right it needs."""
+
+    step: str  # the workflow's step choice
     sources: tuple[str, ...]  # the states it is taken from; none for the steps that start one
     targets: tuple[str, ...]  # the states it leads to: receive's depends on what is left
     action: Action
-    side: Side
-    done: str  # "Transfer TR-… is requested; it cannot be <done>."
 
     @property
     def name(self) -> str:
         """As the API names it: its endpoint, and an entry of ``available_steps``."""
-        return self.step.value.lower()
+        return self.step.lower()
 
     @property
     def target(self) -> str:
@@ -58,6 +60,17 @@ class Step:
     @property
     def starts(self) -> bool:
         return not self.sources
+
+
+def legal(entry: StepRule, subject: Transfer | Any) -> bool:
+    """Does the state of ``subject`` (a transfer, an order) allow ``entry``?"""
+    return subject.status in entry.sources
+
+
+@dataclass(frozen=True)
+class Step(StepRule):
+    side: Side
+    done: str  # "Transfer TR-… is requested; it cannot be <done>."
 
 
 STEPS: Mapping[TransferStep, Step] = {
@@ -137,11 +150,6 @@ STEP_NAMES = tuple(entry.name for entry in STEPS.values() if not entry.starts)
 def permitted(entry: Step, transfer: Transfer, rights: Rights) -> bool:
     """May the holder of ``rights`` take ``entry`` on ``transfer``, whatever its state?"""
     return any(entry.action in rights.at(branch) for branch in entry.side.branch_ids(transfer))
-
-
-def legal(entry: Step, transfer: Transfer) -> bool:
-    """Does the transfer's state allow ``entry``?"""
-    return transfer.status in entry.sources
 
 
 def available_steps(transfer: Transfer, rights: Rights) -> list[str]:

@@ -5,6 +5,9 @@ own clear answer. ``code`` is stable and machine-readable; the message is for pe
 ``field`` names the input at fault when there is one (``quantity``, ``lines.2.quantity``).
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 
 class DomainError(Exception):
     code = "domain_error"
@@ -44,3 +47,15 @@ class Unavailable(DomainError):
 
     code = "unavailable"
     retry_after = 1
+
+
+@contextmanager
+def at_field(name: str) -> Iterator[None]:
+    """Name ``name`` as the input at fault in a DomainError raised inside the block, unless
+    the error already names one."""
+    try:
+        yield
+    except DomainError as error:
+        if error.field is None:
+            error.field = name
+        raise
